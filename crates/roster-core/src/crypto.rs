@@ -1,0 +1,204 @@
+//! Secrets: password hashing (Argon2id), random tokens stored only as
+//! SHA-256 hashes, and the signed access tokens (compact JWS, HS256).
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::DomainError;
+use crate::ids::{SessionId, UserId};
+use crate::types::Password;
+
+/// Argon2id with OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant Argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string.
+pub fn hash_password(password: &Password) -> Result<String, DomainError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| DomainError::Internal(format!("password hashing failed: {e}")))
+}
+
+/// Checks a password against a stored PHC string, in constant time.
+pub fn verify_password(password: &Password, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A PHC hash of a password nobody knows: verified against when the account
+/// does not exist, so that a login takes as long either way.
+pub fn dummy_password_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password(&Password::parse_new("no account has this password").expect("valid"))
+            .unwrap_or_default()
+    })
+}
+
+/// A fresh random secret of 256 bits, base64url without padding, with a
+/// short prefix naming its kind (`rt_` refresh, `inv_` invitation, …).
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The hash under which a token is stored (hex SHA-256). Lookups are by
+/// this hash, so comparison never touches the secret itself.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut out = String::with_capacity(64);
+    for byte in digest {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// A fresh 256-bit signing key, base64url.
+pub fn generate_signing_key() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// The user.
+    pub sub: String,
+    /// The session the token belongs to; logging out kills it.
+    pub sid: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Expires at, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// Signs and verifies access tokens with one HMAC-SHA256 key.
+#[derive(Clone)]
+pub struct TokenSigner {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSigner(<key redacted>)")
+    }
+}
+
+const JWT_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"; // {"alg":"HS256","typ":"JWT"}
+
+impl TokenSigner {
+    pub fn new(key: &[u8]) -> Self {
+        Self { key: key.to_vec() }
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts keys of any length")
+    }
+
+    /// Issues a token for a session, valid for `ttl_secs` from `now_secs`.
+    pub fn issue(&self, user: UserId, session: SessionId, now_secs: i64, ttl_secs: i64) -> String {
+        let claims = AccessClaims {
+            sub: user.to_string(),
+            sid: session.to_string(),
+            iat: now_secs,
+            exp: now_secs + ttl_secs,
+        };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let signing_input = format!("{JWT_HEADER}.{payload}");
+        let mut mac = self.mac();
+        mac.update(signing_input.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{signing_input}.{signature}")
+    }
+
+    /// Verifies the signature (in constant time) and expiry; answers the
+    /// user and session the token names.
+    pub fn verify(&self, token: &str, now_secs: i64) -> Result<(UserId, SessionId), DomainError> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(DomainError::Unauthenticated);
+        };
+        if header != JWT_HEADER {
+            return Err(DomainError::Unauthenticated);
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| DomainError::Unauthenticated)?;
+        let mut mac = self.mac();
+        mac.update(header.as_bytes());
+        mac.update(b".");
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&signature).map_err(|_| DomainError::Unauthenticated)?;
+        let claims: AccessClaims = URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or(DomainError::Unauthenticated)?;
+        if claims.exp <= now_secs {
+            return Err(DomainError::Unauthenticated);
+        }
+        let user = UserId::parse(&claims.sub).map_err(|_| DomainError::Unauthenticated)?;
+        let session = SessionId::parse(&claims.sid).map_err(|_| DomainError::Unauthenticated)?;
+        Ok((user, session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let password = Password::parse_new("correct horse battery").unwrap();
+        let hash = hash_password(&password).unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(&password, &hash));
+        assert!(!verify_password(&Password::parse_new("wrong horse battery").unwrap(), &hash));
+        assert!(!verify_password(&password, "not a phc string"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashes_are_stable() {
+        let a = random_token("rt_");
+        let b = random_token("rt_");
+        assert_ne!(a, b);
+        assert!(a.len() >= 3 + 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+
+    #[test]
+    fn access_tokens_verify_until_they_expire() {
+        let signer = TokenSigner::new(b"key");
+        let (user, session) = (UserId::new(), SessionId::new());
+        let token = signer.issue(user, session, 1_000, 60);
+        assert_eq!(signer.verify(&token, 1_059).unwrap(), (user, session));
+        assert!(signer.verify(&token, 1_060).is_err());
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_are_refused() {
+        let signer = TokenSigner::new(b"key");
+        let token = signer.issue(UserId::new(), SessionId::new(), 1_000, 60);
+        assert!(TokenSigner::new(b"other key").verify(&token, 1_001).is_err());
+        let mut tampered = token.clone();
+        tampered.insert(40, 'x');
+        assert!(signer.verify(&tampered, 1_001).is_err());
+        assert!(signer.verify("a.b", 1_001).is_err());
+    }
+}

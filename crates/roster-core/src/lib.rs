@@ -1,0 +1,14 @@
+//! Roster's domain core: value types, roles and rules, the storage
+//! boundary (`Store`/`Tx`) and the services that run every command and
+//! query. It knows no HTTP, no SQL and no email transport.
+
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod role;
+pub mod store;
+pub mod time;
+pub mod types;
+
+pub use error::{DomainError, Result};

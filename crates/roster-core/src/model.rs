@@ -1,0 +1,214 @@
+//! Records: what the store hands back and takes. Values read back from the
+//! store were validated on the way in, so text fields are plain strings.
+
+use crate::ids::{ApiKeyId, AuditEventId, InvitationId, OrgId, ProjectId, SessionId, UserId};
+use crate::role::{OrgRole, ProjectRole};
+use crate::time::Timestamp;
+use crate::types::ResourceStatus;
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    /// Sequential, positive: the Spice-style `user_id`.
+    pub number: i64,
+    pub email: String,
+    pub username: String,
+    pub name: String,
+    pub email_verified: bool,
+    pub status: ResourceStatus,
+    pub created_at: Timestamp,
+}
+
+/// What it takes to create a user; the store assigns `number`.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub email: String,
+    pub username: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub email_verified: bool,
+    pub created_at: Timestamp,
+}
+
+/// A user together with the password hash, for login only.
+#[derive(Debug, Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+/// A login session: one family of rotating refresh tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A refresh token as stored (by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub session_id: SessionId,
+    pub used_at: Option<Timestamp>,
+}
+
+/// An organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub description: String,
+    pub referral_code: String,
+    pub status: ResourceStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One user's membership of one org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub role: OrgRole,
+    /// Extra free role labels (the Spice-style `roles` beyond the base role).
+    pub labels: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// A membership joined with its user, as member lists show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user: User,
+    pub role: OrgRole,
+    pub labels: Vec<String>,
+    pub joined_at: Timestamp,
+}
+
+/// Filters of a member list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    /// Lowercased substring of email, username or name.
+    pub query: Option<String>,
+    pub role: Option<OrgRole>,
+}
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: ProjectId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub description: String,
+    pub status: ResourceStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A project membership joined with its user's email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectMember {
+    pub project_id: ProjectId,
+    pub user_id: UserId,
+    pub email: String,
+    pub role: ProjectRole,
+    pub created_at: Timestamp,
+}
+
+/// Where an invitation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InvitationStatus {
+    Pending,
+    Sent,
+    Accepted,
+    Declined,
+    Revoked,
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "pending",
+            InvitationStatus::Sent => "sent",
+            InvitationStatus::Accepted => "accepted",
+            InvitationStatus::Declined => "declined",
+            InvitationStatus::Revoked => "revoked",
+            InvitationStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "pending" => InvitationStatus::Pending,
+            "sent" => InvitationStatus::Sent,
+            "accepted" => InvitationStatus::Accepted,
+            "declined" => InvitationStatus::Declined,
+            "revoked" => InvitationStatus::Revoked,
+            "expired" => InvitationStatus::Expired,
+            _ => return None,
+        })
+    }
+
+    /// Pending and sent invitations are open: they can still be accepted.
+    pub fn is_open(&self) -> bool {
+        matches!(self, InvitationStatus::Pending | InvitationStatus::Sent)
+    }
+}
+
+/// An invitation to join an org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub org_id: OrgId,
+    pub email: String,
+    pub role: OrgRole,
+    pub message: String,
+    pub status: InvitationStatus,
+    pub project_assignments: Vec<(ProjectId, ProjectRole)>,
+    pub token_hash: String,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    User(UserId),
+    ApiKey(ApiKeyId),
+}
+
+impl Actor {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::User(_) => "user",
+            Actor::ApiKey(_) => "api_key",
+        }
+    }
+
+    pub fn id_string(&self) -> String {
+        match self {
+            Actor::User(id) => id.to_string(),
+            Actor::ApiKey(id) => id.to_string(),
+        }
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    pub org_id: OrgId,
+    pub actor_type: String,
+    pub actor_id: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub summary: String,
+    pub request_id: String,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,156 @@
+//! The storage boundary. The core states *what* it reads and writes through
+//! `Tx`; each backend says *how* in SQL. Rules are checked by the services
+//! inside one `Store::write` transaction, which the backend makes exclusive
+//! where it must be (SQLite: one writer taking the write lock up front;
+//! PostgreSQL: `lock_org` takes a row lock that serialises every change to
+//! one org). Unique and foreign-key violations come back as
+//! `DomainError::Conflict`; the core never sees a driver error.
+
+use crate::error::{DomainError, Result};
+use crate::ids::{AuditEventId, OrgId, ProjectId, SessionId, UserId};
+use crate::model::*;
+use crate::role::{OrgRole, ProjectRole};
+use crate::time::Timestamp;
+
+/// The operations available inside one transaction.
+pub trait Tx {
+    // --- settings ---
+    fn setting(&mut self, key: &str) -> Result<Option<String>>;
+    /// Inserts unless the key exists (the first writer wins).
+    fn insert_setting_if_absent(&mut self, key: &str, value: &str) -> Result<()>;
+
+    // --- users ---
+    fn insert_user(&mut self, new: &NewUser) -> Result<User>;
+    fn user(&mut self, id: UserId) -> Result<Option<User>>;
+    fn user_by_email(&mut self, email: &str) -> Result<Option<User>>;
+    fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>>;
+    fn username_taken(&mut self, username: &str) -> Result<bool>;
+    fn set_email_verified(&mut self, id: UserId) -> Result<()>;
+
+    // --- sessions ---
+    fn insert_session(&mut self, session: &Session) -> Result<()>;
+    fn session(&mut self, id: SessionId) -> Result<Option<Session>>;
+    fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> Result<()>;
+    fn insert_refresh_token(&mut self, hash: &str, session: SessionId, at: Timestamp) -> Result<()>;
+    fn refresh_token(&mut self, hash: &str) -> Result<Option<RefreshToken>>;
+    /// Marks an unused token used; answers false when it was already used.
+    fn use_refresh_token(&mut self, hash: &str, at: Timestamp) -> Result<bool>;
+
+    // --- organizations ---
+    fn insert_org(&mut self, org: &Org) -> Result<()>;
+    fn org(&mut self, id: OrgId) -> Result<Option<Org>>;
+    /// Reads the org and holds it against concurrent changes until commit.
+    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>>;
+    fn update_org(&mut self, org: &Org) -> Result<()>;
+    /// Deletes the org with its memberships, projects and invitations
+    /// (its audit events are kept).
+    fn delete_org(&mut self, id: OrgId) -> Result<()>;
+    /// The user's orgs with the user's role, ordered by org id, after `after`.
+    fn list_user_orgs(
+        &mut self,
+        user: UserId,
+        after: Option<OrgId>,
+        limit: usize,
+    ) -> Result<Vec<(Org, OrgRole)>>;
+
+    // --- org memberships ---
+    fn membership(&mut self, org: OrgId, user: UserId) -> Result<Option<Membership>>;
+    fn insert_membership(&mut self, membership: &Membership) -> Result<()>;
+    fn update_membership_role(&mut self, org: OrgId, user: UserId, role: OrgRole) -> Result<()>;
+    /// Deletes the membership and the user's memberships of the org's projects.
+    fn delete_membership(&mut self, org: OrgId, user: UserId) -> Result<()>;
+    fn count_owners(&mut self, org: OrgId) -> Result<u64>;
+    fn member(&mut self, org: OrgId, user: UserId) -> Result<Option<Member>>;
+    /// Members ordered by user id, after `after`.
+    fn list_members(
+        &mut self,
+        org: OrgId,
+        filter: &MemberFilter,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Member>>;
+
+    // --- projects ---
+    fn insert_project(&mut self, project: &Project) -> Result<()>;
+    fn project(&mut self, org: OrgId, id: ProjectId) -> Result<Option<Project>>;
+    fn update_project(&mut self, project: &Project) -> Result<()>;
+    fn delete_project(&mut self, org: OrgId, id: ProjectId) -> Result<()>;
+    fn list_projects(
+        &mut self,
+        org: OrgId,
+        after: Option<ProjectId>,
+        limit: usize,
+    ) -> Result<Vec<Project>>;
+    fn project_member(&mut self, project: ProjectId, user: UserId) -> Result<Option<ProjectMember>>;
+    fn insert_project_member(
+        &mut self,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+        at: Timestamp,
+    ) -> Result<()>;
+    fn update_project_member_role(
+        &mut self,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> Result<()>;
+    fn delete_project_member(&mut self, project: ProjectId, user: UserId) -> Result<()>;
+    fn list_project_members(
+        &mut self,
+        project: ProjectId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<ProjectMember>>;
+
+    // --- invitations ---
+    /// The pending or sent invitation of this address to this org, if any.
+    fn open_invitation(&mut self, org: OrgId, email: &str) -> Result<Option<Invitation>>;
+    fn insert_invitation(&mut self, invitation: &Invitation) -> Result<()>;
+    fn update_invitation(&mut self, invitation: &Invitation) -> Result<()>;
+
+    // --- audit ---
+    fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()>;
+    /// Newest first, before `before`.
+    fn list_audit_events(
+        &mut self,
+        org: OrgId,
+        before: Option<AuditEventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>>;
+}
+
+/// A database: hands out transactions.
+pub trait Store: Send + Sync {
+    /// Runs `f` in a read-only transaction.
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Runs `f` in a read-write transaction that commits when `f` answers
+    /// `Ok` and rolls back otherwise.
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Answers once the database is reachable.
+    fn ping(&self) -> Result<()>;
+    /// The backend's name, for logs: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+fn run<T>(
+    f: impl FnOnce(&mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>,
+    mut body: impl FnMut(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    f(&mut |tx| {
+        out = Some(body(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| DomainError::Internal("transaction finished without a result".into()))
+}
+
+/// Runs `body` in a read transaction and answers its value.
+pub fn read<T>(store: &dyn Store, body: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    run(|f| store.read(f), body)
+}
+
+/// Runs `body` in a write transaction and answers its value.
+pub fn write<T>(store: &dyn Store, body: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    run(|f| store.write(f), body)
+}
