@@ -1,1 +1,111 @@
+//! Roster's storage: one implementation of the core's `Store`/`Tx` over
+//! SQLite (rusqlite) and PostgreSQL (postgres + r2d2), with the schema
+//! migrations embedded in the binary.
+//!
+//! Layout: `migrate` owns the embedded migration list; `sql` owns the
+//! backend-neutral SQL (one `Tx` implementation over a small row/value
+//! abstraction); `sqlite` and `postgres` own connections, transactions and
+//! the migration runner of their backend; `errors` maps driver errors to
+//! `DomainError`.
 
+mod errors;
+mod migrate;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use roster_core::store::Store;
+
+pub use migrate::{migration_versions, Backend};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Opens the database named by a URL and applies pending migrations.
+///
+/// `sqlite://relative/path`, `sqlite:///absolute/path` (the file is created
+/// if missing; its parent folder must exist), `postgres://…` or
+/// `postgresql://…`. Errors are human-readable and never repeat the URL
+/// (it may hold a password).
+pub fn open(url: &str) -> Result<Arc<dyn Store>, String> {
+    Ok(match target(url)? {
+        Target::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        Target::Postgres(url) => Arc::new(PostgresStore::open(url)?),
+    })
+}
+
+/// What a database URL names.
+#[derive(Debug, PartialEq, Eq)]
+enum Target<'a> {
+    Sqlite(&'a Path),
+    Postgres(&'a str),
+}
+
+fn target(url: &str) -> Result<Target<'_>, String> {
+    let url = url.trim();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(
+                "the sqlite:// URL names no file: use sqlite://relative/path \
+                        or sqlite:///absolute/path"
+                    .into(),
+            );
+        }
+        return Ok(Target::Sqlite(Path::new(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Target::Postgres(url));
+    }
+    Err("unsupported database URL: expected sqlite://path, postgres://… or postgresql://…".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_schemes_are_refused_without_echoing_the_url() {
+        let err = open("mysql://user:secret@host/db")
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("unsupported"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        assert!(open("sqlite://").is_err());
+    }
+
+    #[test]
+    fn urls_name_relative_and_absolute_sqlite_files_or_a_postgres_server() {
+        assert_eq!(
+            target("sqlite://data/roster.db"),
+            Ok(Target::Sqlite(Path::new("data/roster.db")))
+        );
+        assert_eq!(
+            target("sqlite:///var/lib/r.db"),
+            Ok(Target::Sqlite(Path::new("/var/lib/r.db")))
+        );
+        let pg = "postgresql://u:p@db:5432/roster";
+        assert_eq!(target(pg), Ok(Target::Postgres(pg)));
+        assert_eq!(
+            target("postgres://db/roster"),
+            Ok(Target::Postgres("postgres://db/roster"))
+        );
+    }
+
+    #[test]
+    fn sqlite_urls_open_and_create_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let absolute = dir.path().join("abs.db");
+        let store = open(&format!("sqlite://{}", absolute.display())).unwrap();
+        assert_eq!(store.backend(), "sqlite");
+        store.ping().unwrap();
+        assert!(absolute.exists());
+
+        let missing_parent = dir.path().join("no/such/dir/x.db");
+        let err = open(&format!("sqlite://{}", missing_parent.display()))
+            .err()
+            .unwrap();
+        assert!(err.contains("SQLite"), "{err}");
+    }
+}

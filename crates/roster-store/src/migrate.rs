@@ -1,0 +1,123 @@
+//! The embedded schema migrations: one folder per backend
+//! (`migrations/sqlite`, `migrations/postgres`) with the same numbered
+//! steps. Each backend module runs them (`sqlite::migrate`,
+//! `postgres::migrate`): every pending step in its own transaction,
+//! recorded in `schema_migrations`.
+
+/// A database backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// One numbered schema step.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init.sql",
+    sql: include_str!("../migrations/sqlite/0001_init.sql"),
+}];
+
+const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init.sql",
+    sql: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The same in both backends (`BIGINT` is an integer in SQLite).
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+     version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+pub(crate) fn migrations(backend: Backend) -> &'static [Migration] {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+/// The numbered steps of a backend, in order.
+pub fn migration_versions(backend: Backend) -> Vec<i64> {
+    migrations(backend).iter().map(|m| m.version).collect()
+}
+
+/// Refuses a database migrated by a newer binary: its schema may not be
+/// what this binary's SQL expects.
+pub(crate) fn check_not_newer(backend: Backend, applied: &[i64]) -> Result<(), String> {
+    let known = migration_versions(backend).into_iter().max().unwrap_or(0);
+    match applied.iter().max() {
+        Some(&newest) if newest > known => Err(format!(
+            "the database schema is at version {newest}, newer than this binary knows ({known}); \
+             upgrade Roster"
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files_in(folder: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(folder);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn version_of(name: &str) -> i64 {
+        name.split('_').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_numbered_steps() {
+        assert_eq!(
+            migration_versions(Backend::Sqlite),
+            migration_versions(Backend::Postgres)
+        );
+        let sqlite: Vec<i64> = files_in("sqlite").iter().map(|n| version_of(n)).collect();
+        let postgres: Vec<i64> = files_in("postgres").iter().map(|n| version_of(n)).collect();
+        assert_eq!(sqlite, postgres, "migration folders differ");
+    }
+
+    #[test]
+    fn every_file_in_a_folder_is_embedded_in_order() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let embedded: Vec<&str> = migrations(backend).iter().map(|m| m.name).collect();
+            assert_eq!(embedded, files_in(backend.as_str()), "{backend:?}");
+            for (i, m) in migrations(backend).iter().enumerate() {
+                assert_eq!(m.version, i as i64 + 1, "steps are numbered 1, 2, 3, …");
+                assert_eq!(m.version, version_of(m.name));
+                assert!(!m.sql.trim().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        assert!(check_not_newer(Backend::Sqlite, &[1]).is_ok());
+        assert!(check_not_newer(Backend::Sqlite, &[]).is_ok());
+        assert!(check_not_newer(Backend::Postgres, &[1, 99]).is_err());
+    }
+}

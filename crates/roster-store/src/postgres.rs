@@ -1,0 +1,329 @@
+//! The PostgreSQL store: the synchronous `postgres` client on an r2d2 pool
+//! (NoTls; up to 16 connections, 10 s to get one), each connection keeping
+//! its prepared statements. A write is one READ COMMITTED transaction in
+//! which `lock_org` takes the org's row lock (`FOR UPDATE`); a read is one
+//! REPEATABLE READ, READ ONLY transaction (a consistent snapshot, like
+//! SQLite's, and never a serialisation failure). The store is called from
+//! `spawn_blocking` threads, where the blocking client is fine.
+
+use std::collections::HashMap;
+use std::mem::ManuallyDrop;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, ToSql, Type};
+use postgres::{Client, Config, IsolationLevel, NoTls, Statement, Transaction};
+use r2d2::ManageConnection;
+use r2d2_postgres::PostgresConnectionManager;
+use roster_core::error::{DomainError, Result};
+use roster_core::store::{Store, Tx};
+use roster_core::time::Timestamp;
+
+use crate::errors::from_postgres;
+use crate::migrate::{self, Backend};
+use crate::sql::{Conn, Dialect, Row, SqlTx, Value};
+
+const POOL_SIZE: u32 = 16;
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+/// The advisory lock held while migrating ("roster" in ASCII).
+const MIGRATION_LOCK: i64 = 0x726f_7374_6572;
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+/// A Roster database on a PostgreSQL server.
+pub struct PostgresStore {
+    pool: r2d2::Pool<Manager>,
+}
+
+impl PostgresStore {
+    /// Connects (`postgres://…` or `postgresql://…`), applies pending
+    /// migrations and starts the pool. Errors never repeat the URL.
+    pub fn open(url: &str) -> std::result::Result<Self, String> {
+        let mut config: Config = url
+            .parse()
+            .map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECTION_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("roster");
+        }
+        // One direct connection first, so an unreachable server or a bad
+        // password is reported at once rather than after the pool's timeout.
+        let mut client = config
+            .connect(NoTls)
+            .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+        migrate(&mut client).map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
+        drop(client);
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(0))
+            .connection_timeout(CONNECTION_TIMEOUT)
+            .build_unchecked(Manager {
+                inner: PostgresConnectionManager::new(config, NoTls),
+            });
+        Ok(Self { pool })
+    }
+
+    fn client(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        self.pool
+            .get()
+            .map_err(|e| DomainError::Internal(format!("postgres pool: {e}")))
+    }
+}
+
+/// Applies every pending step, each in its own transaction that first takes
+/// a transaction-scoped advisory lock, so two processes starting at once
+/// migrate one after the other (the second finds the steps applied).
+fn migrate(client: &mut Client) -> std::result::Result<(), String> {
+    for step in migrate::migrations(Backend::Postgres) {
+        let mut tx = client.transaction().map_err(|e| e.to_string())?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(|e| e.to_string())?;
+        tx.batch_execute(migrate::CREATE_TABLE)
+            .map_err(|e| e.to_string())?;
+        let applied = tx
+            .query("SELECT version FROM schema_migrations", &[])
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(|row| row.try_get::<_, i64>(0))
+            .collect::<std::result::Result<Vec<i64>, _>>()
+            .map_err(|e| e.to_string())?;
+        migrate::check_not_newer(Backend::Postgres, &applied)?;
+        if applied.contains(&step.version) {
+            continue;
+        }
+        tx.batch_execute(step.sql)
+            .map_err(|e| format!("step {}: {e}", step.name))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[&step.version, &Timestamp::now().0],
+        )
+        .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
+        tracing::info!(
+            version = step.version,
+            name = step.name,
+            "applied PostgreSQL migration"
+        );
+    }
+    Ok(())
+}
+
+/// Runs `f` in `tx` and commits if it answers `Ok` with no failed
+/// operation; otherwise rolls back (as does dropping `tx` on a panic).
+fn run(
+    mut tx: Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
+    f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+) -> Result<()> {
+    let mut conn = PgConn {
+        tx: &mut tx,
+        statements,
+    };
+    let mut sql_tx = SqlTx::new(&mut conn);
+    let out = f(&mut sql_tx);
+    let failed = sql_tx.failed();
+    match out {
+        Err(err) => {
+            // A failed rollback leaves a broken connection, which the pool
+            // then discards.
+            let _ = tx.rollback();
+            Err(err)
+        }
+        Ok(()) if failed => {
+            let _ = tx.rollback();
+            Err(DomainError::Internal(
+                "an operation failed; the transaction was rolled back".into(),
+            ))
+        }
+        Ok(()) => tx.commit().map_err(from_postgres),
+    }
+}
+
+impl Store for PostgresStore {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut pooled = self.client()?;
+        let PgClient { client, statements } = &mut *pooled;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(from_postgres)?;
+        run(tx, statements, f)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut pooled = self.client()?;
+        let PgClient { client, statements } = &mut *pooled;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start()
+            .map_err(from_postgres)?;
+        run(tx, statements, f)
+    }
+
+    fn ping(&self) -> Result<()> {
+        self.client()?
+            .client
+            .batch_execute("SELECT 1")
+            .map_err(from_postgres)
+    }
+
+    fn backend(&self) -> &'static str {
+        Backend::Postgres.as_str()
+    }
+}
+
+/// A pooled connection with the statements it has prepared (the set of SQL
+/// texts is small and fixed, so the cache needs no bound).
+struct PgClient {
+    client: ManuallyDrop<Client>,
+    statements: HashMap<String, Statement>,
+}
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        self.statements.clear();
+        // SAFETY: `drop` runs once and nothing touches `client` after this.
+        let client = unsafe { ManuallyDrop::take(&mut self.client) };
+        // `postgres::Client` closes its connection by blocking on a runtime
+        // of its own, which panics on a Tokio worker thread — and the last
+        // handle to the pool is dropped on one when the server (or a test)
+        // shuts down. Close it on a plain thread instead.
+        let _ = std::thread::Builder::new()
+            .name("pg-close".into())
+            .spawn(move || drop(client));
+    }
+}
+
+/// r2d2's manager for `PgClient`s, delegating to r2d2_postgres.
+struct Manager {
+    inner: PostgresConnectionManager<NoTls>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = PgClient;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<PgClient, postgres::Error> {
+        Ok(PgClient {
+            client: ManuallyDrop::new(self.inner.connect()?),
+            statements: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgClient) -> std::result::Result<(), postgres::Error> {
+        self.inner.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut PgClient) -> bool {
+        self.inner.has_broken(&mut conn.client)
+    }
+}
+
+/// `Conn` over an open transaction.
+struct PgConn<'t, 'c> {
+    tx: &'t mut Transaction<'c>,
+    statements: &'t mut HashMap<String, Statement>,
+}
+
+impl PgConn<'_, '_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        // Prepared statements belong to the connection, not the
+        // transaction: they outlive this commit or rollback.
+        let statement = self.tx.prepare(sql).map_err(from_postgres)?;
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+impl Conn for PgConn<'_, '_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        self.tx
+            .execute(&statement, &refs(params))
+            .map_err(from_postgres)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        let rows = self
+            .tx
+            .query(&statement, &refs(params))
+            .map_err(from_postgres)?;
+        rows.iter().map(decode_row).collect()
+    }
+}
+
+fn decode_row(row: &postgres::Row) -> Result<Row> {
+    let bad = |i: usize| DomainError::Internal(format!("column {i} did not decode"));
+    let values = row
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let ty = column.type_();
+            let value = if *ty == Type::INT8 {
+                row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int))
+            } else if *ty == Type::INT4 {
+                row.try_get::<_, Option<i32>>(i)
+                    .map(|v| v.map(|n| Value::Int(n.into())))
+            } else if *ty == Type::BOOL {
+                row.try_get::<_, Option<bool>>(i)
+                    .map(|v| v.map(Value::Bool))
+            } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty) {
+                row.try_get::<_, Option<String>>(i)
+                    .map(|v| v.map(Value::Text))
+            } else {
+                return Err(DomainError::Internal(format!(
+                    "column {i} has unexpected type {ty}"
+                )));
+            };
+            value.map(|v| v.unwrap_or(Value::Null)).map_err(|_| bad(i))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Row(values))
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) => n.to_sql(ty, out),
+            Value::Text(s) => s.to_sql(ty, out),
+            Value::Bool(b) => b.to_sql(ty, out),
+        }
+    }
+
+    /// Any parameter type: `to_sql_checked` checks each value against it.
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) => n.to_sql_checked(ty, out),
+            Value::Text(s) => s.to_sql_checked(ty, out),
+            Value::Bool(b) => b.to_sql_checked(ty, out),
+        }
+    }
+}

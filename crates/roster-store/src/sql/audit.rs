@@ -1,0 +1,62 @@
+//! SQL for audit events: appended, then read newest first by keyset on the
+//! id (index (org_id, id), walked backwards).
+
+use roster_core::error::Result;
+use roster_core::ids::{AuditEventId, OrgId};
+use roster_core::model::AuditEvent;
+
+use super::decode::{self, audit_cols};
+use super::{SqlTx, Value};
+
+pub fn insert_audit_event(tx: &mut SqlTx, event: &AuditEvent) -> Result<()> {
+    tx.execute(
+        concat!(
+            "INSERT INTO audit_events (",
+            audit_cols!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ),
+        &[
+            Value::text(event.id),
+            Value::text(event.org_id),
+            Value::text(&event.actor_type),
+            Value::text(&event.actor_id),
+            Value::text(&event.action),
+            Value::text(&event.target_type),
+            Value::text(&event.target_id),
+            Value::text(&event.summary),
+            Value::text(&event.request_id),
+            Value::Int(event.created_at.0),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Newest first, strictly before `before`.
+pub fn list_audit_events(
+    tx: &mut SqlTx,
+    org: OrgId,
+    before: Option<AuditEventId>,
+    limit: usize,
+) -> Result<Vec<AuditEvent>> {
+    // No "greater than every id" string is safe under every collation, so
+    // the first page is its own statement rather than a sentinel bound.
+    let rows = match before {
+        Some(before) => tx.query(
+            concat!(
+                "SELECT ",
+                audit_cols!(),
+                " FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+            ),
+            &[Value::text(org), Value::text(before), Value::limit(limit)],
+        )?,
+        None => tx.query(
+            concat!(
+                "SELECT ",
+                audit_cols!(),
+                " FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
+            ),
+            &[Value::text(org), Value::limit(limit)],
+        )?,
+    };
+    rows.iter().map(decode::audit_event).collect()
+}

@@ -1,0 +1,222 @@
+//! SQL for organizations and their memberships, including the member list
+//! (keyset pagination on the user id, optional role filter and search).
+
+use roster_core::error::Result;
+use roster_core::ids::{OrgId, UserId};
+use roster_core::model::{Member, MemberFilter, Membership, Org};
+use roster_core::role::OrgRole;
+
+use super::decode::{self, org_cols, user_cols, USER_WIDTH};
+use super::{contains_pattern, Dialect, SqlTx, Value};
+
+pub fn insert_org(tx: &mut SqlTx, org: &Org) -> Result<()> {
+    tx.execute(
+        "INSERT INTO orgs (id, name, description, referral_code, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            Value::text(org.id),
+            Value::text(&org.name),
+            Value::text(&org.description),
+            Value::text(&org.referral_code),
+            Value::text(org.status.as_str()),
+            Value::Int(org.created_at.0),
+            Value::Int(org.updated_at.0),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads an org; with `lock`, holds it until commit.
+pub fn org(tx: &mut SqlTx, id: OrgId, lock: bool) -> Result<Option<Org>> {
+    // Backends differ: PostgreSQL takes a row lock (FOR UPDATE) that
+    // serialises every org-changing transaction on this org across server
+    // processes; SQLite has no row locks and needs none, as the write
+    // transaction already holds the database's write lock.
+    let sql = match (lock, tx.dialect()) {
+        (true, Dialect::Postgres) => concat!(
+            "SELECT ",
+            org_cols!(),
+            " FROM orgs o WHERE o.id = $1 FOR UPDATE"
+        ),
+        _ => concat!("SELECT ", org_cols!(), " FROM orgs o WHERE o.id = $1"),
+    };
+    let row = tx.query_opt(sql, &[Value::text(id)])?;
+    row.map(|row| decode::org(&row)).transpose()
+}
+
+pub fn update_org(tx: &mut SqlTx, org: &Org) -> Result<()> {
+    tx.execute(
+        "UPDATE orgs SET name = $2, description = $3, referral_code = $4, status = $5, \
+         updated_at = $6 WHERE id = $1",
+        &[
+            Value::text(org.id),
+            Value::text(&org.name),
+            Value::text(&org.description),
+            Value::text(&org.referral_code),
+            Value::text(org.status.as_str()),
+            Value::Int(org.updated_at.0),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Memberships, projects (with their members) and invitations go by
+/// `ON DELETE CASCADE`; audit events have no foreign key and stay.
+pub fn delete_org(tx: &mut SqlTx, id: OrgId) -> Result<()> {
+    tx.execute("DELETE FROM orgs WHERE id = $1", &[Value::text(id)])?;
+    Ok(())
+}
+
+pub fn list_user_orgs(
+    tx: &mut SqlTx,
+    user: UserId,
+    after: Option<OrgId>,
+    limit: usize,
+) -> Result<Vec<(Org, OrgRole)>> {
+    // `o.id > $2` repeats the bound on the joined side (see `list_members`).
+    let sql = concat!(
+        "SELECT ",
+        org_cols!(),
+        ", m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND m.org_id > $2 AND o.id > $2 ORDER BY m.org_id LIMIT $3"
+    );
+    let rows = tx.query(
+        sql,
+        &[Value::text(user), Value::after(after), Value::limit(limit)],
+    )?;
+    rows.iter()
+        .map(|row| Ok((decode::org(row)?, decode::org_role(row, 7)?)))
+        .collect()
+}
+
+pub fn membership(tx: &mut SqlTx, org: OrgId, user: UserId) -> Result<Option<Membership>> {
+    let sql = "SELECT org_id, user_id, role, labels, created_at FROM memberships \
+               WHERE org_id = $1 AND user_id = $2";
+    let Some(row) = tx.query_opt(sql, &[Value::text(org), Value::text(user)])? else {
+        return Ok(None);
+    };
+    Ok(Some(Membership {
+        org_id: decode::id(&row, 0, "memberships.org_id")?,
+        user_id: decode::id(&row, 1, "memberships.user_id")?,
+        role: decode::org_role(&row, 2)?,
+        labels: decode::decode_labels(&row.text(3)?)?,
+        created_at: decode::ts(&row, 4)?,
+    }))
+}
+
+pub fn insert_membership(tx: &mut SqlTx, membership: &Membership) -> Result<()> {
+    tx.execute(
+        "INSERT INTO memberships (org_id, user_id, role, labels, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &[
+            Value::text(membership.org_id),
+            Value::text(membership.user_id),
+            Value::text(membership.role.as_str()),
+            Value::Text(decode::encode_labels(&membership.labels)),
+            Value::Int(membership.created_at.0),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn update_membership_role(
+    tx: &mut SqlTx,
+    org: OrgId,
+    user: UserId,
+    role: OrgRole,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
+        &[
+            Value::text(org),
+            Value::text(user),
+            Value::text(role.as_str()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The membership and the user's memberships of this org's projects (the
+/// same user's memberships of other orgs' projects stay).
+pub fn delete_membership(tx: &mut SqlTx, org: OrgId, user: UserId) -> Result<()> {
+    let params = [Value::text(org), Value::text(user)];
+    tx.execute(
+        "DELETE FROM project_members WHERE user_id = $2 \
+         AND project_id IN (SELECT id FROM projects WHERE org_id = $1)",
+        &params,
+    )?;
+    tx.execute(
+        "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+        &params,
+    )?;
+    Ok(())
+}
+
+pub fn count_owners(tx: &mut SqlTx, org: OrgId) -> Result<u64> {
+    let row = tx.query_one(
+        "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2",
+        &[Value::text(org), Value::text(OrgRole::Owner.as_str())],
+    )?;
+    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+}
+
+/// The columns `member_from` decodes: the user, then the membership.
+macro_rules! member_select {
+    () => {
+        concat!(
+            "SELECT ",
+            user_cols!(),
+            ", m.role, m.labels, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
+        )
+    };
+}
+
+fn member_from(row: &super::Row) -> Result<Member> {
+    Ok(Member {
+        user: decode::user(row, 0)?,
+        role: decode::org_role(row, USER_WIDTH)?,
+        labels: decode::decode_labels(&row.text(USER_WIDTH + 1)?)?,
+        joined_at: decode::ts(row, USER_WIDTH + 2)?,
+    })
+}
+
+pub fn member(tx: &mut SqlTx, org: OrgId, user: UserId) -> Result<Option<Member>> {
+    let sql = concat!(member_select!(), "WHERE m.org_id = $1 AND m.user_id = $2");
+    let row = tx.query_opt(sql, &[Value::text(org), Value::text(user)])?;
+    row.map(|row| member_from(&row)).transpose()
+}
+
+/// One page of members in user-id order. The scan walks the primary key
+/// (org_id, user_id), or (org_id, role, user_id) with a role filter, from
+/// `after` on, so a page deep in a huge org costs what the first one does;
+/// the search is checked on each joined user until the page is full.
+/// `u.id > $2` repeats the bound on the joined side: without it PostgreSQL
+/// may merge-join against the users index from its start, and a deep page
+/// then reads every user before the bound.
+pub fn list_members(
+    tx: &mut SqlTx,
+    org: OrgId,
+    filter: &MemberFilter,
+    after: Option<UserId>,
+    limit: usize,
+) -> Result<Vec<Member>> {
+    let mut sql = String::from(concat!(
+        member_select!(),
+        "WHERE m.org_id = $1 AND m.user_id > $2 AND u.id > $2"
+    ));
+    let mut params = vec![Value::text(org), Value::after(after)];
+    if let Some(role) = filter.role {
+        params.push(Value::text(role.as_str()));
+        sql.push_str(&format!(" AND m.role = ${}", params.len()));
+    }
+    if let Some(query) = filter.query.as_deref().filter(|q| !q.is_empty()) {
+        // Lowercased again so both backends match alike: SQLite's LIKE
+        // ignores ASCII case, PostgreSQL's does not; `search` is lowercase.
+        params.push(Value::Text(contains_pattern(&query.to_lowercase())));
+        sql.push_str(&format!(" AND u.search LIKE ${} ESCAPE '\\'", params.len()));
+    }
+    params.push(Value::limit(limit));
+    sql.push_str(&format!(" ORDER BY m.user_id LIMIT ${}", params.len()));
+    let rows = tx.query(&sql, &params)?;
+    rows.iter().map(member_from).collect()
+}

@@ -1,0 +1,259 @@
+//! `SqlTx`: the one implementation of the core's `Tx`, over any backend's
+//! `Conn`. Each method forwards to the query functions of `accounts`,
+//! `orgs` or `projects`.
+//!
+//! A failed operation poisons the transaction: every later call answers an
+//! error and `Store::write` rolls back even if the closure answers `Ok`.
+//! PostgreSQL aborts a transaction at its first failed statement while
+//! SQLite carries on; poisoning gives the core the same (stricter) contract
+//! on both, so code tested on SQLite cannot silently lose writes on
+//! PostgreSQL.
+
+use roster_core::error::{DomainError, Result};
+use roster_core::ids::{AuditEventId, OrgId, ProjectId, SessionId, UserId};
+use roster_core::model::*;
+use roster_core::role::{OrgRole, ProjectRole};
+use roster_core::store::Tx;
+use roster_core::time::Timestamp;
+
+use super::{accounts, audit, invitations, orgs, projects, Conn, Dialect, Row, Value};
+
+pub(crate) struct SqlTx<'a> {
+    conn: &'a mut dyn Conn,
+    failed: bool,
+}
+
+impl<'a> SqlTx<'a> {
+    pub fn new(conn: &'a mut dyn Conn) -> Self {
+        Self {
+            conn,
+            failed: false,
+        }
+    }
+
+    /// Whether an operation of this transaction failed (see the module doc).
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.conn.execute(sql, params)
+    }
+
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        self.conn.query(sql, params)
+    }
+
+    /// The first row, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.conn.query(sql, params)?.into_iter().next())
+    }
+
+    /// The first row of a query that always answers one.
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| DomainError::Internal("query answered no row".into()))
+    }
+
+    fn guard<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.failed {
+            return Err(DomainError::Internal(
+                "the transaction was aborted by an earlier error".into(),
+            ));
+        }
+        let out = op(self);
+        if out.is_err() {
+            self.failed = true;
+        }
+        out
+    }
+}
+
+impl Tx for SqlTx<'_> {
+    fn setting(&mut self, key: &str) -> Result<Option<String>> {
+        self.guard(|tx| accounts::setting(tx, key))
+    }
+    fn insert_setting_if_absent(&mut self, key: &str, value: &str) -> Result<()> {
+        self.guard(|tx| accounts::insert_setting_if_absent(tx, key, value))
+    }
+
+    fn insert_user(&mut self, new: &NewUser) -> Result<User> {
+        self.guard(|tx| accounts::insert_user(tx, new))
+    }
+    fn user(&mut self, id: UserId) -> Result<Option<User>> {
+        self.guard(|tx| accounts::user(tx, id))
+    }
+    fn user_by_email(&mut self, email: &str) -> Result<Option<User>> {
+        self.guard(|tx| accounts::user_by_email(tx, email))
+    }
+    fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>> {
+        self.guard(|tx| accounts::user_credentials(tx, email))
+    }
+    fn username_taken(&mut self, username: &str) -> Result<bool> {
+        self.guard(|tx| accounts::username_taken(tx, username))
+    }
+    fn set_email_verified(&mut self, id: UserId) -> Result<()> {
+        self.guard(|tx| accounts::set_email_verified(tx, id))
+    }
+
+    fn insert_session(&mut self, session: &Session) -> Result<()> {
+        self.guard(|tx| accounts::insert_session(tx, session))
+    }
+    fn session(&mut self, id: SessionId) -> Result<Option<Session>> {
+        self.guard(|tx| accounts::session(tx, id))
+    }
+    fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> Result<()> {
+        self.guard(|tx| accounts::revoke_session(tx, id, at))
+    }
+    fn insert_refresh_token(
+        &mut self,
+        hash: &str,
+        session: SessionId,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.guard(|tx| accounts::insert_refresh_token(tx, hash, session, at))
+    }
+    fn refresh_token(&mut self, hash: &str) -> Result<Option<RefreshToken>> {
+        self.guard(|tx| accounts::refresh_token(tx, hash))
+    }
+    fn use_refresh_token(&mut self, hash: &str, at: Timestamp) -> Result<bool> {
+        self.guard(|tx| accounts::use_refresh_token(tx, hash, at))
+    }
+
+    fn insert_org(&mut self, org: &Org) -> Result<()> {
+        self.guard(|tx| orgs::insert_org(tx, org))
+    }
+    fn org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        self.guard(|tx| orgs::org(tx, id, false))
+    }
+    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        self.guard(|tx| orgs::org(tx, id, true))
+    }
+    fn update_org(&mut self, org: &Org) -> Result<()> {
+        self.guard(|tx| orgs::update_org(tx, org))
+    }
+    fn delete_org(&mut self, id: OrgId) -> Result<()> {
+        self.guard(|tx| orgs::delete_org(tx, id))
+    }
+    fn list_user_orgs(
+        &mut self,
+        user: UserId,
+        after: Option<OrgId>,
+        limit: usize,
+    ) -> Result<Vec<(Org, OrgRole)>> {
+        self.guard(|tx| orgs::list_user_orgs(tx, user, after, limit))
+    }
+
+    fn membership(&mut self, org: OrgId, user: UserId) -> Result<Option<Membership>> {
+        self.guard(|tx| orgs::membership(tx, org, user))
+    }
+    fn insert_membership(&mut self, membership: &Membership) -> Result<()> {
+        self.guard(|tx| orgs::insert_membership(tx, membership))
+    }
+    fn update_membership_role(&mut self, org: OrgId, user: UserId, role: OrgRole) -> Result<()> {
+        self.guard(|tx| orgs::update_membership_role(tx, org, user, role))
+    }
+    fn delete_membership(&mut self, org: OrgId, user: UserId) -> Result<()> {
+        self.guard(|tx| orgs::delete_membership(tx, org, user))
+    }
+    fn count_owners(&mut self, org: OrgId) -> Result<u64> {
+        self.guard(|tx| orgs::count_owners(tx, org))
+    }
+    fn member(&mut self, org: OrgId, user: UserId) -> Result<Option<Member>> {
+        self.guard(|tx| orgs::member(tx, org, user))
+    }
+    fn list_members(
+        &mut self,
+        org: OrgId,
+        filter: &MemberFilter,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Member>> {
+        self.guard(|tx| orgs::list_members(tx, org, filter, after, limit))
+    }
+
+    fn insert_project(&mut self, project: &Project) -> Result<()> {
+        self.guard(|tx| projects::insert_project(tx, project))
+    }
+    fn project(&mut self, org: OrgId, id: ProjectId) -> Result<Option<Project>> {
+        self.guard(|tx| projects::project(tx, org, id))
+    }
+    fn update_project(&mut self, project: &Project) -> Result<()> {
+        self.guard(|tx| projects::update_project(tx, project))
+    }
+    fn delete_project(&mut self, org: OrgId, id: ProjectId) -> Result<()> {
+        self.guard(|tx| projects::delete_project(tx, org, id))
+    }
+    fn list_projects(
+        &mut self,
+        org: OrgId,
+        after: Option<ProjectId>,
+        limit: usize,
+    ) -> Result<Vec<Project>> {
+        self.guard(|tx| projects::list_projects(tx, org, after, limit))
+    }
+    fn project_member(
+        &mut self,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<Option<ProjectMember>> {
+        self.guard(|tx| projects::project_member(tx, project, user))
+    }
+    fn insert_project_member(
+        &mut self,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.guard(|tx| projects::insert_project_member(tx, project, user, role, at))
+    }
+    fn update_project_member_role(
+        &mut self,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> Result<()> {
+        self.guard(|tx| projects::update_project_member_role(tx, project, user, role))
+    }
+    fn delete_project_member(&mut self, project: ProjectId, user: UserId) -> Result<()> {
+        self.guard(|tx| projects::delete_project_member(tx, project, user))
+    }
+    fn list_project_members(
+        &mut self,
+        project: ProjectId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<ProjectMember>> {
+        self.guard(|tx| projects::list_project_members(tx, project, after, limit))
+    }
+
+    fn open_invitation(&mut self, org: OrgId, email: &str) -> Result<Option<Invitation>> {
+        self.guard(|tx| invitations::open_invitation(tx, org, email))
+    }
+    fn has_open_invitation(&mut self, email: &str, now: Timestamp) -> Result<bool> {
+        self.guard(|tx| invitations::has_open_invitation(tx, email, now))
+    }
+    fn insert_invitation(&mut self, invitation: &Invitation) -> Result<()> {
+        self.guard(|tx| invitations::insert_invitation(tx, invitation))
+    }
+    fn update_invitation(&mut self, invitation: &Invitation) -> Result<()> {
+        self.guard(|tx| invitations::update_invitation(tx, invitation))
+    }
+
+    fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
+        self.guard(|tx| audit::insert_audit_event(tx, event))
+    }
+    fn list_audit_events(
+        &mut self,
+        org: OrgId,
+        before: Option<AuditEventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>> {
+        self.guard(|tx| audit::list_audit_events(tx, org, before, limit))
+    }
+}

@@ -1,0 +1,330 @@
+//! The SQLite store: one writer connection behind a mutex (each write is
+//! `BEGIN IMMEDIATE` … `COMMIT`, so writes are serialised and take the
+//! database's write lock up front), and a small lazily opened pool of
+//! `query_only` reader connections, each read one deferred transaction (a
+//! consistent WAL snapshot). Every connection runs in WAL mode with
+//! `synchronous=FULL`, foreign keys on and a 5 s busy timeout.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use roster_core::error::{DomainError, Result};
+use roster_core::store::{Store, Tx};
+use roster_core::time::Timestamp;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params_from_iter, Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::errors::from_sqlite;
+use crate::migrate::{self, Backend};
+use crate::sql::{sqlite_placeholders, Conn, Dialect, Row, SqlTx, Value};
+
+/// Reader connections opened at most (reads beyond wait for one).
+const MAX_READERS: usize = 4;
+const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// A Roster database in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Readers,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and applies pending
+    /// migrations. The parent folder must exist.
+    pub fn open(path: &Path) -> std::result::Result<Self, String> {
+        let fail =
+            |e: rusqlite::Error| format!("cannot open SQLite database {}: {e}", path.display());
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut writer = Connection::open_with_flags(path, flags).map_err(fail)?;
+        configure(&writer, false).map_err(fail)?;
+        migrate(&mut writer)
+            .map_err(|e| format!("cannot migrate SQLite database {}: {e}", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Readers {
+                path: path.to_path_buf(),
+                state: Mutex::default(),
+                freed: Condvar::new(),
+            },
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(
+            mode,
+            "SQLite did not switch to WAL mode; reads will wait for writes"
+        );
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    if read_only {
+        conn.pragma_update(None, "query_only", "ON")?;
+    }
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+/// Applies every pending step, each in its own `BEGIN IMMEDIATE`
+/// transaction (which also keeps a second process from migrating at the
+/// same time: it waits for the write lock, then sees the step applied).
+fn migrate(conn: &mut Connection) -> std::result::Result<(), String> {
+    for step in migrate::migrations(Backend::Sqlite) {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| e.to_string())?;
+        tx.execute_batch(migrate::CREATE_TABLE)
+            .map_err(|e| e.to_string())?;
+        let applied: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT version FROM schema_migrations")
+                .map_err(|e| e.to_string())?;
+            let versions = stmt
+                .query_map([], |row| row.get(0))
+                .map_err(|e| e.to_string())?;
+            versions
+                .collect::<rusqlite::Result<_>>()
+                .map_err(|e| e.to_string())?
+        };
+        migrate::check_not_newer(Backend::Sqlite, &applied)?;
+        if applied.contains(&step.version) {
+            continue;
+        }
+        tx.execute_batch(step.sql)
+            .map_err(|e| format!("step {}: {e}", step.name))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            (step.version, Timestamp::now().0),
+        )
+        .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
+        tracing::info!(
+            version = step.version,
+            name = step.name,
+            "applied SQLite migration"
+        );
+    }
+    Ok(())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic inside a transaction poisons the mutex, but the transaction
+    // was rolled back while unwinding (rusqlite's `Transaction` drop), so
+    // the connection is fine to use.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `f` in `tx` and commits if it answers `Ok` with no failed
+/// operation; otherwise rolls back (as does dropping `tx` on a panic).
+fn run(tx: Transaction<'_>, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    let mut conn = SqliteConn { conn: &tx };
+    let mut sql_tx = SqlTx::new(&mut conn);
+    let out = f(&mut sql_tx);
+    let failed = sql_tx.failed();
+    match out {
+        Err(err) => {
+            // A failed rollback is moot: dropping `tx` retries it.
+            let _ = tx.rollback();
+            Err(err)
+        }
+        Ok(()) if failed => {
+            let _ = tx.rollback();
+            Err(DomainError::Internal(
+                "an operation failed; the transaction was rolled back".into(),
+            ))
+        }
+        Ok(()) => tx.commit().map_err(from_sqlite),
+    }
+}
+
+impl Store for SqliteStore {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut reader = self.readers.checkout()?;
+        let tx = reader
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(from_sqlite)?;
+        run(tx, f)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut writer = lock(&self.writer);
+        let tx = writer
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(from_sqlite)?;
+        run(tx, f)
+    }
+
+    fn ping(&self) -> Result<()> {
+        let reader = self.readers.checkout()?;
+        reader
+            .conn()
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(from_sqlite)
+    }
+
+    fn backend(&self) -> &'static str {
+        Backend::Sqlite.as_str()
+    }
+}
+
+/// The reader connections: opened on demand up to `MAX_READERS`, kept idle
+/// between reads.
+struct Readers {
+    path: PathBuf,
+    state: Mutex<ReaderState>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct ReaderState {
+    idle: Vec<Connection>,
+    open: usize,
+}
+
+impl Readers {
+    fn checkout(&self) -> Result<Reader<'_>> {
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(Reader {
+                    pool: self,
+                    conn: Some(conn),
+                });
+            }
+            if state.open < MAX_READERS {
+                state.open += 1;
+                drop(state);
+                return match self.open_one() {
+                    Ok(conn) => Ok(Reader {
+                        pool: self,
+                        conn: Some(conn),
+                    }),
+                    Err(err) => {
+                        lock(&self.state).open -= 1;
+                        self.freed.notify_one();
+                        Err(from_sqlite(err))
+                    }
+                };
+            }
+            state = self
+                .freed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn open_one(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        configure(&conn, true)?;
+        Ok(conn)
+    }
+}
+
+/// A checked-out reader; goes back to the pool when dropped.
+struct Reader<'p> {
+    pool: &'p Readers,
+    conn: Option<Connection>,
+}
+
+impl Reader<'_> {
+    fn conn(&self) -> &Connection {
+        // Some from checkout until drop.
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("reader used after release"))
+    }
+
+    fn conn_mut(&mut self) -> &mut Connection {
+        self.conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("reader used after release"))
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            lock(&self.pool.state).idle.push(conn);
+            self.pool.freed.notify_one();
+        }
+    }
+}
+
+/// `Conn` over an open rusqlite transaction.
+struct SqliteConn<'c> {
+    conn: &'c Connection,
+}
+
+impl Conn for SqliteConn<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sqlite_placeholders(sql))
+            .map_err(from_sqlite)?;
+        let changed = stmt
+            .execute(params_from_iter(params))
+            .map_err(from_sqlite)?;
+        Ok(changed as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sqlite_placeholders(sql))
+            .map_err(from_sqlite)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(params_from_iter(params)).map_err(from_sqlite)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(from_sqlite)? {
+            let values = (0..width)
+                .map(|i| from_column(row.get_ref(i).map_err(from_sqlite)?, i))
+                .collect::<Result<Vec<_>>>()?;
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+}
+
+fn from_column(value: ValueRef<'_>, i: usize) -> Result<Value> {
+    match value {
+        ValueRef::Null => Ok(Value::Null),
+        ValueRef::Integer(n) => Ok(Value::Int(n)),
+        ValueRef::Text(bytes) => String::from_utf8(bytes.to_vec())
+            .map(Value::Text)
+            .map_err(|_| DomainError::Internal(format!("column {i} is not valid UTF-8"))),
+        ValueRef::Real(_) | ValueRef::Blob(_) => Err(DomainError::Internal(format!(
+            "column {i} has an unexpected type"
+        ))),
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(n) => ValueRef::Integer(*n),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            // Booleans are INTEGER 0/1 in SQLite.
+            Value::Bool(b) => ValueRef::Integer(i64::from(*b)),
+        }))
+    }
+}
