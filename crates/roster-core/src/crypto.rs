@@ -33,7 +33,9 @@ pub fn hash_password(password: &Password) -> Result<String, DomainError> {
 /// Checks a password against a stored PHC string, in constant time.
 pub fn verify_password(password: &Password, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2().verify_password(password.expose().as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -138,12 +140,15 @@ impl TokenSigner {
         if header != JWT_HEADER {
             return Err(DomainError::Unauthenticated);
         }
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| DomainError::Unauthenticated)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| DomainError::Unauthenticated)?;
         let mut mac = self.mac();
         mac.update(header.as_bytes());
         mac.update(b".");
         mac.update(payload.as_bytes());
-        mac.verify_slice(&signature).map_err(|_| DomainError::Unauthenticated)?;
+        mac.verify_slice(&signature)
+            .map_err(|_| DomainError::Unauthenticated)?;
         let claims: AccessClaims = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
@@ -168,7 +173,10 @@ mod tests {
         let hash = hash_password(&password).unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password(&password, &hash));
-        assert!(!verify_password(&Password::parse_new("wrong horse battery").unwrap(), &hash));
+        assert!(!verify_password(
+            &Password::parse_new("wrong horse battery").unwrap(),
+            &hash
+        ));
         assert!(!verify_password(&password, "not a phc string"));
     }
 
@@ -195,7 +203,9 @@ mod tests {
     fn tampered_or_foreign_tokens_are_refused() {
         let signer = TokenSigner::new(b"key");
         let token = signer.issue(UserId::new(), SessionId::new(), 1_000, 60);
-        assert!(TokenSigner::new(b"other key").verify(&token, 1_001).is_err());
+        assert!(TokenSigner::new(b"other key")
+            .verify(&token, 1_001)
+            .is_err());
         let mut tampered = token.clone();
         tampered.insert(40, 'x');
         assert!(signer.verify(&tampered, 1_001).is_err());

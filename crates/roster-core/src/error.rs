@@ -24,7 +24,10 @@ pub enum DomainError {
     SignupClosed,
     /// The resource does not exist, or the caller may not know it exists.
     #[error("{what} not found")]
-    NotFound { code: &'static str, what: &'static str },
+    NotFound {
+        code: &'static str,
+        what: &'static str,
+    },
     /// The change collides with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -62,27 +65,45 @@ impl DomainError {
 
     /// Shorthand for an `Invalid` error.
     pub fn invalid(field: &'static str, reason: impl fmt::Display) -> Self {
-        DomainError::Invalid { field, reason: reason.to_string() }
+        DomainError::Invalid {
+            field,
+            reason: reason.to_string(),
+        }
     }
 
     pub fn org_not_found() -> Self {
-        DomainError::NotFound { code: "org_not_found", what: "organization" }
+        DomainError::NotFound {
+            code: "org_not_found",
+            what: "organization",
+        }
     }
 
     pub fn member_not_found() -> Self {
-        DomainError::NotFound { code: "member_not_found", what: "member" }
+        DomainError::NotFound {
+            code: "member_not_found",
+            what: "member",
+        }
     }
 
     pub fn project_not_found() -> Self {
-        DomainError::NotFound { code: "project_not_found", what: "project" }
+        DomainError::NotFound {
+            code: "project_not_found",
+            what: "project",
+        }
     }
 
     pub fn user_not_found() -> Self {
-        DomainError::NotFound { code: "user_not_found", what: "user" }
+        DomainError::NotFound {
+            code: "user_not_found",
+            what: "user",
+        }
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        DomainError::Conflict { code, message: message.into() }
+        DomainError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 }
 

@@ -96,7 +96,13 @@ mod tests {
     #[test]
     fn malformed_ids_are_invalid_with_the_field_named() {
         let err = UserId::parse("not-a-uuid").unwrap_err();
-        assert!(matches!(err, DomainError::Invalid { field: "user_id", .. }));
+        assert!(matches!(
+            err,
+            DomainError::Invalid {
+                field: "user_id",
+                ..
+            }
+        ));
     }
 
     #[test]

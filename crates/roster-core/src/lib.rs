@@ -6,9 +6,13 @@ pub mod crypto;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod pagination;
+pub mod ratelimit;
 pub mod role;
+pub mod service;
 pub mod store;
 pub mod time;
 pub mod types;
 
 pub use error::{DomainError, Result};
+pub use service::{CoreConfig, Ctx, Roster, SignupMode};

@@ -15,7 +15,12 @@ pub enum OrgRole {
 }
 
 impl OrgRole {
-    pub const ALL: [OrgRole; 4] = [OrgRole::Owner, OrgRole::Admin, OrgRole::Member, OrgRole::Guest];
+    pub const ALL: [OrgRole; 4] = [
+        OrgRole::Owner,
+        OrgRole::Admin,
+        OrgRole::Member,
+        OrgRole::Guest,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -33,7 +38,10 @@ impl OrgRole {
             "admin" => Ok(OrgRole::Admin),
             "member" => Ok(OrgRole::Member),
             "guest" => Ok(OrgRole::Guest),
-            _ => Err(DomainError::invalid("role", "must be one of owner, admin, member, guest")),
+            _ => Err(DomainError::invalid(
+                "role",
+                "must be one of owner, admin, member, guest",
+            )),
         }
     }
 
@@ -94,13 +102,19 @@ pub fn check_role_change(
     new: OrgRole,
 ) -> Result<(), DomainError> {
     if !actor.can_administer() {
-        return Err(DomainError::Forbidden("only admins and owners may manage members"));
+        return Err(DomainError::Forbidden(
+            "only admins and owners may manage members",
+        ));
     }
     if (new == OrgRole::Owner || current == Some(OrgRole::Owner)) && actor != OrgRole::Owner {
-        return Err(DomainError::Forbidden("only an owner may grant or change the owner role"));
+        return Err(DomainError::Forbidden(
+            "only an owner may grant or change the owner role",
+        ));
     }
     if current.is_some_and(|c| c > actor) {
-        return Err(DomainError::Forbidden("cannot change the role of a member above your own"));
+        return Err(DomainError::Forbidden(
+            "cannot change the role of a member above your own",
+        ));
     }
     Ok(())
 }
@@ -109,7 +123,9 @@ pub fn check_role_change(
 /// (Leaving, i.e. removing oneself, is decided by the caller of this.)
 pub fn check_removal(actor: OrgRole, target: OrgRole) -> Result<(), DomainError> {
     if !actor.can_administer() {
-        return Err(DomainError::Forbidden("only admins and owners may remove members"));
+        return Err(DomainError::Forbidden(
+            "only admins and owners may remove members",
+        ));
     }
     if target == OrgRole::Owner && actor != OrgRole::Owner {
         return Err(DomainError::Forbidden("only an owner may remove an owner"));

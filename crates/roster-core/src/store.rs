@@ -31,7 +31,8 @@ pub trait Tx {
     fn insert_session(&mut self, session: &Session) -> Result<()>;
     fn session(&mut self, id: SessionId) -> Result<Option<Session>>;
     fn revoke_session(&mut self, id: SessionId, at: Timestamp) -> Result<()>;
-    fn insert_refresh_token(&mut self, hash: &str, session: SessionId, at: Timestamp) -> Result<()>;
+    fn insert_refresh_token(&mut self, hash: &str, session: SessionId, at: Timestamp)
+        -> Result<()>;
     fn refresh_token(&mut self, hash: &str) -> Result<Option<RefreshToken>>;
     /// Marks an unused token used; answers false when it was already used.
     fn use_refresh_token(&mut self, hash: &str, at: Timestamp) -> Result<bool>;
@@ -81,7 +82,8 @@ pub trait Tx {
         after: Option<ProjectId>,
         limit: usize,
     ) -> Result<Vec<Project>>;
-    fn project_member(&mut self, project: ProjectId, user: UserId) -> Result<Option<ProjectMember>>;
+    fn project_member(&mut self, project: ProjectId, user: UserId)
+        -> Result<Option<ProjectMember>>;
     fn insert_project_member(
         &mut self,
         project: ProjectId,
@@ -106,6 +108,9 @@ pub trait Tx {
     // --- invitations ---
     /// The pending or sent invitation of this address to this org, if any.
     fn open_invitation(&mut self, org: OrgId, email: &str) -> Result<Option<Invitation>>;
+    /// Does this address hold a pending or sent invitation, to any org,
+    /// that expires after `now`? (Gates signup in invite-only mode.)
+    fn has_open_invitation(&mut self, email: &str, now: Timestamp) -> Result<bool>;
     fn insert_invitation(&mut self, invitation: &Invitation) -> Result<()>;
     fn update_invitation(&mut self, invitation: &Invitation) -> Result<()>;
 

@@ -39,7 +39,9 @@ impl Timestamp {
 pub fn parse_duration_secs(raw: &str) -> Result<i64, String> {
     let raw = raw.trim();
     let (digits, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: i64 = digits.parse().map_err(|_| format!("not a duration: {raw:?}"))?;
+    let n: i64 = digits
+        .parse()
+        .map_err(|_| format!("not a duration: {raw:?}"))?;
     let factor = match unit {
         "" | "s" => 1,
         "m" => 60,

@@ -21,7 +21,9 @@ impl Email {
         if value.len() > 254 {
             return Err(invalid("must be at most 254 characters"));
         }
-        let (local, domain) = value.split_once('@').ok_or_else(|| invalid("must contain @"))?;
+        let (local, domain) = value
+            .split_once('@')
+            .ok_or_else(|| invalid("must contain @"))?;
         if local.is_empty() || local.len() > 64 {
             return Err(invalid("has an empty or over-long local part"));
         }
@@ -39,9 +41,10 @@ impl Email {
         if labels.len() < 2 || !labels.iter().all(label_ok) {
             return Err(invalid("has an invalid domain"));
         }
-        let local_ok = local.chars().all(|c| {
-            c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
-        }) && !local.starts_with('.')
+        let local_ok = local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+            && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
         if !local_ok {
@@ -76,12 +79,18 @@ impl Username {
         let value = raw.trim().to_lowercase();
         let n = value.chars().count();
         if !(2..=40).contains(&n) {
-            return Err(DomainError::invalid("username", "must be 2 to 40 characters"));
+            return Err(DomainError::invalid(
+                "username",
+                "must be 2 to 40 characters",
+            ));
         }
         let valid_chars = value
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-        let valid_start = value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let valid_start = value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
         if !valid_chars || !valid_start {
             return Err(DomainError::invalid(
                 "username",
@@ -98,10 +107,20 @@ impl Username {
             .local_part()
             .to_lowercase()
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .take(32)
             .collect();
-        if !value.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
+        if !value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
             value.insert(0, 'u');
         }
         while value.chars().count() < 2 {
@@ -138,10 +157,19 @@ fn bounded_text(
         return Err(DomainError::invalid(field, "must not be empty"));
     }
     if n > max {
-        return Err(DomainError::invalid(field, format!("must be at most {max} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(DomainError::invalid(field, "must not contain control characters"));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.to_string())
 }
@@ -208,15 +236,24 @@ impl Password {
     pub fn parse_new(raw: &str) -> Result<Self, DomainError> {
         let n = raw.chars().count();
         if n < Self::MIN_LEN {
-            return Err(DomainError::invalid("password", "must be at least 8 characters"));
+            return Err(DomainError::invalid(
+                "password",
+                "must be at least 8 characters",
+            ));
         }
         if n > Self::MAX_LEN {
-            return Err(DomainError::invalid("password", "must be at most 128 characters"));
+            return Err(DomainError::invalid(
+                "password",
+                "must be at most 128 characters",
+            ));
         }
         let mut chars = raw.chars();
         let first = chars.next();
         if chars.all(|c| Some(c) == first) {
-            return Err(DomainError::invalid("password", "must not repeat a single character"));
+            return Err(DomainError::invalid(
+                "password",
+                "must not repeat a single character",
+            ));
         }
         Ok(Self(raw.to_string()))
     }
@@ -280,12 +317,24 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_case_folded() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_rejected() {
-        for bad in ["", "plain", "a@b", "@example.com", "a@@example.com", "a b@example.com", "a..b@example.com", "a@-x.com"] {
+        for bad in [
+            "",
+            "plain",
+            "a@b",
+            "@example.com",
+            "a@@example.com",
+            "a b@example.com",
+            "a..b@example.com",
+            "a@-x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -296,7 +345,10 @@ mod tests {
         assert!(OrgName::parse("   ").is_err());
         assert!(OrgName::parse(&"x".repeat(100)).is_ok());
         assert!(OrgName::parse(&"x".repeat(101)).is_err());
-        assert!(OrgName::parse(&"é".repeat(100)).is_ok(), "counted in characters, not bytes");
+        assert!(
+            OrgName::parse(&"é".repeat(100)).is_ok(),
+            "counted in characters, not bytes"
+        );
     }
 
     #[test]

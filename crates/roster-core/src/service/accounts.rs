@@ -1,0 +1,293 @@
+//! Accounts: signup, login, rotating refresh tokens, logout, and turning a
+//! bearer token back into a caller.
+
+use crate::crypto::{
+    dummy_password_hash, hash_password, random_token, token_hash, verify_password,
+};
+use crate::error::{DomainError, Result};
+use crate::ids::{SessionId, UserId};
+use crate::model::{Actor, NewUser, Session, User};
+use crate::store;
+use crate::time::Timestamp;
+use crate::types::{Email, Password, PersonName, ResourceStatus, Username};
+
+use super::{Ctx, Roster, SignupMode};
+
+/// What a successful login or refresh hands out.
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// A caller proven by an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    pub user: UserId,
+    pub session: SessionId,
+}
+
+/// Input of signup and `roster user create`.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub username: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+enum RefreshOutcome {
+    Rotated(TokenPair),
+    Refused,
+    ReuseDetected,
+}
+
+impl Roster {
+    /// Creates an account through the public signup, honouring the signup
+    /// mode and the per-address rate limit.
+    pub fn signup(&self, account: NewAccount<'_>, client: &str) -> Result<User> {
+        self.limiter.hit(
+            &format!("auth:{client}"),
+            self.config.auth_rate_per_minute,
+            Timestamp::now().secs(),
+        )?;
+        let email = Email::parse(account.email)?;
+        match self.config.signup {
+            SignupMode::Open => {}
+            SignupMode::Closed => return Err(DomainError::SignupClosed),
+            SignupMode::InviteOnly => {
+                let invited = store::read(&**self.store(), |tx| {
+                    tx.has_open_invitation(email.as_str(), Timestamp::now())
+                })?;
+                if !invited {
+                    return Err(DomainError::SignupClosed);
+                }
+            }
+        }
+        self.create_account(account, false)
+    }
+
+    /// Creates an account (signup, or an operator's `roster user create`
+    /// with `email_verified` set).
+    pub fn create_account(&self, account: NewAccount<'_>, email_verified: bool) -> Result<User> {
+        let email = Email::parse(account.email)?;
+        let password = Password::parse_new(account.password)?;
+        let name = PersonName::parse(account.name.unwrap_or_default())?;
+        let chosen = account.username.map(Username::parse).transpose()?;
+        // Hash before the transaction: it is the slow part and needs no lock.
+        let password_hash = hash_password(&password)?;
+        store::write(&**self.store(), |tx| {
+            if tx.user_by_email(email.as_str())?.is_some() {
+                return Err(DomainError::conflict(
+                    "email_taken",
+                    "an account with this email already exists",
+                ));
+            }
+            let username = match &chosen {
+                Some(username) => {
+                    if tx.username_taken(username.as_str())? {
+                        return Err(DomainError::conflict(
+                            "username_taken",
+                            "this username is taken",
+                        ));
+                    }
+                    username.clone()
+                }
+                None => free_username(tx, &email)?,
+            };
+            tx.insert_user(&NewUser {
+                id: UserId::new(),
+                email: email.as_str().to_string(),
+                username: username.as_str().to_string(),
+                name: name.as_str().to_string(),
+                password_hash: Some(password_hash.clone()),
+                email_verified,
+                created_at: Timestamp::now(),
+            })
+        })
+    }
+
+    /// Checks email and password and opens a session.
+    pub fn login(&self, email: &str, password: &str, client: &str) -> Result<TokenPair> {
+        let now = Timestamp::now();
+        let rate = self.config.auth_rate_per_minute;
+        self.limiter
+            .hit(&format!("auth:{client}"), rate, now.secs())?;
+        let email = Email::parse(email).map_err(|_| DomainError::InvalidCredentials)?;
+        let account_key = format!("login-failures:{email}");
+        let account_limit = (rate / 5).max(1);
+        self.limiter
+            .check(&account_key, account_limit, now.secs())?;
+        let password = Password::parse_presented(password)?;
+
+        let credentials = store::read(&**self.store(), |tx| tx.user_credentials(email.as_str()))?;
+        let phc = credentials
+            .as_ref()
+            .and_then(|c| c.password_hash.as_deref())
+            .unwrap_or_else(|| dummy_password_hash());
+        let password_ok = verify_password(&password, phc);
+        let user = match credentials {
+            Some(c) if password_ok && c.password_hash.is_some() => c.user,
+            _ => {
+                // Count the failure; the attempt that crosses the limit is
+                // still answered as a plain failure.
+                let _ = self.limiter.hit(&account_key, account_limit, now.secs());
+                return Err(DomainError::InvalidCredentials);
+            }
+        };
+        if user.status != ResourceStatus::Active {
+            return Err(DomainError::Forbidden("this account is not active"));
+        }
+        let session = Session {
+            id: SessionId::new(),
+            user_id: user.id,
+            created_at: now,
+            expires_at: now.plus_secs(self.config.session_ttl_secs),
+            revoked_at: None,
+        };
+        let refresh_token = random_token("rt_");
+        store::write(&**self.store(), |tx| {
+            tx.insert_session(&session)?;
+            tx.insert_refresh_token(&token_hash(&refresh_token), session.id, now)
+        })?;
+        Ok(self.token_pair(user.id, session.id, refresh_token, now))
+    }
+
+    fn token_pair(
+        &self,
+        user: UserId,
+        session: SessionId,
+        refresh_token: String,
+        now: Timestamp,
+    ) -> TokenPair {
+        TokenPair {
+            access_token: self.signer.issue(
+                user,
+                session,
+                now.secs(),
+                self.config.access_token_ttl_secs,
+            ),
+            refresh_token,
+            expires_in: self.config.access_token_ttl_secs,
+        }
+    }
+
+    /// Exchanges a refresh token for a new pair. The old token dies; a dead
+    /// token presented again revokes its whole session (it was stolen, or
+    /// the legitimate holder's copy was).
+    pub fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        let now = Timestamp::now();
+        let hash = token_hash(refresh_token.trim());
+        let outcome = store::write(&**self.store(), |tx| {
+            let Some(stored) = tx.refresh_token(&hash)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            let Some(session) = tx.session(stored.session_id)? else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            if session.revoked_at.is_some() || session.expires_at <= now {
+                return Ok(RefreshOutcome::Refused);
+            }
+            if !tx.use_refresh_token(&hash, now)? {
+                tx.revoke_session(session.id, now)?;
+                return Ok(RefreshOutcome::ReuseDetected);
+            }
+            match tx.user(session.user_id)? {
+                Some(user) if user.status == ResourceStatus::Active => {}
+                _ => return Ok(RefreshOutcome::Refused),
+            }
+            let next = random_token("rt_");
+            tx.insert_refresh_token(&token_hash(&next), session.id, now)?;
+            Ok(RefreshOutcome::Rotated(self.token_pair(
+                session.user_id,
+                session.id,
+                next,
+                now,
+            )))
+        })?;
+        match outcome {
+            RefreshOutcome::Rotated(pair) => Ok(pair),
+            RefreshOutcome::Refused | RefreshOutcome::ReuseDetected => {
+                Err(DomainError::Unauthenticated)
+            }
+        }
+    }
+
+    /// Ends the caller's session (and, if given, the session of a refresh
+    /// token of the same user): both tokens stop working at once.
+    pub fn logout(&self, ctx: &Ctx, refresh_token: Option<&str>) -> Result<()> {
+        let now = Timestamp::now();
+        let Actor::User(user) = ctx.actor else {
+            return Err(DomainError::Forbidden("only a logged-in user can log out"));
+        };
+        store::write(&**self.store(), |tx| {
+            if let Some(session) = ctx.session {
+                tx.revoke_session(session, now)?;
+            }
+            if let Some(token) = refresh_token {
+                if let Some(stored) = tx.refresh_token(&token_hash(token.trim()))? {
+                    if tx
+                        .session(stored.session_id)?
+                        .is_some_and(|s| s.user_id == user)
+                    {
+                        tx.revoke_session(stored.session_id, now)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Turns an access token into its caller: the signature and expiry must
+    /// hold, and the session must still be live (logout is immediate).
+    pub fn authenticate_access_token(&self, token: &str) -> Result<AuthenticatedUser> {
+        let now = Timestamp::now();
+        let (user, session) = self.signer.verify(token, now.secs())?;
+        let live = store::read(&**self.store(), |tx| {
+            let Some(stored) = tx.session(session)? else {
+                return Ok(false);
+            };
+            if stored.user_id != user || stored.revoked_at.is_some() || stored.expires_at <= now {
+                return Ok(false);
+            }
+            Ok(tx
+                .user(user)?
+                .is_some_and(|u| u.status == ResourceStatus::Active))
+        })?;
+        if !live {
+            return Err(DomainError::Unauthenticated);
+        }
+        Ok(AuthenticatedUser { user, session })
+    }
+
+    /// The caller's own account.
+    pub fn me(&self, ctx: &Ctx) -> Result<User> {
+        let Actor::User(user) = ctx.actor else {
+            return Err(DomainError::Forbidden("API keys have no user account"));
+        };
+        store::read(&**self.store(), |tx| tx.user(user))?.ok_or(DomainError::Unauthenticated)
+    }
+}
+
+/// The email's local part as a username, with a short random suffix when
+/// that is taken.
+fn free_username(tx: &mut dyn crate::store::Tx, email: &Email) -> Result<Username> {
+    let base = Username::suggest_from(email);
+    if !tx.username_taken(base.as_str())? {
+        return Ok(base);
+    }
+    for _ in 0..8 {
+        let suffix = &random_token("")[..6]
+            .to_ascii_lowercase()
+            .replace(['_', '-'], "x");
+        let candidate = base.with_suffix(suffix);
+        if !tx.username_taken(candidate.as_str())? {
+            return Ok(candidate);
+        }
+    }
+    Err(DomainError::conflict(
+        "username_taken",
+        "could not find a free username; choose one",
+    ))
+}

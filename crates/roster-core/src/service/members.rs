@@ -1,0 +1,307 @@
+//! Org members: list, read, add (or re-role, or invite), change role,
+//! remove and leave. The last-owner rule lives here, checked under the org
+//! lock so that concurrent requests cannot both pass it.
+
+use crate::crypto::{random_token, token_hash};
+use crate::error::{DomainError, Result};
+use crate::ids::{InvitationId, OrgId, UserId};
+use crate::model::{Actor, Invitation, InvitationStatus, Member, MemberFilter, Membership};
+use crate::pagination::{Page, PageRequest};
+use crate::role::{check_removal, check_role_change, OrgRole};
+use crate::store::{self, Tx};
+use crate::time::Timestamp;
+use crate::types::{Email, InvitationMessage};
+
+use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+
+/// What `add_member` did.
+#[derive(Debug, Clone)]
+pub enum AddMemberOutcome {
+    /// A registered user who was not a member joined at once.
+    Added(Member),
+    /// An existing member got the requested role.
+    RoleUpdated(Member),
+    /// The address has no account: an invitation was created (or the open
+    /// one refreshed). `token` is the secret for the invitation link; only
+    /// its hash is stored.
+    Invited {
+        invitation: Invitation,
+        token: String,
+        refreshed: bool,
+    },
+}
+
+fn user_target(user: UserId) -> Target<'static> {
+    Target {
+        kind: "user",
+        id: user.to_string(),
+    }
+}
+
+/// Refuses a change that would leave the org without an owner.
+fn ensure_not_last_owner(tx: &mut dyn Tx, org: OrgId, current: OrgRole) -> Result<()> {
+    if current == OrgRole::Owner && tx.count_owners(org)? <= 1 {
+        return Err(DomainError::LastOwner);
+    }
+    Ok(())
+}
+
+impl Roster {
+    /// Members of the org, filtered, by keyset page (member and up).
+    pub fn list_members(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        filter: &MemberFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Member>> {
+        let after = page.after_id(UserId::parse)?;
+        let filter = MemberFilter {
+            query: filter
+                .query
+                .as_ref()
+                .map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty()),
+            role: filter.role,
+        };
+        if filter
+            .query
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > 254)
+        {
+            return Err(DomainError::invalid("q", "must be at most 254 characters"));
+        }
+        let rows = store::read(&**self.store(), |tx| {
+            if !caller_role(tx, ctx, org)?.can_view_directory() {
+                return Err(DomainError::Forbidden("guests cannot list members"));
+            }
+            tx.list_members(org, &filter, after, page.fetch_limit())
+        })?;
+        Ok(page.page(rows, |member| member.user.id.to_string()))
+    }
+
+    /// One member (member and up; a guest only itself).
+    pub fn get_member(&self, ctx: &Ctx, org: OrgId, user: UserId) -> Result<Member> {
+        store::read(&**self.store(), |tx| {
+            let role = caller_role(tx, ctx, org)?;
+            if !role.can_view_directory() && ctx.actor != Actor::User(user) {
+                return Err(DomainError::Forbidden(
+                    "guests can see only their own membership",
+                ));
+            }
+            tx.member(org, user)?
+                .ok_or_else(DomainError::member_not_found)
+        })
+    }
+
+    /// The Tenant API's "add member": adds a registered user at once,
+    /// re-roles an existing member, or invites an address with no account.
+    pub fn add_member(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        email: &str,
+        role: OrgRole,
+        message: Option<&str>,
+    ) -> Result<AddMemberOutcome> {
+        let email = Email::parse(email)?;
+        let message = InvitationMessage::parse(message.unwrap_or_default())?;
+        let now = Timestamp::now();
+        store::write(&**self.store(), |tx| {
+            let actor_role = lock_for_change(tx, ctx, org)?;
+            if !actor_role.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may add members",
+                ));
+            }
+            let Some(user) = tx.user_by_email(email.as_str())? else {
+                check_role_change(actor_role, None, role)?;
+                return self.invite(tx, ctx, org, &email, role, &message, now);
+            };
+            match tx.member(org, user.id)? {
+                Some(existing) if existing.role == role => Err(DomainError::conflict(
+                    "already_member",
+                    format!("{} is already a member with role {role}", user.email),
+                )),
+                Some(existing) => {
+                    check_role_change(actor_role, Some(existing.role), role)?;
+                    ensure_not_last_owner(tx, org, existing.role)?;
+                    tx.update_membership_role(org, user.id, role)?;
+                    record(
+                        tx,
+                        ctx,
+                        org,
+                        "member.role_changed",
+                        user_target(user.id),
+                        format!("{}: {} → {role}", user.email, existing.role),
+                    )?;
+                    Ok(AddMemberOutcome::RoleUpdated(Member { role, ..existing }))
+                }
+                None => {
+                    check_role_change(actor_role, None, role)?;
+                    tx.insert_membership(&Membership {
+                        org_id: org,
+                        user_id: user.id,
+                        role,
+                        labels: Vec::new(),
+                        created_at: now,
+                    })?;
+                    record(
+                        tx,
+                        ctx,
+                        org,
+                        "member.added",
+                        user_target(user.id),
+                        format!("added {} as {role}", user.email),
+                    )?;
+                    Ok(AddMemberOutcome::Added(Member {
+                        user,
+                        role,
+                        labels: Vec::new(),
+                        joined_at: now,
+                    }))
+                }
+            }
+        })
+    }
+
+    /// Creates an invitation, or refreshes the open one of the same address
+    /// (new token, role, message and expiry) instead of creating a second.
+    #[allow(clippy::too_many_arguments)]
+    fn invite(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Ctx,
+        org: OrgId,
+        email: &Email,
+        role: OrgRole,
+        message: &InvitationMessage,
+        now: Timestamp,
+    ) -> Result<AddMemberOutcome> {
+        let token = random_token("inv_");
+        let expires_at = now.plus_secs(self.config().invitation_ttl_secs);
+        let created_by = match ctx.actor {
+            Actor::User(user) => Some(user),
+            Actor::ApiKey(_) => None,
+        };
+        let (invitation, refreshed) = match tx.open_invitation(org, email.as_str())? {
+            Some(open) => {
+                let refreshed = Invitation {
+                    role,
+                    message: message.as_str().to_string(),
+                    status: InvitationStatus::Pending,
+                    token_hash: token_hash(&token),
+                    expires_at,
+                    ..open
+                };
+                tx.update_invitation(&refreshed)?;
+                (refreshed, true)
+            }
+            None => {
+                let invitation = Invitation {
+                    id: InvitationId::new(),
+                    org_id: org,
+                    email: email.as_str().to_string(),
+                    role,
+                    message: message.as_str().to_string(),
+                    status: InvitationStatus::Pending,
+                    project_assignments: Vec::new(),
+                    token_hash: token_hash(&token),
+                    created_by,
+                    created_at: now,
+                    expires_at,
+                };
+                tx.insert_invitation(&invitation)?;
+                (invitation, false)
+            }
+        };
+        let action = if refreshed {
+            "invitation.refreshed"
+        } else {
+            "invitation.created"
+        };
+        record(
+            tx,
+            ctx,
+            org,
+            action,
+            Target {
+                kind: "invitation",
+                id: invitation.id.to_string(),
+            },
+            format!("invited {} as {role}", invitation.email),
+        )?;
+        Ok(AddMemberOutcome::Invited {
+            invitation,
+            token,
+            refreshed,
+        })
+    }
+
+    /// Changes a member's base role.
+    pub fn change_member_role(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        user: UserId,
+        role: OrgRole,
+    ) -> Result<Member> {
+        store::write(&**self.store(), |tx| {
+            let actor_role = lock_for_change(tx, ctx, org)?;
+            if !actor_role.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may change roles",
+                ));
+            }
+            let existing = tx
+                .member(org, user)?
+                .ok_or_else(DomainError::member_not_found)?;
+            if existing.role == role {
+                return Ok(existing);
+            }
+            check_role_change(actor_role, Some(existing.role), role)?;
+            ensure_not_last_owner(tx, org, existing.role)?;
+            tx.update_membership_role(org, user, role)?;
+            record(
+                tx,
+                ctx,
+                org,
+                "member.role_changed",
+                user_target(user),
+                format!("{}: {} → {role}", existing.user.email, existing.role),
+            )?;
+            Ok(Member { role, ..existing })
+        })
+    }
+
+    /// Removes a member, or lets a member leave (remove itself). The user's
+    /// project memberships in the org go in the same transaction.
+    pub fn remove_member(&self, ctx: &Ctx, org: OrgId, user: UserId) -> Result<()> {
+        store::write(&**self.store(), |tx| {
+            let actor_role = lock_for_change(tx, ctx, org)?;
+            let leaving = ctx.actor == Actor::User(user);
+            if !leaving && !actor_role.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may remove members",
+                ));
+            }
+            let existing = tx
+                .member(org, user)?
+                .ok_or_else(DomainError::member_not_found)?;
+            if !leaving {
+                check_removal(actor_role, existing.role)?;
+            }
+            ensure_not_last_owner(tx, org, existing.role)?;
+            tx.delete_membership(org, user)?;
+            let (action, summary) = if leaving {
+                ("member.left", format!("{} left", existing.user.email))
+            } else {
+                (
+                    "member.removed",
+                    format!("removed {} ({})", existing.user.email, existing.role),
+                )
+            };
+            record(tx, ctx, org, action, user_target(user), summary)
+        })
+    }
+}

@@ -1,0 +1,180 @@
+//! The services: every command and query of the product, once, for every
+//! surface. Each command runs in one store transaction that checks the
+//! rule, makes the change and writes its audit event. Services are
+//! synchronous (the store is); the HTTP layer runs them on blocking threads.
+
+mod accounts;
+mod audit;
+mod members;
+mod orgs;
+mod projects;
+
+use std::sync::Arc;
+
+pub use accounts::{AuthenticatedUser, NewAccount, TokenPair};
+pub use members::AddMemberOutcome;
+pub use orgs::OrgUpdate;
+pub use projects::ProjectUpdate;
+
+use crate::crypto::{generate_signing_key, TokenSigner};
+use crate::error::{DomainError, Result};
+use crate::ids::{AuditEventId, OrgId, SessionId};
+use crate::model::{Actor, AuditEvent, Membership};
+use crate::ratelimit::RateLimiter;
+use crate::role::OrgRole;
+use crate::store::{self, Store, Tx};
+use crate::time::Timestamp;
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupMode {
+    /// Anyone.
+    Open,
+    /// Only an address that holds an open invitation.
+    InviteOnly,
+    /// Nobody (accounts come from `roster user create`).
+    Closed,
+}
+
+impl SignupMode {
+    pub fn parse(raw: &str) -> std::result::Result<Self, String> {
+        match raw.trim() {
+            "open" => Ok(SignupMode::Open),
+            "invite-only" => Ok(SignupMode::InviteOnly),
+            "closed" => Ok(SignupMode::Closed),
+            other => Err(format!(
+                "ROSTER_SIGNUP must be open, invite-only or closed, not {other:?}"
+            )),
+        }
+    }
+}
+
+/// The settings the core needs.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    pub invitation_ttl_secs: i64,
+    pub signup: SignupMode,
+    pub access_token_ttl_secs: i64,
+    pub session_ttl_secs: i64,
+    /// Signup and login attempts per client address per minute; failed
+    /// logins per account get a fifth of it.
+    pub auth_rate_per_minute: u32,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            invitation_ttl_secs: 7 * 86_400,
+            signup: SignupMode::Open,
+            access_token_ttl_secs: 900,
+            session_ttl_secs: 30 * 86_400,
+            auth_rate_per_minute: 30,
+        }
+    }
+}
+
+/// Who is calling, and under which request id.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    /// The login session, when the caller presented an access token.
+    pub session: Option<SessionId>,
+    pub request_id: String,
+}
+
+/// The application: a store, the settings, and the token signer.
+pub struct Roster {
+    store: Arc<dyn Store>,
+    config: CoreConfig,
+    signer: TokenSigner,
+    limiter: RateLimiter,
+}
+
+const SIGNING_KEY_SETTING: &str = "access_token_signing_key";
+
+impl Roster {
+    /// Builds the application. Without a key from the operator, the signing
+    /// key is read from the database, generated there on first start, so
+    /// that every instance sharing the database shares it.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: CoreConfig,
+        signing_key: Option<Vec<u8>>,
+    ) -> Result<Self> {
+        let key = match signing_key {
+            Some(key) => key,
+            None => store::write(&*store, |tx| {
+                tx.insert_setting_if_absent(SIGNING_KEY_SETTING, &generate_signing_key())?;
+                tx.setting(SIGNING_KEY_SETTING)?
+                    .ok_or_else(|| DomainError::Internal("signing key missing after insert".into()))
+            })?
+            .into_bytes(),
+        };
+        Ok(Self {
+            store,
+            config,
+            signer: TokenSigner::new(&key),
+            limiter: RateLimiter::new(),
+        })
+    }
+
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Answers once the database answers.
+    pub fn ready(&self) -> Result<()> {
+        self.store.ping()
+    }
+}
+
+/// The caller's role in `org`. A caller who is not a member learns nothing:
+/// the org "does not exist" for it.
+pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
+    match ctx.actor {
+        Actor::User(user) => tx
+            .membership(org, user)?
+            .map(|m: Membership| m.role)
+            .ok_or_else(DomainError::org_not_found),
+        Actor::ApiKey(_) => Err(DomainError::org_not_found()),
+    }
+}
+
+/// Locks the org for a change and answers the caller's role in it.
+pub(crate) fn lock_for_change(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
+    tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
+    caller_role(tx, ctx, org)
+}
+
+/// What an audit event says about its target.
+pub(crate) struct Target<'a> {
+    pub kind: &'a str,
+    pub id: String,
+}
+
+/// Writes the audit event of a change, inside the change's transaction.
+pub(crate) fn record(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    org: OrgId,
+    action: &str,
+    target: Target<'_>,
+    summary: String,
+) -> Result<()> {
+    tx.insert_audit_event(&AuditEvent {
+        id: AuditEventId::new(),
+        org_id: org,
+        actor_type: ctx.actor.kind().to_string(),
+        actor_id: ctx.actor.id_string(),
+        action: action.to_string(),
+        target_type: target.kind.to_string(),
+        target_id: target.id,
+        summary,
+        request_id: ctx.request_id.clone(),
+        created_at: Timestamp::now(),
+    })
+}

@@ -1,0 +1,209 @@
+//! Organizations: create, read, list, update, delete, transfer ownership.
+
+use crate::crypto::random_token;
+use crate::error::{DomainError, Result};
+use crate::ids::{OrgId, UserId};
+use crate::model::{Actor, Membership, Org};
+use crate::pagination::{Page, PageRequest};
+use crate::role::OrgRole;
+use crate::store;
+use crate::time::Timestamp;
+use crate::types::{Description, OrgName, ResourceStatus};
+
+use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+
+/// A change to an org's settings; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OrgUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+fn org_target(org: OrgId) -> Target<'static> {
+    Target {
+        kind: "organization",
+        id: org.to_string(),
+    }
+}
+
+fn referral_code() -> String {
+    random_token("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(10)
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+impl Roster {
+    /// Creates an org; the creating user becomes its owner.
+    pub fn create_org(&self, ctx: &Ctx, name: &str, description: Option<&str>) -> Result<Org> {
+        let Actor::User(user) = ctx.actor else {
+            return Err(DomainError::Forbidden(
+                "API keys cannot create organizations",
+            ));
+        };
+        let name = OrgName::parse(name)?;
+        let description = Description::parse(description.unwrap_or_default())?;
+        let now = Timestamp::now();
+        let org = Org {
+            id: OrgId::new(),
+            name: name.into_string(),
+            description: description.into_string(),
+            referral_code: referral_code(),
+            status: ResourceStatus::Active,
+            created_at: now,
+            updated_at: now,
+        };
+        store::write(&**self.store(), |tx| {
+            tx.insert_org(&org)?;
+            tx.insert_membership(&Membership {
+                org_id: org.id,
+                user_id: user,
+                role: OrgRole::Owner,
+                labels: Vec::new(),
+                created_at: now,
+            })?;
+            record(
+                tx,
+                ctx,
+                org.id,
+                "org.created",
+                org_target(org.id),
+                format!("created organization {:?}", org.name),
+            )?;
+            Ok(org.clone())
+        })
+    }
+
+    /// The org and the caller's role in it (any member, guests included).
+    pub fn get_org(&self, ctx: &Ctx, org: OrgId) -> Result<(Org, OrgRole)> {
+        store::read(&**self.store(), |tx| {
+            let role = caller_role(tx, ctx, org)?;
+            let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
+            Ok((found, role))
+        })
+    }
+
+    /// The caller's orgs, with the caller's role in each.
+    pub fn list_my_orgs(&self, ctx: &Ctx, page: &PageRequest) -> Result<Page<(Org, OrgRole)>> {
+        let Actor::User(user) = ctx.actor else {
+            return Err(DomainError::Forbidden(
+                "API keys belong to one organization",
+            ));
+        };
+        let after = page.after_id(OrgId::parse)?;
+        let rows = store::read(&**self.store(), |tx| {
+            tx.list_user_orgs(user, after, page.fetch_limit())
+        })?;
+        Ok(page.page(rows, |(org, _)| org.id.to_string()))
+    }
+
+    /// Updates name and/or description (admin and up).
+    pub fn update_org(&self, ctx: &Ctx, org: OrgId, update: OrgUpdate<'_>) -> Result<Org> {
+        if update.name.is_none() && update.description.is_none() {
+            return Err(DomainError::invalid(
+                "body",
+                "give at least one of name or description",
+            ));
+        }
+        let name = update.name.map(OrgName::parse).transpose()?;
+        let description = update.description.map(Description::parse).transpose()?;
+        store::write(&**self.store(), |tx| {
+            let mut current = tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
+            let role = caller_role(tx, ctx, org)?;
+            if !role.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may update the organization",
+                ));
+            }
+            let mut changes = Vec::new();
+            if let Some(name) = &name {
+                if name.as_str() != current.name {
+                    changes.push(format!("name {:?} → {:?}", current.name, name.as_str()));
+                    current.name = name.as_str().to_string();
+                }
+            }
+            if let Some(description) = &description {
+                if description.as_str() != current.description {
+                    changes.push("description changed".to_string());
+                    current.description = description.as_str().to_string();
+                }
+            }
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            current.updated_at = Timestamp::now();
+            tx.update_org(&current)?;
+            record(
+                tx,
+                ctx,
+                org,
+                "org.updated",
+                org_target(org),
+                changes.join("; "),
+            )?;
+            Ok(current)
+        })
+    }
+
+    /// Deletes the org with its memberships, projects and invitations (owner only).
+    pub fn delete_org(&self, ctx: &Ctx, org: OrgId) -> Result<()> {
+        store::write(&**self.store(), |tx| {
+            let role = lock_for_change(tx, ctx, org)?;
+            if role != OrgRole::Owner {
+                return Err(DomainError::Forbidden(
+                    "only an owner may delete the organization",
+                ));
+            }
+            let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
+            record(
+                tx,
+                ctx,
+                org,
+                "org.deleted",
+                org_target(org),
+                format!("deleted organization {:?}", found.name),
+            )?;
+            tx.delete_org(org)
+        })
+    }
+
+    /// Makes `member` an owner and the calling owner an admin, in one step.
+    pub fn transfer_ownership(&self, ctx: &Ctx, org: OrgId, member: UserId) -> Result<()> {
+        let Actor::User(caller) = ctx.actor else {
+            return Err(DomainError::Forbidden(
+                "only an owner may transfer ownership",
+            ));
+        };
+        if caller == member {
+            return Err(DomainError::invalid("member_id", "is already the caller"));
+        }
+        store::write(&**self.store(), |tx| {
+            let role = lock_for_change(tx, ctx, org)?;
+            if role != OrgRole::Owner {
+                return Err(DomainError::Forbidden(
+                    "only an owner may transfer ownership",
+                ));
+            }
+            let target = tx
+                .member(org, member)?
+                .ok_or_else(DomainError::member_not_found)?;
+            if target.role != OrgRole::Owner {
+                tx.update_membership_role(org, member, OrgRole::Owner)?;
+            }
+            tx.update_membership_role(org, caller, OrgRole::Admin)?;
+            record(
+                tx,
+                ctx,
+                org,
+                "org.ownership_transferred",
+                Target {
+                    kind: "user",
+                    id: member.to_string(),
+                },
+                format!("ownership transferred to {}", target.user.email),
+            )
+        })
+    }
+}
