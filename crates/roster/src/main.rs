@@ -1,1 +1,60 @@
-fn main(){}
+//! The `roster` binary: parses the command line, sets up logging, and runs
+//! the chosen subcommand. The wiring lives in `serve.rs`.
+
+mod config;
+mod serve;
+
+use clap::Parser;
+use roster_core::service::NewAccount;
+
+use crate::config::{Cli, Command, UserCommand};
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.database_url, args),
+        Command::Migrate => {
+            roster_store::open(&cli.database_url).map_err(anyhow::Error::msg)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    password,
+                    name,
+                    username,
+                },
+        } => {
+            let store = roster_store::open(&cli.database_url).map_err(anyhow::Error::msg)?;
+            let roster = roster_core::Roster::new(store, Default::default(), None)?;
+            let account = NewAccount {
+                email: &email,
+                password: &password,
+                username: username.as_deref(),
+                name: name.as_deref(),
+            };
+            let user = roster.create_account(account, true)?;
+            println!(
+                "created user {} <{}> ({})",
+                user.username, user.email, user.id
+            );
+            Ok(())
+        }
+    }
+}

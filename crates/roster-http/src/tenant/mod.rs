@@ -1,0 +1,23 @@
+//! The Tenant API (native surface), served under `/api/v1` and again under
+//! `/tenant/api/v1`: the seed endpoints plus DESIGN.md's extensions.
+
+mod audit;
+mod auth;
+pub mod dto;
+mod members;
+mod orgs;
+mod projects;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// Every Tenant API route, relative to the surface's base path.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(orgs::router())
+        .merge(members::router())
+        .merge(projects::router())
+        .merge(audit::router())
+}

@@ -1,0 +1,130 @@
+//! Command line and configuration: every `ROSTER_*` setting of the product
+//! contract, as a flag with an environment fallback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use roster_core::time::parse_duration_secs;
+use roster_core::{CoreConfig, SignupMode};
+
+/// Roster: organizations, projects and memberships, as one service.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub struct Cli {
+    /// Database: `sqlite://path` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        env = "ROSTER_DATABASE_URL",
+        default_value = "sqlite://roster.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations and serve the HTTP API.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user account with a verified email.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The password (prefer ROSTER_USER_PASSWORD, which stays out of the process list).
+        #[arg(long, env = "ROSTER_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        username: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Base of links in emails (default: http://<listen>).
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// SMTP server for outgoing email (`smtp://user:pass@host:port`, `smtps://…`).
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outgoing email.
+    #[arg(
+        long,
+        env = "ROSTER_SMTP_FROM",
+        default_value = "Roster <noreply@localhost>"
+    )]
+    pub smtp_from: String,
+
+    /// Invitation lifetime (`7d`, `12h`, `30m`, seconds).
+    #[arg(long, env = "ROSTER_INVITATION_TTL", default_value = "7d")]
+    pub invitation_ttl: String,
+
+    /// Who may sign up: `open`, `invite-only` or `closed`.
+    #[arg(long, env = "ROSTER_SIGNUP", default_value = "open")]
+    pub signup: String,
+
+    /// File holding the token signing key (default: generated once and kept in the database).
+    #[arg(long, env = "ROSTER_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Signup and login attempts per client address per minute.
+    #[arg(long, env = "ROSTER_AUTH_RATE_PER_MINUTE", default_value_t = 30)]
+    pub auth_rate_per_minute: u32,
+}
+
+impl ServeArgs {
+    /// The core's settings, validated.
+    pub fn core_config(&self) -> anyhow::Result<CoreConfig> {
+        let invitation_ttl_secs = parse_duration_secs(&self.invitation_ttl)
+            .map_err(|e| anyhow::anyhow!("ROSTER_INVITATION_TTL: {e}"))?;
+        let signup = SignupMode::parse(&self.signup).map_err(anyhow::Error::msg)?;
+        if self.auth_rate_per_minute == 0 {
+            anyhow::bail!("ROSTER_AUTH_RATE_PER_MINUTE must be at least 1");
+        }
+        Ok(CoreConfig {
+            invitation_ttl_secs,
+            signup,
+            auth_rate_per_minute: self.auth_rate_per_minute,
+            ..CoreConfig::default()
+        })
+    }
+
+    /// The signing key from `ROSTER_SECRET_KEY_FILE`, if set.
+    pub fn signing_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let Some(path) = &self.secret_key_file else {
+            return Ok(None);
+        };
+        let raw = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("ROSTER_SECRET_KEY_FILE {}: {e}", path.display()))?;
+        let key = raw.trim_ascii().to_vec();
+        if key.len() < 32 {
+            anyhow::bail!("ROSTER_SECRET_KEY_FILE must hold at least 32 bytes of key material");
+        }
+        Ok(Some(key))
+    }
+}

@@ -1,0 +1,281 @@
+//! Signup, login, tokens, logout, rate limits and signup modes.
+
+use reqwest::Method;
+use roster_core::{CoreConfig, SignupMode};
+use serde_json::json;
+
+use crate::{on_both_backends, test_config, TestApp, PASSWORD};
+
+on_both_backends! {
+    async fn signup_creates_an_unverified_active_user_and_login_issues_tokens(app) {
+        let user = app
+            .call(Method::POST, "/auth/signup", None, Some(json!({"email": " Ada@Example.com ", "password": PASSWORD, "name": "Ada"})))
+            .await
+            .expect(201);
+        assert_eq!(user["email"], "ada@example.com");
+        assert_eq!(user["username"], "ada");
+        assert_eq!(user["name"], "Ada");
+        assert_eq!(user["email_verified"], false);
+        assert_eq!(user["status"], "active");
+        assert!(user["number"].as_i64().unwrap() >= 1);
+        assert!(user.get("password").is_none() && user.get("password_hash").is_none());
+
+        let tokens = app
+            .call(Method::POST, "/auth/login", None, Some(json!({"email": "ADA@example.com", "password": PASSWORD})))
+            .await
+            .expect(200);
+        assert_eq!(tokens["token_type"], "Bearer");
+        assert!(tokens["expires_in"].as_i64().unwrap() > 0);
+        let me = app.get("/me", tokens["access_token"].as_str().unwrap()).await.expect(200);
+        assert_eq!(me["id"], user["id"]);
+    }
+}
+
+on_both_backends! {
+    async fn duplicate_emails_and_usernames_are_refused(app) {
+        app.user("dup@example.com").await;
+        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "DUP@example.com", "password": PASSWORD})))
+            .await
+            .expect_error(409, "email_taken");
+        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "other@example.com", "password": PASSWORD, "username": "dup"})))
+            .await
+            .expect_error(409, "username_taken");
+        // Without a username, a free one is derived from the email.
+        let second = app
+            .call(Method::POST, "/auth/signup", None, Some(json!({"email": "dup@example.org", "password": PASSWORD})))
+            .await
+            .expect(201);
+        assert!(second["username"].as_str().unwrap().starts_with("dup-"));
+    }
+}
+
+on_both_backends! {
+    async fn wrong_passwords_and_unknown_accounts_get_the_same_401(app) {
+        app.user("pw@example.com").await;
+        let wrong = app
+            .call(Method::POST, "/auth/login", None, Some(json!({"email": "pw@example.com", "password": "not the password"})))
+            .await
+            .expect_error(401, "invalid_credentials");
+        let unknown = app
+            .call(Method::POST, "/auth/login", None, Some(json!({"email": "nobody@example.com", "password": PASSWORD})))
+            .await
+            .expect_error(401, "invalid_credentials");
+        assert_eq!(wrong["message"], unknown["message"]);
+    }
+}
+
+on_both_backends! {
+    async fn weak_passwords_and_bad_emails_are_rejected_at_signup(app) {
+        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "x@example.com", "password": "short"})))
+            .await
+            .expect_error(400, "invalid_request");
+        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "not-an-email", "password": PASSWORD})))
+            .await
+            .expect_error(400, "invalid_request");
+    }
+}
+
+on_both_backends! {
+    async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_session(app) {
+        let user = app.user("rot@example.com").await;
+        let first = app
+            .call(Method::POST, "/auth/refresh", None, Some(json!({"refresh_token": user.refresh_token})))
+            .await
+            .expect(200);
+        let new_access = first["access_token"].as_str().unwrap().to_string();
+        let new_refresh = first["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(new_refresh, user.refresh_token);
+        app.get("/me", &new_access).await.expect(200);
+
+        // The old refresh token is dead; presenting it again kills the session.
+        app.call(Method::POST, "/auth/refresh", None, Some(json!({"refresh_token": user.refresh_token})))
+            .await
+            .expect_error(401, "unauthenticated");
+        app.get("/me", &new_access).await.expect_error(401, "unauthenticated");
+        app.call(Method::POST, "/auth/refresh", None, Some(json!({"refresh_token": new_refresh})))
+            .await
+            .expect_error(401, "unauthenticated");
+    }
+}
+
+on_both_backends! {
+    async fn logout_kills_access_and_refresh_tokens_at_once(app) {
+        let user = app.user("bye@example.com").await;
+        app.get("/me", &user.token).await.expect(200);
+        app.call(Method::POST, "/auth/logout", Some(&user.token), Some(json!({"refresh_token": user.refresh_token})))
+            .await
+            .expect(200);
+        app.get("/me", &user.token).await.expect_error(401, "unauthenticated");
+        app.call(Method::POST, "/auth/refresh", None, Some(json!({"refresh_token": user.refresh_token})))
+            .await
+            .expect_error(401, "unauthenticated");
+    }
+}
+
+on_both_backends! {
+    async fn missing_or_forged_tokens_get_401(app) {
+        app.call(Method::GET, "/me", None, None).await.expect_error(401, "unauthenticated");
+        app.get("/me", "not.a.token").await.expect_error(401, "unauthenticated");
+        app.get("/orgs", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln").await.expect_error(401, "unauthenticated");
+    }
+}
+
+mod login_rate_limit {
+    use super::*;
+
+    async fn scenario(backend: roster_testkit::Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            CoreConfig {
+                auth_rate_per_minute: 10,
+                ..test_config()
+            },
+        )
+        .await;
+        app.user("limited@example.com").await; // two attempts: signup + login
+                                               // A fifth of the rate (2) failed logins per account, then 429.
+        for _ in 0..2 {
+            app.call(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(json!({"email": "limited@example.com", "password": "wrong password"})),
+            )
+            .await
+            .expect_error(401, "invalid_credentials");
+        }
+        let limited = app
+            .call(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(json!({"email": "limited@example.com", "password": PASSWORD})),
+            )
+            .await;
+        assert!(
+            limited.headers.get("retry-after").is_some(),
+            "429 must carry Retry-After"
+        );
+        limited.expect_error(429, "rate_limited");
+        // The address's budget (10 per minute) runs out too, for any account.
+        let mut last = None;
+        for i in 0..10 {
+            let answer = app
+                .call(
+                    Method::POST,
+                    "/auth/login",
+                    None,
+                    Some(json!({"email": format!("x{i}@example.com"), "password": PASSWORD})),
+                )
+                .await;
+            last = Some(answer.status.as_u16());
+        }
+        assert_eq!(last, Some(429));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        scenario(roster_testkit::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        scenario(roster_testkit::Backend::Postgres).await;
+    }
+}
+
+mod signup_modes {
+    use super::*;
+
+    async fn scenario(backend: roster_testkit::Backend) {
+        let closed = TestApp::spawn_with(
+            backend,
+            CoreConfig {
+                signup: SignupMode::Closed,
+                ..test_config()
+            },
+        )
+        .await;
+        closed
+            .call(
+                Method::POST,
+                "/auth/signup",
+                None,
+                Some(json!({"email": "a@example.com", "password": PASSWORD})),
+            )
+            .await
+            .expect_error(403, "signup_closed");
+
+        let app = TestApp::spawn_with(
+            backend,
+            CoreConfig {
+                signup: SignupMode::InviteOnly,
+                ..test_config()
+            },
+        )
+        .await;
+        app.call(
+            Method::POST,
+            "/auth/signup",
+            None,
+            Some(json!({"email": "stranger@example.com", "password": PASSWORD})),
+        )
+        .await
+        .expect_error(403, "signup_closed");
+        // An operator-made owner invites an address; that address may sign up.
+        let url = app.database.url().to_string();
+        tokio::task::spawn_blocking(move || {
+            let store = roster_store::open(&url).unwrap();
+            let roster = roster_core::Roster::new(store, test_config(), None).unwrap();
+            let account = roster_core::service::NewAccount {
+                email: "op@example.com",
+                password: PASSWORD,
+                username: None,
+                name: None,
+            };
+            roster.create_account(account, true).unwrap();
+        })
+        .await
+        .unwrap();
+        let tokens = app
+            .call(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(json!({"email": "op@example.com", "password": PASSWORD})),
+            )
+            .await
+            .expect(200);
+        let op = tokens["access_token"].as_str().unwrap();
+        let org = app
+            .post("/orgs", op, json!({"name": "Invite only"}))
+            .await
+            .expect(201);
+        let org_id = org["id"].as_str().unwrap();
+        app.post(
+            &format!("/orgs/{org_id}/members"),
+            op,
+            json!({"member_email": "guest@example.com", "member_role": "member"}),
+        )
+        .await
+        .expect(201);
+        app.call(
+            Method::POST,
+            "/auth/signup",
+            None,
+            Some(json!({"email": "guest@example.com", "password": PASSWORD})),
+        )
+        .await
+        .expect(201);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        scenario(roster_testkit::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        scenario(roster_testkit::Backend::Postgres).await;
+    }
+}

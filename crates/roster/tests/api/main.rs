@@ -1,0 +1,322 @@
+//! API tests: the real application on a free 127.0.0.1 port, driven over
+//! HTTP, every scenario on SQLite and on a throwaway PostgreSQL. One test
+//! binary, one module per area.
+
+mod accounts;
+mod audit;
+mod concurrency;
+mod input;
+mod members;
+mod orgs;
+mod projects;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use roster_core::{CoreConfig, Roster};
+use roster_testkit::{Backend, TestDatabase};
+use serde_json::{json, Value};
+
+/// Defines one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn scenario($app: $crate::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                scenario($crate::TestApp::spawn(roster_testkit::Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                scenario($crate::TestApp::spawn(roster_testkit::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+/// A running application and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub database: TestDatabase,
+}
+
+/// A signed-up, logged-in user.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// An HTTP answer: status and JSON body (Null when the body is not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// Asserts the status and, for errors, that the body is `{code, message}`.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        if status >= 400 {
+            assert!(
+                self.body["code"].is_string(),
+                "error without code: {}",
+                self.body
+            );
+            assert!(
+                self.body["message"].is_string(),
+                "error without message: {}",
+                self.body
+            );
+        }
+        self.body
+    }
+
+    /// Asserts an error status and code.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Value {
+        let body = self.expect(status);
+        assert_eq!(body["code"], code, "unexpected error code: {body}");
+        body
+    }
+}
+
+/// Test settings: rate limits high enough not to trip over the suite itself.
+pub fn test_config() -> CoreConfig {
+    CoreConfig {
+        auth_rate_per_minute: 100_000,
+        ..CoreConfig::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, test_config()).await
+    }
+
+    /// Starts the production router over a fresh database of `backend`.
+    pub async fn spawn_with(backend: Backend, config: CoreConfig) -> Self {
+        // Blocking work (the sync PostgreSQL client runs its own runtime).
+        let (database, roster) = tokio::task::spawn_blocking(move || {
+            let database = TestDatabase::new(backend).expect("test database");
+            let store = roster_store::open(database.url()).expect("open store");
+            (
+                database,
+                Roster::new(store, config, None).expect("build roster"),
+            )
+        })
+        .await
+        .expect("start-up thread");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let app = roster_http::app(Arc::new(roster));
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        });
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            backend,
+            database,
+        }
+    }
+
+    /// Sends a request under `/api/v1`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call_raw(method, &format!("/api/v1{path}"), token, body)
+            .await
+    }
+
+    /// Sends a request to a path under the server root.
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Signs up `email` (password `correct horse battery`) and logs in.
+    pub async fn user(&self, email: &str) -> TestUser {
+        let user = self
+            .call(
+                Method::POST,
+                "/auth/signup",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+            )
+            .await
+            .expect(201);
+        let tokens = self
+            .call(
+                Method::POST,
+                "/auth/login",
+                None,
+                Some(json!({"email": email, "password": PASSWORD})),
+            )
+            .await
+            .expect(200);
+        TestUser {
+            id: user["id"].as_str().expect("user id").to_string(),
+            email: email.to_string(),
+            token: tokens["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_string(),
+            refresh_token: tokens["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_string(),
+        }
+    }
+
+    /// Creates an org owned by `owner` and answers its id.
+    pub async fn org(&self, owner: &TestUser, name: &str) -> String {
+        let org = self
+            .post("/orgs", &owner.token, json!({"name": name}))
+            .await
+            .expect(201);
+        org["id"].as_str().expect("org id").to_string()
+    }
+
+    /// Adds a registered user to an org with a role, as `admin`.
+    pub async fn add(&self, admin: &TestUser, org: &str, user: &TestUser, role: &str) {
+        self.post(
+            &format!("/orgs/{org}/members"),
+            &admin.token,
+            json!({"member_email": user.email, "member_role": role}),
+        )
+        .await
+        .expect(201);
+    }
+
+    /// The member list's `member_id -> member_role`.
+    pub async fn roles(&self, org: &str, token: &str) -> Vec<(String, String)> {
+        let body = self
+            .get(&format!("/orgs/{org}/members?limit=1000"), token)
+            .await
+            .expect(200);
+        body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|m| {
+                (
+                    m["member_email"].as_str().unwrap().to_string(),
+                    m["member_role"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The org's audit actions, oldest first.
+    pub async fn audit_actions(&self, org: &str, token: &str) -> Vec<String> {
+        let body = self
+            .get(&format!("/orgs/{org}/audit-events?limit=1000"), token)
+            .await
+            .expect(200);
+        let mut actions: Vec<String> = body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .collect();
+        actions.reverse();
+        actions
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+on_both_backends! {
+    async fn health_and_readiness_answer(app) {
+        let health = app.call_raw(Method::GET, "/healthz", None, None).await;
+        assert_eq!(health.status, 200);
+        let ready = app.call_raw(Method::GET, "/readyz", None, None).await;
+        assert_eq!(ready.status, 200);
+        assert_eq!(ready.body["status"], "ready");
+        assert!(ready.headers.contains_key("x-request-id"));
+    }
+}
+
+on_both_backends! {
+    async fn unknown_routes_answer_json_404_and_wrong_methods_405(app) {
+        app.call_raw(Method::GET, "/api/v1/nope", None, None).await.expect_error(404, "not_found");
+        app.call_raw(Method::PUT, "/api/v1/orgs", None, None).await.expect_error(405, "method_not_allowed");
+    }
+}
+
+on_both_backends! {
+    async fn the_tenant_api_is_served_under_both_prefixes(app) {
+        let owner = app.user("prefix@example.com").await;
+        let org = app.org(&owner, "Prefixed").await;
+        let via_tenant = app.call_raw(Method::GET, &format!("/tenant/api/v1/orgs/{org}"), Some(&owner.token), None).await.expect(200);
+        assert_eq!(via_tenant["name"], "Prefixed");
+    }
+}
