@@ -78,3 +78,67 @@ on_both_backends! {
         app.call(Method::POST, "/auth/logout", Some(&user.token), None).await.expect(200);
     }
 }
+
+on_both_backends! {
+    async fn every_tenant_endpoint_answers_401_without_a_valid_token(app) {
+        let owner = app.user("o@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        let id = uuid::Uuid::now_v7();
+        let endpoints = [
+            (Method::GET, "/orgs".to_string()),
+            (Method::POST, "/orgs".to_string()),
+            (Method::GET, format!("/orgs/{org}")),
+            (Method::PATCH, format!("/orgs/{org}")),
+            (Method::DELETE, format!("/orgs/{org}")),
+            (Method::POST, format!("/orgs/{org}/transfer-ownership")),
+            (Method::GET, format!("/orgs/{org}/members")),
+            (Method::POST, format!("/orgs/{org}/members")),
+            (Method::GET, format!("/orgs/{org}/members/{id}")),
+            (Method::PATCH, format!("/orgs/{org}/members/{id}")),
+            (Method::DELETE, format!("/orgs/{org}/members/{id}")),
+            (Method::GET, format!("/orgs/{org}/projects")),
+            (Method::POST, format!("/orgs/{org}/projects")),
+            (Method::GET, format!("/orgs/{org}/projects/{id}")),
+            (Method::PATCH, format!("/orgs/{org}/projects/{id}")),
+            (Method::DELETE, format!("/orgs/{org}/projects/{id}")),
+            (Method::GET, format!("/orgs/{org}/projects/{id}/members")),
+            (Method::POST, format!("/orgs/{org}/projects/{id}/members")),
+            (Method::DELETE, format!("/orgs/{org}/projects/{id}/members/{id}")),
+            (Method::GET, format!("/orgs/{org}/audit-events")),
+            (Method::GET, "/me".to_string()),
+            (Method::POST, "/auth/logout".to_string()),
+        ];
+        for (method, path) in endpoints {
+            for token in [None, Some("garbage"), Some(owner.refresh_token.as_str())] {
+                let answer = app.call(method.clone(), &path, token, Some(json!({}))).await;
+                assert_eq!(answer.status, 401, "{method} {path} with {token:?}: {}", answer.body);
+                assert_eq!(answer.body["code"], "unauthenticated");
+                assert_eq!(answer.headers["www-authenticate"], "Bearer");
+            }
+        }
+        // Nothing changed.
+        assert_eq!(app.get(&format!("/orgs/{org}"), &owner.token).await.expect(200)["name"], "Acme");
+    }
+}
+
+on_both_backends! {
+    async fn a_guest_sees_only_the_projects_it_belongs_to(app) {
+        let owner = app.user("o@example.com").await;
+        let guest = app.user("g@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        app.add(&owner, &org, &guest, "guest").await;
+        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
+        let pid = project["id"].as_str().unwrap();
+        app.get(&format!("/orgs/{org}/projects"), &guest.token).await.expect_error(403, "forbidden");
+        app.get(&format!("/orgs/{org}/projects/{pid}"), &guest.token).await.expect_error(403, "forbidden");
+        app.get(&format!("/orgs/{org}/projects/{pid}/members"), &guest.token).await.expect_error(403, "forbidden");
+        app.post(&format!("/orgs/{org}/projects/{pid}/members"), &owner.token, json!({"member_id": guest.id, "member_role": "member"}))
+            .await
+            .expect(201);
+        app.get(&format!("/orgs/{org}/projects/{pid}"), &guest.token).await.expect(200);
+        app.get(&format!("/orgs/{org}/projects/{pid}/members"), &guest.token).await.expect(200);
+        app.post(&format!("/orgs/{org}/projects/{pid}/members"), &guest.token, json!({"member_id": owner.id, "member_role": "member"}))
+            .await
+            .expect_error(403, "forbidden");
+    }
+}

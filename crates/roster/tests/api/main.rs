@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod cli;
 mod concurrency;
 mod input;
 mod members;
