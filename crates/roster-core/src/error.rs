@@ -19,6 +19,13 @@ pub enum DomainError {
     /// The caller is known but its role does not allow the action.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Refused for a specific reason that has its own code (e.g.
+    /// `email_not_verified`, `insufficient_scope`).
+    #[error("{message}")]
+    Denied {
+        code: &'static str,
+        message: &'static str,
+    },
     /// Signing up is not open on this server.
     #[error("signup is closed on this server")]
     SignupClosed,
@@ -53,6 +60,7 @@ impl DomainError {
             DomainError::Unauthenticated => "unauthenticated",
             DomainError::InvalidCredentials => "invalid_credentials",
             DomainError::Forbidden(_) => "forbidden",
+            DomainError::Denied { code, .. } => code,
             DomainError::SignupClosed => "signup_closed",
             DomainError::NotFound { code, .. } => code,
             DomainError::Conflict { code, .. } => code,

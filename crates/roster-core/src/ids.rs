@@ -82,6 +82,10 @@ id_type!(
     /// An audit event.
     AuditEventId, "audit_event_id"
 );
+id_type!(
+    /// An email in the outbox.
+    OutboxEmailId, "outbox_email_id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 pub mod crypto;
 pub mod error;
 pub mod ids;
+pub mod mail;
 pub mod model;
 pub mod pagination;
 pub mod ratelimit;

@@ -1,7 +1,9 @@
 //! Records: what the store hands back and takes. Values read back from the
 //! store were validated on the way in, so text fields are plain strings.
 
-use crate::ids::{ApiKeyId, AuditEventId, InvitationId, OrgId, ProjectId, SessionId, UserId};
+use crate::ids::{
+    ApiKeyId, AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
+};
 use crate::role::{OrgRole, ProjectRole};
 use crate::time::Timestamp;
 use crate::types::ResourceStatus;
@@ -211,4 +213,44 @@ pub struct AuditEvent {
     pub summary: String,
     pub request_id: String,
     pub created_at: Timestamp,
+}
+
+/// A pending email-verification token (stored by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailVerification {
+    pub user_id: UserId,
+    /// The address the token proves (the user's email when it was sent).
+    pub email: String,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// An email waiting in (or delivered from) the persistent outbox. It is
+/// written in the same transaction as the change that causes it; the
+/// delivery worker sends it and records the delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEmail {
+    pub id: OutboxEmailId,
+    pub to: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    /// The invitation this email carries, marked `sent` once delivered.
+    pub invitation_id: Option<InvitationId>,
+    pub attempts: u32,
+    /// Not before this time; a worker that claims the email pushes it
+    /// forward by its lease, so a crashed worker's email is retried.
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// Filters of an org's invitation list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitationFilter {
+    /// `Expired` matches open invitations past their `expires_at` too.
+    pub status: Option<InvitationStatus>,
+    /// The time against which expiry is judged.
+    pub now: Timestamp,
 }

@@ -7,7 +7,7 @@
 //! `DomainError::Conflict`; the core never sees a driver error.
 
 use crate::error::{DomainError, Result};
-use crate::ids::{AuditEventId, OrgId, ProjectId, SessionId, UserId};
+use crate::ids::{AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId};
 use crate::model::*;
 use crate::role::{OrgRole, ProjectRole};
 use crate::time::Timestamp;
@@ -26,6 +26,17 @@ pub trait Tx {
     fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>>;
     fn username_taken(&mut self, username: &str) -> Result<bool>;
     fn set_email_verified(&mut self, id: UserId) -> Result<()>;
+
+    // --- email verification ---
+    fn insert_email_verification(
+        &mut self,
+        hash: &str,
+        verification: &EmailVerification,
+        at: Timestamp,
+    ) -> Result<()>;
+    fn email_verification(&mut self, hash: &str) -> Result<Option<EmailVerification>>;
+    /// Marks an unused token used; answers false when it was already used.
+    fn use_email_verification(&mut self, hash: &str, at: Timestamp) -> Result<bool>;
 
     // --- sessions ---
     fn insert_session(&mut self, session: &Session) -> Result<()>;
@@ -112,7 +123,57 @@ pub trait Tx {
     /// that expires after `now`? (Gates signup in invite-only mode.)
     fn has_open_invitation(&mut self, email: &str, now: Timestamp) -> Result<bool>;
     fn insert_invitation(&mut self, invitation: &Invitation) -> Result<()>;
+    /// Writes every field of the invitation (status, token hash, role,
+    /// message, assignments, expiry).
     fn update_invitation(&mut self, invitation: &Invitation) -> Result<()>;
+    fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>>;
+    fn invitation_by_token_hash(&mut self, hash: &str) -> Result<Option<Invitation>>;
+    /// The org's invitations ordered by id, after `after`.
+    fn list_invitations(
+        &mut self,
+        org: OrgId,
+        filter: &InvitationFilter,
+        after: Option<InvitationId>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>>;
+    /// Open (pending or sent) invitations of an address that expire after
+    /// `now`, ordered by id, after `after`.
+    fn list_open_invitations_for_email(
+        &mut self,
+        email: &str,
+        now: Timestamp,
+        after: Option<InvitationId>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>>;
+    /// How many invitation emails an org has queued since `since`.
+    fn count_invitation_emails_since(&mut self, org: OrgId, since: Timestamp) -> Result<u64>;
+
+    // --- outbox ---
+    fn insert_outbox_email(&mut self, email: &OutboxEmail) -> Result<()>;
+    /// Unsent emails whose `next_attempt_at` is not after `now`, oldest first.
+    fn due_outbox_emails(&mut self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEmail>>;
+    /// Takes an email for delivery until `lease_until`: answers false when
+    /// it was sent or claimed by another worker meanwhile.
+    fn claim_outbox_email(
+        &mut self,
+        id: OutboxEmailId,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<bool>;
+    /// Records a delivery; the invitation it carries (if pending) becomes sent.
+    fn mark_outbox_email_sent(&mut self, id: OutboxEmailId, at: Timestamp) -> Result<()>;
+    /// Records a failed attempt and when to try again.
+    fn mark_outbox_email_failed(
+        &mut self,
+        id: OutboxEmailId,
+        attempts: u32,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<()>;
+    /// How many emails are not yet delivered.
+    fn outbox_backlog(&mut self) -> Result<u64>;
+    /// Emails to one address (or all), newest first.
+    fn list_outbox_emails(&mut self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxEmail>>;
 
     // --- audit ---
     fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()>;

@@ -30,7 +30,9 @@ pub fn status_of(err: &DomainError) -> StatusCode {
     match err {
         DomainError::Invalid { .. } => StatusCode::BAD_REQUEST,
         DomainError::Unauthenticated | DomainError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        DomainError::Forbidden(_) | DomainError::SignupClosed => StatusCode::FORBIDDEN,
+        DomainError::Forbidden(_) | DomainError::Denied { .. } | DomainError::SignupClosed => {
+            StatusCode::FORBIDDEN
+        }
         DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
         DomainError::Conflict { .. } | DomainError::LastOwner => StatusCode::CONFLICT,
         DomainError::Gone { .. } => StatusCode::GONE,

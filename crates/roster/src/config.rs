@@ -95,21 +95,40 @@ pub struct ServeArgs {
     /// Signup and login attempts per client address per minute.
     #[arg(long, env = "ROSTER_AUTH_RATE_PER_MINUTE", default_value_t = 30)]
     pub auth_rate_per_minute: u32,
+
+    /// Invitation emails one organization may send per hour.
+    #[arg(long, env = "ROSTER_INVITATION_RATE_PER_HOUR", default_value_t = 100)]
+    pub invitation_rate_per_hour: u32,
 }
 
 impl ServeArgs {
-    /// The core's settings, validated.
-    pub fn core_config(&self) -> anyhow::Result<CoreConfig> {
+    /// The core's settings, validated; `bound` is the address actually
+    /// listened on (the default base of email links).
+    pub fn core_config(&self, bound: std::net::SocketAddr) -> anyhow::Result<CoreConfig> {
         let invitation_ttl_secs = parse_duration_secs(&self.invitation_ttl)
             .map_err(|e| anyhow::anyhow!("ROSTER_INVITATION_TTL: {e}"))?;
         let signup = SignupMode::parse(&self.signup).map_err(anyhow::Error::msg)?;
         if self.auth_rate_per_minute == 0 {
             anyhow::bail!("ROSTER_AUTH_RATE_PER_MINUTE must be at least 1");
         }
+        if self.invitation_rate_per_hour == 0 {
+            anyhow::bail!("ROSTER_INVITATION_RATE_PER_HOUR must be at least 1");
+        }
+        let public_url = match &self.public_url {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_string()
+            }
+            Some(url) => {
+                anyhow::bail!("ROSTER_PUBLIC_URL must start with http:// or https://, not {url:?}")
+            }
+            None => format!("http://{bound}"),
+        };
         Ok(CoreConfig {
             invitation_ttl_secs,
             signup,
             auth_rate_per_minute: self.auth_rate_per_minute,
+            public_url,
+            invitation_emails_per_hour: self.invitation_rate_per_hour,
             ..CoreConfig::default()
         })
     }

@@ -1,5 +1,5 @@
-//! `roster serve`: open the database (migrating it), build the core and
-//! the router, listen, and shut down gracefully on SIGTERM or Ctrl-C.
+//! `roster serve`: listen, open the database (migrating it), build the core
+//! and the router, and shut down gracefully on SIGTERM or Ctrl-C.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,27 +10,35 @@ use roster_core::Roster;
 use crate::config::ServeArgs;
 
 pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let core_config = args.core_config()?;
+    // Bind first: with port 0 the address is known only now, and email
+    // links default to it.
+    let listener = std::net::TcpListener::bind(args.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let core_config = args.core_config(addr)?;
     let signing_key = args.signing_key()?;
     if args.smtp_url.is_some() {
         tracing::warn!(
             "ROSTER_SMTP_URL is set, but email delivery is not implemented in this version"
         );
     }
+    // The store is synchronous; it is opened before the async runtime starts.
     let store = roster_store::open(database_url).map_err(anyhow::Error::msg)?;
     tracing::info!(backend = store.backend(), "database ready");
     let roster = Arc::new(Roster::new(store, core_config, signing_key)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(roster, args))
+    runtime.block_on(serve(roster, listener, addr))
 }
 
-async fn serve(roster: Arc<Roster>, args: ServeArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener.local_addr()?;
+async fn serve(
+    roster: Arc<Roster>,
+    listener: std::net::TcpListener,
+    addr: SocketAddr,
+) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     // The one line on stdout: tests and scripts read the bound address here.
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;

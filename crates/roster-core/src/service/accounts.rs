@@ -6,7 +6,8 @@ use crate::crypto::{
 };
 use crate::error::{DomainError, Result};
 use crate::ids::{SessionId, UserId};
-use crate::model::{Actor, NewUser, Session, User};
+use crate::mail::{link, verification_email};
+use crate::model::{Actor, EmailVerification, NewUser, Session, User};
 use crate::store;
 use crate::time::Timestamp;
 use crate::types::{Email, Password, PersonName, ResourceStatus, Username};
@@ -77,7 +78,7 @@ impl Roster {
         let chosen = account.username.map(Username::parse).transpose()?;
         // Hash before the transaction: it is the slow part and needs no lock.
         let password_hash = hash_password(&password)?;
-        store::write(&**self.store(), |tx| {
+        let user = store::write(&**self.store(), |tx| {
             if tx.user_by_email(email.as_str())?.is_some() {
                 return Err(DomainError::conflict(
                     "email_taken",
@@ -96,7 +97,7 @@ impl Roster {
                 }
                 None => free_username(tx, &email)?,
             };
-            tx.insert_user(&NewUser {
+            let user = tx.insert_user(&NewUser {
                 id: UserId::new(),
                 email: email.as_str().to_string(),
                 username: username.as_str().to_string(),
@@ -104,8 +105,89 @@ impl Roster {
                 password_hash: Some(password_hash.clone()),
                 email_verified,
                 created_at: Timestamp::now(),
+            })?;
+            if !email_verified {
+                self.queue_verification(tx, &user)?;
+            }
+            Ok(user)
+        })?;
+        if !email_verified {
+            self.mail_queued();
+        }
+        Ok(user)
+    }
+
+    /// Writes a verification token and its email, in the caller's transaction.
+    fn queue_verification(&self, tx: &mut dyn crate::store::Tx, user: &User) -> Result<()> {
+        let now = Timestamp::now();
+        let token = random_token("ver_");
+        tx.insert_email_verification(
+            &token_hash(&token),
+            &EmailVerification {
+                user_id: user.id,
+                email: user.email.clone(),
+                expires_at: now.plus_secs(self.config.verification_ttl_secs),
+                used_at: None,
+            },
+            now,
+        )?;
+        let url = link(&self.config.public_url, "verify-email", &token);
+        tx.insert_outbox_email(&verification_email(&user.email, &url))?;
+        Ok(())
+    }
+
+    /// Proves an address with the token from the verification email.
+    pub fn verify_email(&self, token: &str) -> Result<User> {
+        let now = Timestamp::now();
+        let hash = token_hash(token.trim());
+        store::write(&**self.store(), |tx| {
+            let not_found = || DomainError::NotFound {
+                code: "verification_not_found",
+                what: "verification token",
+            };
+            let verification = tx.email_verification(&hash)?.ok_or_else(not_found)?;
+            if verification.used_at.is_some() {
+                return Err(DomainError::conflict(
+                    "verification_already_used",
+                    "this link was already used",
+                ));
+            }
+            let user = tx.user(verification.user_id)?.ok_or_else(not_found)?;
+            if verification.expires_at <= now || user.email != verification.email {
+                return Err(DomainError::Gone {
+                    code: "verification_expired",
+                    message: "this link has expired; ask for a new one".into(),
+                });
+            }
+            tx.use_email_verification(&hash, now)?;
+            tx.set_email_verified(user.id)?;
+            Ok(User {
+                email_verified: true,
+                ..user
             })
         })
+    }
+
+    /// Sends a new verification email to the caller (unless already verified).
+    pub fn resend_verification(&self, ctx: &Ctx) -> Result<()> {
+        let Actor::User(id) = ctx.actor else {
+            return Err(DomainError::Forbidden("API keys have no email address"));
+        };
+        let now = Timestamp::now();
+        self.limiter
+            .hit(&format!("verification:{id}"), 5, now.secs())?;
+        store::write(&**self.store(), |tx| {
+            let user = tx.user(id)?.ok_or(DomainError::Unauthenticated)?;
+            if user.email_verified {
+                return Err(DomainError::conflict(
+                    "email_already_verified",
+                    "this email address is already verified",
+                ));
+            }
+            self.queue_verification(tx, &user)
+        })?;
+        self.mail_queued();
+        Ok(())
     }
 
     /// Checks email and password and opens a session.

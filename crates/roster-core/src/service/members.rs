@@ -2,12 +2,11 @@
 //! remove and leave. The last-owner rule lives here, checked under the org
 //! lock so that concurrent requests cannot both pass it.
 
-use crate::crypto::{random_token, token_hash};
 use crate::error::{DomainError, Result};
-use crate::ids::{InvitationId, OrgId, UserId};
-use crate::model::{Actor, Invitation, InvitationStatus, Member, MemberFilter, Membership};
+use crate::ids::{OrgId, ProjectId, UserId};
+use crate::model::{Actor, Invitation, Member, MemberFilter, Membership};
 use crate::pagination::{Page, PageRequest};
-use crate::role::{check_removal, check_role_change, OrgRole};
+use crate::role::{check_removal, check_role_change, OrgRole, ProjectRole};
 use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
@@ -103,11 +102,12 @@ impl Roster {
         email: &str,
         role: OrgRole,
         message: Option<&str>,
+        assignments: &[(ProjectId, ProjectRole)],
     ) -> Result<AddMemberOutcome> {
         let email = Email::parse(email)?;
         let message = InvitationMessage::parse(message.unwrap_or_default())?;
         let now = Timestamp::now();
-        store::write(&**self.store(), |tx| {
+        let outcome = store::write(&**self.store(), |tx| {
             let actor_role = lock_for_change(tx, ctx, org)?;
             if !actor_role.can_administer() {
                 return Err(DomainError::Forbidden(
@@ -116,9 +116,19 @@ impl Roster {
             }
             let Some(user) = tx.user_by_email(email.as_str())? else {
                 check_role_change(actor_role, None, role)?;
-                return self.invite(tx, ctx, org, &email, role, &message, now);
+                let invited =
+                    self.invite(tx, ctx, org, &email, role, &message, assignments, now)?;
+                return Ok(AddMemberOutcome::Invited {
+                    invitation: invited.invitation,
+                    token: invited.token,
+                    refreshed: invited.refreshed,
+                });
             };
-            match tx.member(org, user.id)? {
+            for (project, _) in assignments {
+                tx.project(org, *project)?
+                    .ok_or_else(DomainError::project_not_found)?;
+            }
+            let outcome = match tx.member(org, user.id)? {
                 Some(existing) if existing.role == role => Err(DomainError::conflict(
                     "already_member",
                     format!("{} is already a member with role {role}", user.email),
@@ -161,81 +171,24 @@ impl Roster {
                         joined_at: now,
                     }))
                 }
+            }?;
+            let user = match &outcome {
+                AddMemberOutcome::Added(member) | AddMemberOutcome::RoleUpdated(member) => {
+                    member.user.id
+                }
+                AddMemberOutcome::Invited { .. } => return Ok(outcome),
+            };
+            for (project, project_role) in assignments {
+                if tx.project_member(*project, user)?.is_none() {
+                    tx.insert_project_member(*project, user, *project_role, now)?;
+                }
             }
-        })
-    }
-
-    /// Creates an invitation, or refreshes the open one of the same address
-    /// (new token, role, message and expiry) instead of creating a second.
-    #[allow(clippy::too_many_arguments)]
-    fn invite(
-        &self,
-        tx: &mut dyn Tx,
-        ctx: &Ctx,
-        org: OrgId,
-        email: &Email,
-        role: OrgRole,
-        message: &InvitationMessage,
-        now: Timestamp,
-    ) -> Result<AddMemberOutcome> {
-        let token = random_token("inv_");
-        let expires_at = now.plus_secs(self.config().invitation_ttl_secs);
-        let created_by = match ctx.actor {
-            Actor::User(user) => Some(user),
-            Actor::ApiKey(_) => None,
-        };
-        let (invitation, refreshed) = match tx.open_invitation(org, email.as_str())? {
-            Some(open) => {
-                let refreshed = Invitation {
-                    role,
-                    message: message.as_str().to_string(),
-                    status: InvitationStatus::Pending,
-                    token_hash: token_hash(&token),
-                    expires_at,
-                    ..open
-                };
-                tx.update_invitation(&refreshed)?;
-                (refreshed, true)
-            }
-            None => {
-                let invitation = Invitation {
-                    id: InvitationId::new(),
-                    org_id: org,
-                    email: email.as_str().to_string(),
-                    role,
-                    message: message.as_str().to_string(),
-                    status: InvitationStatus::Pending,
-                    project_assignments: Vec::new(),
-                    token_hash: token_hash(&token),
-                    created_by,
-                    created_at: now,
-                    expires_at,
-                };
-                tx.insert_invitation(&invitation)?;
-                (invitation, false)
-            }
-        };
-        let action = if refreshed {
-            "invitation.refreshed"
-        } else {
-            "invitation.created"
-        };
-        record(
-            tx,
-            ctx,
-            org,
-            action,
-            Target {
-                kind: "invitation",
-                id: invitation.id.to_string(),
-            },
-            format!("invited {} as {role}", invitation.email),
-        )?;
-        Ok(AddMemberOutcome::Invited {
-            invitation,
-            token,
-            refreshed,
-        })
+            Ok(outcome)
+        })?;
+        if matches!(outcome, AddMemberOutcome::Invited { .. }) {
+            self.mail_queued();
+        }
+        Ok(outcome)
     }
 
     /// Changes a member's base role.

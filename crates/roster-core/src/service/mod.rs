@@ -5,6 +5,7 @@
 
 mod accounts;
 mod audit;
+mod invitations;
 mod members;
 mod orgs;
 mod projects;
@@ -12,6 +13,7 @@ mod projects;
 use std::sync::Arc;
 
 pub use accounts::{AuthenticatedUser, NewAccount, TokenPair};
+pub use invitations::{effective_status, Invited};
 pub use members::AddMemberOutcome;
 pub use orgs::OrgUpdate;
 pub use projects::ProjectUpdate;
@@ -59,6 +61,12 @@ pub struct CoreConfig {
     /// Signup and login attempts per client address per minute; failed
     /// logins per account get a fifth of it.
     pub auth_rate_per_minute: u32,
+    /// Base of the links in emails, e.g. `https://roster.example.com`.
+    pub public_url: String,
+    /// Invitation emails one org may queue per hour.
+    pub invitation_emails_per_hour: u32,
+    /// Lifetime of an email-verification link.
+    pub verification_ttl_secs: i64,
 }
 
 impl Default for CoreConfig {
@@ -69,6 +77,9 @@ impl Default for CoreConfig {
             access_token_ttl_secs: 900,
             session_ttl_secs: 30 * 86_400,
             auth_rate_per_minute: 30,
+            public_url: "http://127.0.0.1:8080".to_string(),
+            invitation_emails_per_hour: 100,
+            verification_ttl_secs: 2 * 86_400,
         }
     }
 }
@@ -88,6 +99,7 @@ pub struct Roster {
     config: CoreConfig,
     signer: TokenSigner,
     limiter: RateLimiter,
+    mail_notifier: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 const SIGNING_KEY_SETTING: &str = "access_token_signing_key";
@@ -115,7 +127,22 @@ impl Roster {
             config,
             signer: TokenSigner::new(&key),
             limiter: RateLimiter::new(),
+            mail_notifier: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Registers what to call when an email was queued (the delivery
+    /// worker's wake-up), so mail does not wait for the next poll.
+    pub fn set_mail_notifier(&self, notify: impl Fn() + Send + Sync + 'static) {
+        let _ = self.mail_notifier.set(Box::new(notify));
+    }
+
+    /// Wakes the delivery worker; called after the transaction that queued
+    /// an email committed, so the worker finds it at once.
+    pub(crate) fn mail_queued(&self) {
+        if let Some(notify) = self.mail_notifier.get() {
+            notify();
+        }
     }
 
     pub fn config(&self) -> &CoreConfig {

@@ -195,9 +195,40 @@ pub struct InvitationResponse {
     pub role: &'static str,
     pub message: String,
     pub status: &'static str,
+    pub project_assignments: Vec<ProjectAssignment>,
     pub created_by: Option<String>,
     pub created_at: String,
     pub expires_at: String,
+}
+
+/// Parses project assignments of a request (at most 100).
+pub fn parse_assignments(
+    raw: &[ProjectAssignment],
+) -> Result<
+    Vec<(roster_core::ids::ProjectId, roster_core::role::ProjectRole)>,
+    roster_core::DomainError,
+> {
+    if raw.len() > 100 {
+        return Err(roster_core::DomainError::invalid(
+            "project_assignments",
+            "at most 100 projects",
+        ));
+    }
+    raw.iter()
+        .map(|a| {
+            Ok((
+                roster_core::ids::ProjectId::parse(&a.project_id)?,
+                roster_core::role::ProjectRole::parse(&a.role)?,
+            ))
+        })
+        .collect()
+}
+
+/// A project an invitation adds its invitee to on acceptance.
+#[derive(Serialize, Deserialize)]
+pub struct ProjectAssignment {
+    pub project_id: String,
+    pub role: String,
 }
 
 impl From<Invitation> for InvitationResponse {
@@ -209,6 +240,14 @@ impl From<Invitation> for InvitationResponse {
             role: invitation.role.as_str(),
             message: invitation.message,
             status: invitation.status.as_str(),
+            project_assignments: invitation
+                .project_assignments
+                .iter()
+                .map(|(project, role)| ProjectAssignment {
+                    project_id: project.to_string(),
+                    role: role.as_str().to_string(),
+                })
+                .collect(),
             created_by: invitation.created_by.map(|id| id.to_string()),
             created_at: invitation.created_at.to_rfc3339(),
             expires_at: invitation.expires_at.to_rfc3339(),

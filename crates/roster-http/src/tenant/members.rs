@@ -16,7 +16,8 @@ use serde::Deserialize;
 use crate::error::ApiResult;
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{
-    AddMemberResponse, ListResponse, MemberListParams, MemberResponse, MessageResponse,
+    parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
+    MessageResponse, ProjectAssignment,
 };
 use crate::{blocking, AppState};
 
@@ -63,6 +64,9 @@ struct AddMemberRequest {
     member_email: String,
     member_role: String,
     message: Option<String>,
+    /// Extension: projects the new member joins (on acceptance, for an invitation).
+    #[serde(default)]
+    project_assignments: Vec<ProjectAssignment>,
 }
 
 /// Adds a registered user at once, updates an existing member's role, or
@@ -75,8 +79,16 @@ async fn add_member(
 ) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
     let org = OrgId::parse(&org_id)?;
     let role = OrgRole::parse(&body.member_role)?;
+    let assignments = parse_assignments(&body.project_assignments)?;
     let outcome = blocking(&state, move |roster| {
-        roster.add_member(&ctx, org, &body.member_email, role, body.message.as_deref())
+        roster.add_member(
+            &ctx,
+            org,
+            &body.member_email,
+            role,
+            body.message.as_deref(),
+            &assignments,
+        )
     })
     .await?;
     let response = match outcome {

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 pub mod dto;
+mod invitations;
 mod members;
 mod orgs;
 mod projects;
@@ -20,4 +21,5 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(projects::router())
         .merge(audit::router())
+        .merge(invitations::router())
 }

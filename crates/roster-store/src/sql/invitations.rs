@@ -4,8 +4,8 @@
 //! `invitation_exists`.
 
 use roster_core::error::Result;
-use roster_core::ids::OrgId;
-use roster_core::model::Invitation;
+use roster_core::ids::{InvitationId, OrgId};
+use roster_core::model::{Invitation, InvitationFilter, InvitationStatus};
 use roster_core::time::Timestamp;
 
 use super::decode::{self, invitation_cols};
@@ -78,4 +78,96 @@ pub fn update_invitation(tx: &mut SqlTx, invitation: &Invitation) -> Result<()> 
         ],
     )?;
     Ok(())
+}
+
+pub fn invitation(tx: &mut SqlTx, id: InvitationId) -> Result<Option<Invitation>> {
+    let sql = concat!(
+        "SELECT ",
+        invitation_cols!(),
+        " FROM invitations WHERE id = $1"
+    );
+    let row = tx.query_opt(sql, &[Value::text(id)])?;
+    row.map(|row| decode::invitation(&row)).transpose()
+}
+
+pub fn invitation_by_token_hash(tx: &mut SqlTx, hash: &str) -> Result<Option<Invitation>> {
+    let sql = concat!(
+        "SELECT ",
+        invitation_cols!(),
+        " FROM invitations WHERE token_hash = $1"
+    );
+    let row = tx.query_opt(sql, &[Value::text(hash)])?;
+    row.map(|row| decode::invitation(&row)).transpose()
+}
+
+/// An org's invitations by keyset page. Expiry is judged at `filter.now`:
+/// an open invitation past its `expires_at` counts as expired, not open.
+pub fn list_invitations(
+    tx: &mut SqlTx,
+    org: OrgId,
+    filter: &InvitationFilter,
+    after: Option<InvitationId>,
+    limit: usize,
+) -> Result<Vec<Invitation>> {
+    let base = concat!(
+        "SELECT ",
+        invitation_cols!(),
+        " FROM invitations WHERE org_id = $1 AND id > $2"
+    );
+    let mut params = vec![Value::text(org), Value::after(after), Value::limit(limit)];
+    let condition = match filter.status {
+        None => "",
+        Some(InvitationStatus::Pending | InvitationStatus::Sent) => {
+            params.push(Value::text(
+                filter.status.map(|s| s.as_str()).unwrap_or_default(),
+            ));
+            params.push(Value::Int(filter.now.0));
+            " AND status = $4 AND expires_at > $5"
+        }
+        Some(InvitationStatus::Expired) => {
+            params.push(Value::Int(filter.now.0));
+            " AND (status = 'expired' OR (status IN ('pending', 'sent') AND expires_at <= $4))"
+        }
+        Some(other) => {
+            params.push(Value::text(other.as_str()));
+            " AND status = $4"
+        }
+    };
+    let sql = format!("{base}{condition} ORDER BY id LIMIT $3");
+    let rows = tx.query(&sql, &params)?;
+    rows.iter().map(decode::invitation).collect()
+}
+
+pub fn list_open_invitations_for_email(
+    tx: &mut SqlTx,
+    email: &str,
+    now: Timestamp,
+    after: Option<InvitationId>,
+    limit: usize,
+) -> Result<Vec<Invitation>> {
+    let sql = concat!(
+        "SELECT ",
+        invitation_cols!(),
+        " FROM invitations WHERE email = $1 AND status IN ('pending', 'sent') \
+         AND expires_at > $2 AND id > $3 ORDER BY id LIMIT $4"
+    );
+    let rows = tx.query(
+        sql,
+        &[
+            Value::text(email),
+            Value::Int(now.0),
+            Value::after(after),
+            Value::limit(limit),
+        ],
+    )?;
+    rows.iter().map(decode::invitation).collect()
+}
+
+pub fn count_invitation_emails_since(tx: &mut SqlTx, org: OrgId, since: Timestamp) -> Result<u64> {
+    let row = tx.query_one(
+        "SELECT COUNT(*) FROM outbox_emails o JOIN invitations i ON i.id = o.invitation_id \
+         WHERE i.org_id = $1 AND o.created_at >= $2",
+        &[Value::text(org), Value::Int(since.0)],
+    )?;
+    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
 }

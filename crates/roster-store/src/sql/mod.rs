@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod decode;
 mod invitations;
+mod mail;
 mod orgs;
 mod projects;
 mod tx;

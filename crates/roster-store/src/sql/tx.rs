@@ -10,13 +10,15 @@
 //! PostgreSQL.
 
 use roster_core::error::{DomainError, Result};
-use roster_core::ids::{AuditEventId, OrgId, ProjectId, SessionId, UserId};
+use roster_core::ids::{
+    AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
+};
 use roster_core::model::*;
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::store::Tx;
 use roster_core::time::Timestamp;
 
-use super::{accounts, audit, invitations, orgs, projects, Conn, Dialect, Row, Value};
+use super::{accounts, audit, invitations, mail, orgs, projects, Conn, Dialect, Row, Value};
 
 pub(crate) struct SqlTx<'a> {
     conn: &'a mut dyn Conn,
@@ -98,6 +100,20 @@ impl Tx for SqlTx<'_> {
     }
     fn set_email_verified(&mut self, id: UserId) -> Result<()> {
         self.guard(|tx| accounts::set_email_verified(tx, id))
+    }
+    fn insert_email_verification(
+        &mut self,
+        hash: &str,
+        verification: &EmailVerification,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.guard(|tx| mail::insert_email_verification(tx, hash, verification, at))
+    }
+    fn email_verification(&mut self, hash: &str) -> Result<Option<EmailVerification>> {
+        self.guard(|tx| mail::email_verification(tx, hash))
+    }
+    fn use_email_verification(&mut self, hash: &str, at: Timestamp) -> Result<bool> {
+        self.guard(|tx| mail::use_email_verification(tx, hash, at))
     }
 
     fn insert_session(&mut self, session: &Session) -> Result<()> {
@@ -243,6 +259,66 @@ impl Tx for SqlTx<'_> {
     }
     fn update_invitation(&mut self, invitation: &Invitation) -> Result<()> {
         self.guard(|tx| invitations::update_invitation(tx, invitation))
+    }
+    fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>> {
+        self.guard(|tx| invitations::invitation(tx, id))
+    }
+    fn invitation_by_token_hash(&mut self, hash: &str) -> Result<Option<Invitation>> {
+        self.guard(|tx| invitations::invitation_by_token_hash(tx, hash))
+    }
+    fn list_invitations(
+        &mut self,
+        org: OrgId,
+        filter: &InvitationFilter,
+        after: Option<InvitationId>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>> {
+        self.guard(|tx| invitations::list_invitations(tx, org, filter, after, limit))
+    }
+    fn list_open_invitations_for_email(
+        &mut self,
+        email: &str,
+        now: Timestamp,
+        after: Option<InvitationId>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>> {
+        self.guard(|tx| invitations::list_open_invitations_for_email(tx, email, now, after, limit))
+    }
+    fn count_invitation_emails_since(&mut self, org: OrgId, since: Timestamp) -> Result<u64> {
+        self.guard(|tx| invitations::count_invitation_emails_since(tx, org, since))
+    }
+
+    fn insert_outbox_email(&mut self, email: &OutboxEmail) -> Result<()> {
+        self.guard(|tx| mail::insert_outbox_email(tx, email))
+    }
+    fn due_outbox_emails(&mut self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEmail>> {
+        self.guard(|tx| mail::due_outbox_emails(tx, now, limit))
+    }
+    fn claim_outbox_email(
+        &mut self,
+        id: OutboxEmailId,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<bool> {
+        self.guard(|tx| mail::claim_outbox_email(tx, id, now, lease_until))
+    }
+    fn mark_outbox_email_sent(&mut self, id: OutboxEmailId, at: Timestamp) -> Result<()> {
+        self.guard(|tx| mail::mark_outbox_email_sent(tx, id, at))
+    }
+    fn mark_outbox_email_failed(
+        &mut self,
+        id: OutboxEmailId,
+        attempts: u32,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<()> {
+        self.guard(|tx| mail::mark_outbox_email_failed(tx, id, attempts, next_attempt_at, error))
+    }
+    fn outbox_backlog(&mut self) -> Result<u64> {
+        self.guard(mail::outbox_backlog)
+    }
+    fn list_outbox_emails(&mut self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxEmail>> {
+        self.guard(|tx| mail::list_outbox_emails(tx, to, limit))
     }
 
     fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {

@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod input;
+mod invitations;
 mod members;
 mod orgs;
 mod projects;
@@ -105,6 +106,7 @@ impl Answer {
 pub fn test_config() -> CoreConfig {
     CoreConfig {
         auth_rate_per_minute: 100_000,
+        public_url: "http://roster.test".to_string(),
         ..CoreConfig::default()
     }
 }
@@ -274,6 +276,36 @@ impl TestApp {
                 )
             })
             .collect()
+    }
+
+    /// Emails queued to `to`, newest first, straight from the outbox table.
+    pub async fn outbox(&self, to: &str) -> Vec<roster_core::model::OutboxEmail> {
+        let url = self.database.url().to_string();
+        let to = to.to_string();
+        tokio::task::spawn_blocking(move || {
+            let store = roster_store::open(&url).expect("open store");
+            roster_core::store::read(&*store, |tx| tx.list_outbox_emails(Some(&to), 100))
+                .expect("outbox")
+        })
+        .await
+        .expect("outbox thread")
+    }
+
+    /// The token of the newest email to `to` whose link points at `page`.
+    pub async fn token_from_email(&self, to: &str, page: &str) -> String {
+        let emails = self.outbox(to).await;
+        let marker = format!("/console/{page}?token=");
+        for email in emails {
+            if let Some(start) = email.text_body.find(&marker) {
+                let rest = &email.text_body[start + marker.len()..];
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        }
+        panic!("no {page} email to {to}");
     }
 
     /// The org's audit actions, oldest first.
