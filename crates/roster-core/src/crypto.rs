@@ -21,8 +21,55 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Bounds how many Argon2 computations run at once. Each takes 19 MiB and
+/// a core for tens of milliseconds; a burst of signups or logins would
+/// otherwise run hundreds at once, exhausting memory and starving every
+/// other request. Extra callers wait their turn.
+struct HashingPermits {
+    available: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+static HASHING: std::sync::OnceLock<HashingPermits> = std::sync::OnceLock::new();
+
+struct Permit(&'static HashingPermits);
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        *self.0.available.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+fn with_hashing_permit<T>(work: impl FnOnce() -> T) -> T {
+    let permits = HASHING.get_or_init(|| HashingPermits {
+        available: std::sync::Mutex::new(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .max(2),
+        ),
+        freed: std::sync::Condvar::new(),
+    });
+    let _permit = {
+        let mut available = permits.available.lock().unwrap_or_else(|e| e.into_inner());
+        while *available == 0 {
+            available = permits
+                .freed
+                .wait(available)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        *available -= 1;
+        Permit(permits)
+    };
+    work()
+}
+
 /// Hashes a password into a PHC string.
 pub fn hash_password(password: &Password) -> Result<String, DomainError> {
+    with_hashing_permit(|| hash_password_now(password))
+}
+
+fn hash_password_now(password: &Password) -> Result<String, DomainError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
         .hash_password(password.expose().as_bytes(), &salt)
@@ -32,6 +79,10 @@ pub fn hash_password(password: &Password) -> Result<String, DomainError> {
 
 /// Checks a password against a stored PHC string, in constant time.
 pub fn verify_password(password: &Password, phc: &str) -> bool {
+    with_hashing_permit(|| verify_password_now(password, phc))
+}
+
+fn verify_password_now(password: &Password, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => argon2()
             .verify_password(password.expose().as_bytes(), &parsed)

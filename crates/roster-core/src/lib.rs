@@ -10,6 +10,7 @@ pub mod model;
 pub mod pagination;
 pub mod ratelimit;
 pub mod role;
+pub mod scope;
 pub mod service;
 pub mod store;
 pub mod time;

@@ -5,6 +5,7 @@ use crate::ids::{
     ApiKeyId, AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
 };
 use crate::role::{OrgRole, ProjectRole};
+use crate::scope::Scope;
 use crate::time::Timestamp;
 use crate::types::ResourceStatus;
 
@@ -253,4 +254,18 @@ pub struct InvitationFilter {
     pub status: Option<InvitationStatus>,
     /// The time against which expiry is judged.
     pub now: Timestamp,
+}
+
+/// An org's API key (the secret itself is never stored: only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }

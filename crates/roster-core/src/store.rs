@@ -7,7 +7,9 @@
 //! `DomainError::Conflict`; the core never sees a driver error.
 
 use crate::error::{DomainError, Result};
-use crate::ids::{AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId};
+use crate::ids::{
+    ApiKeyId, AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
+};
 use crate::model::*;
 use crate::role::{OrgRole, ProjectRole};
 use crate::time::Timestamp;
@@ -24,6 +26,8 @@ pub trait Tx {
     fn user(&mut self, id: UserId) -> Result<Option<User>>;
     fn user_by_email(&mut self, email: &str) -> Result<Option<User>>;
     fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>>;
+    fn user_by_username(&mut self, username: &str) -> Result<Option<User>>;
+    fn user_by_number(&mut self, number: i64) -> Result<Option<User>>;
     fn username_taken(&mut self, username: &str) -> Result<bool>;
     fn set_email_verified(&mut self, id: UserId) -> Result<()>;
 
@@ -69,6 +73,12 @@ pub trait Tx {
     fn membership(&mut self, org: OrgId, user: UserId) -> Result<Option<Membership>>;
     fn insert_membership(&mut self, membership: &Membership) -> Result<()>;
     fn update_membership_role(&mut self, org: OrgId, user: UserId, role: OrgRole) -> Result<()>;
+    fn update_membership_labels(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        labels: &[String],
+    ) -> Result<()>;
     /// Deletes the membership and the user's memberships of the org's projects.
     fn delete_membership(&mut self, org: OrgId, user: UserId) -> Result<()>;
     fn count_owners(&mut self, org: OrgId) -> Result<u64>;
@@ -81,6 +91,30 @@ pub trait Tx {
         after: Option<UserId>,
         limit: usize,
     ) -> Result<Vec<Member>>;
+
+    /// Members ordered by user id, skipping `offset` (page-numbered
+    /// surfaces only; keyset pages are preferred).
+    fn list_members_offset(
+        &mut self,
+        org: OrgId,
+        filter: &MemberFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Member>>;
+
+    // --- API keys ---
+    fn insert_api_key(&mut self, key: &ApiKey, hash: &str) -> Result<()>;
+    fn api_key_by_hash(&mut self, hash: &str) -> Result<Option<ApiKey>>;
+    fn api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<Option<ApiKey>>;
+    /// The org's keys (revoked ones included), ordered by id.
+    fn list_api_keys(
+        &mut self,
+        org: OrgId,
+        after: Option<ApiKeyId>,
+        limit: usize,
+    ) -> Result<Vec<ApiKey>>;
+    fn revoke_api_key(&mut self, id: ApiKeyId, at: Timestamp) -> Result<()>;
+    fn touch_api_key(&mut self, id: ApiKeyId, at: Timestamp) -> Result<()>;
 
     // --- projects ---
     fn insert_project(&mut self, project: &Project) -> Result<()>;
@@ -143,6 +177,14 @@ pub trait Tx {
         email: &str,
         now: Timestamp,
         after: Option<InvitationId>,
+        limit: usize,
+    ) -> Result<Vec<Invitation>>;
+    /// Open invitations of an org, ordered by id, skipping `offset`.
+    fn list_open_invitations_offset(
+        &mut self,
+        org: OrgId,
+        now: Timestamp,
+        offset: usize,
         limit: usize,
     ) -> Result<Vec<Invitation>>;
     /// How many invitation emails an org has queued since `since`.

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_core::model::Actor;
+use roster_core::service::API_KEY_PREFIX;
 use roster_core::{Ctx, DomainError};
 use serde::de::DeserializeOwned;
 
@@ -117,6 +118,16 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The `apikey` header's key: `apikey: <key>` or `apikey: apikey <key>`.
+pub fn apikey_header(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get("apikey")?.to_str().ok()?.trim();
+    let key = match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("apikey") => rest.trim(),
+        _ => value,
+    };
+    (!key.is_empty()).then_some(key)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -124,17 +135,31 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)
+        let credential = bearer_token(parts)
+            .or_else(|| apikey_header(parts))
             .ok_or(ApiError(DomainError::Unauthenticated))?
             .to_string();
         let request_id = request_id(parts);
+        if credential.starts_with(API_KEY_PREFIX) {
+            let (key, grant) = blocking(state, move |roster| {
+                roster.authenticate_api_key(&credential)
+            })
+            .await?;
+            return Ok(Caller(Ctx {
+                actor: Actor::ApiKey(key),
+                session: None,
+                api_key: Some(grant),
+                request_id,
+            }));
+        }
         let user = blocking(state, move |roster| {
-            roster.authenticate_access_token(&token)
+            roster.authenticate_access_token(&credential)
         })
         .await?;
         Ok(Caller(Ctx {
             actor: Actor::User(user.user),
             session: Some(user.session),
+            api_key: None,
             request_id,
         }))
     }

@@ -39,6 +39,11 @@ const SQLITE: &[Migration] = &[
         name: "0002_mail.sql",
         sql: include_str!("../migrations/sqlite/0002_mail.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_api_keys.sql",
+        sql: include_str!("../migrations/sqlite/0003_api_keys.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -51,6 +56,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "0002_mail.sql",
         sql: include_str!("../migrations/postgres/0002_mail.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_api_keys.sql",
+        sql: include_str!("../migrations/postgres/0003_api_keys.sql"),
     },
 ];
 

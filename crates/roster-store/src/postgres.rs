@@ -24,7 +24,7 @@ use crate::migrate::{self, Backend};
 use crate::sql::{Conn, Dialect, Row, SqlTx, Value};
 
 const POOL_SIZE: u32 = 16;
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 /// The advisory lock held while migrating ("roster" in ASCII).
 const MIGRATION_LOCK: i64 = 0x726f_7374_6572;
 

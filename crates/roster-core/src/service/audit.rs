@@ -4,6 +4,7 @@ use crate::error::{DomainError, Result};
 use crate::ids::{AuditEventId, OrgId};
 use crate::model::AuditEvent;
 use crate::pagination::{Page, PageRequest};
+use crate::scope::Scope;
 use crate::store;
 
 use super::{caller_role, Ctx, Roster};
@@ -18,7 +19,7 @@ impl Roster {
     ) -> Result<Page<AuditEvent>> {
         let before = page.after_id(AuditEventId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org)?.can_administer() {
+            if !caller_role(tx, ctx, org, Scope::AuditRead)?.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may read the audit log",
                 ));

@@ -13,6 +13,7 @@ use crate::model::{
 };
 use crate::pagination::{Page, PageRequest};
 use crate::role::{check_role_change, OrgRole, ProjectRole};
+use crate::scope::Scope;
 use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
@@ -213,7 +214,7 @@ impl Roster {
         let after = page.after_id(InvitationId::parse)?;
         let now = Timestamp::now();
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org)?.can_administer() {
+            if !caller_role(tx, ctx, org, Scope::InvitationsRead)?.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may see invitations",
                 ));
@@ -232,7 +233,7 @@ impl Roster {
     pub fn revoke_invitation(&self, ctx: &Ctx, org: OrgId, id: InvitationId) -> Result<Invitation> {
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org)?;
+            let role = lock_for_change(tx, ctx, org, Scope::InvitationsWrite)?;
             if !role.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may revoke invitations",
@@ -265,7 +266,7 @@ impl Roster {
     pub fn resend_invitation(&self, ctx: &Ctx, org: OrgId, id: InvitationId) -> Result<Invitation> {
         let now = Timestamp::now();
         let resent = store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org)?;
+            let role = lock_for_change(tx, ctx, org, Scope::InvitationsWrite)?;
             let invitation = tx
                 .invitation(id)?
                 .filter(|i| i.org_id == org)

@@ -7,6 +7,7 @@ use crate::ids::{OrgId, ProjectId, UserId};
 use crate::model::{Actor, Invitation, Member, MemberFilter, Membership};
 use crate::pagination::{Page, PageRequest};
 use crate::role::{check_removal, check_role_change, OrgRole, ProjectRole};
+use crate::scope::Scope;
 use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
@@ -71,7 +72,7 @@ impl Roster {
             return Err(DomainError::invalid("q", "must be at most 254 characters"));
         }
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org)?.can_view_directory() {
+            if !caller_role(tx, ctx, org, Scope::MembersRead)?.can_view_directory() {
                 return Err(DomainError::Forbidden("guests cannot list members"));
             }
             tx.list_members(org, &filter, after, page.fetch_limit())
@@ -82,7 +83,7 @@ impl Roster {
     /// One member (member and up; a guest only itself).
     pub fn get_member(&self, ctx: &Ctx, org: OrgId, user: UserId) -> Result<Member> {
         store::read(&**self.store(), |tx| {
-            let role = caller_role(tx, ctx, org)?;
+            let role = caller_role(tx, ctx, org, Scope::MembersRead)?;
             if !role.can_view_directory() && ctx.actor != Actor::User(user) {
                 return Err(DomainError::Forbidden(
                     "guests can see only their own membership",
@@ -108,7 +109,7 @@ impl Roster {
         let message = InvitationMessage::parse(message.unwrap_or_default())?;
         let now = Timestamp::now();
         let outcome = store::write(&**self.store(), |tx| {
-            let actor_role = lock_for_change(tx, ctx, org)?;
+            let actor_role = lock_for_change(tx, ctx, org, Scope::MembersWrite)?;
             if !actor_role.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may add members",
@@ -200,7 +201,7 @@ impl Roster {
         role: OrgRole,
     ) -> Result<Member> {
         store::write(&**self.store(), |tx| {
-            let actor_role = lock_for_change(tx, ctx, org)?;
+            let actor_role = lock_for_change(tx, ctx, org, Scope::MembersWrite)?;
             if !actor_role.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may change roles",
@@ -231,7 +232,7 @@ impl Roster {
     /// project memberships in the org go in the same transaction.
     pub fn remove_member(&self, ctx: &Ctx, org: OrgId, user: UserId) -> Result<()> {
         store::write(&**self.store(), |tx| {
-            let actor_role = lock_for_change(tx, ctx, org)?;
+            let actor_role = lock_for_change(tx, ctx, org, Scope::MembersWrite)?;
             let leaving = ctx.actor == Actor::User(user);
             if !leaving && !actor_role.can_administer() {
                 return Err(DomainError::Forbidden(

@@ -4,6 +4,7 @@
 //! synchronous (the store is); the HTTP layer runs them on blocking threads.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod invitations;
 mod members;
@@ -13,6 +14,7 @@ mod projects;
 use std::sync::Arc;
 
 pub use accounts::{AuthenticatedUser, NewAccount, TokenPair};
+pub use api_keys::API_KEY_PREFIX;
 pub use invitations::{effective_status, Invited};
 pub use members::AddMemberOutcome;
 pub use orgs::OrgUpdate;
@@ -24,6 +26,7 @@ use crate::ids::{AuditEventId, OrgId, SessionId};
 use crate::model::{Actor, AuditEvent, Membership};
 use crate::ratelimit::RateLimiter;
 use crate::role::OrgRole;
+use crate::scope::Scope;
 use crate::store::{self, Store, Tx};
 use crate::time::Timestamp;
 
@@ -90,7 +93,16 @@ pub struct Ctx {
     pub actor: Actor,
     /// The login session, when the caller presented an access token.
     pub session: Option<SessionId>,
+    /// The org and scopes, when the caller presented an API key.
+    pub api_key: Option<ApiKeyGrant>,
     pub request_id: String,
+}
+
+/// What an API key may do: act in one org, within its scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyGrant {
+    pub org: OrgId,
+    pub scopes: Vec<Scope>,
 }
 
 /// The application: a store, the settings, and the token signer.
@@ -159,22 +171,41 @@ impl Roster {
     }
 }
 
-/// The caller's role in `org`. A caller who is not a member learns nothing:
-/// the org "does not exist" for it.
-pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
+/// The caller's role in `org`, for an action that needs `scope` when the
+/// caller is an API key. A caller who is not a member learns nothing: the
+/// org "does not exist" for it. A key acts as an admin of its own org only,
+/// limited by its scopes, and never with owner powers.
+pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) -> Result<OrgRole> {
     match ctx.actor {
         Actor::User(user) => tx
             .membership(org, user)?
             .map(|m: Membership| m.role)
             .ok_or_else(DomainError::org_not_found),
-        Actor::ApiKey(_) => Err(DomainError::org_not_found()),
+        Actor::ApiKey(_) => {
+            let grant = ctx.api_key.as_ref().ok_or(DomainError::Unauthenticated)?;
+            if grant.org != org || tx.org(org)?.is_none() {
+                return Err(DomainError::org_not_found());
+            }
+            if !grant.scopes.contains(&scope) {
+                return Err(DomainError::Denied {
+                    code: "insufficient_scope",
+                    message: "this API key lacks the scope this action needs",
+                });
+            }
+            Ok(OrgRole::Admin)
+        }
     }
 }
 
 /// Locks the org for a change and answers the caller's role in it.
-pub(crate) fn lock_for_change(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
+pub(crate) fn lock_for_change(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    org: OrgId,
+    scope: Scope,
+) -> Result<OrgRole> {
     tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
-    caller_role(tx, ctx, org)
+    caller_role(tx, ctx, org, scope)
 }
 
 /// What an audit event says about its target.

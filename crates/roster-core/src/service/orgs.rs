@@ -6,6 +6,7 @@ use crate::ids::{OrgId, UserId};
 use crate::model::{Actor, Membership, Org};
 use crate::pagination::{Page, PageRequest};
 use crate::role::OrgRole;
+use crate::scope::Scope;
 use crate::store;
 use crate::time::Timestamp;
 use crate::types::{Description, OrgName, ResourceStatus};
@@ -79,7 +80,7 @@ impl Roster {
     /// The org and the caller's role in it (any member, guests included).
     pub fn get_org(&self, ctx: &Ctx, org: OrgId) -> Result<(Org, OrgRole)> {
         store::read(&**self.store(), |tx| {
-            let role = caller_role(tx, ctx, org)?;
+            let role = caller_role(tx, ctx, org, Scope::OrgRead)?;
             let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
             Ok((found, role))
         })
@@ -111,7 +112,7 @@ impl Roster {
         let description = update.description.map(Description::parse).transpose()?;
         store::write(&**self.store(), |tx| {
             let mut current = tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
-            let role = caller_role(tx, ctx, org)?;
+            let role = caller_role(tx, ctx, org, Scope::OrgWrite)?;
             if !role.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may update the organization",
@@ -150,7 +151,7 @@ impl Roster {
     /// Deletes the org with its memberships, projects and invitations (owner only).
     pub fn delete_org(&self, ctx: &Ctx, org: OrgId) -> Result<()> {
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org)?;
+            let role = lock_for_change(tx, ctx, org, Scope::OrgWrite)?;
             if role != OrgRole::Owner {
                 return Err(DomainError::Forbidden(
                     "only an owner may delete the organization",
@@ -180,7 +181,7 @@ impl Roster {
             return Err(DomainError::invalid("member_id", "is already the caller"));
         }
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org)?;
+            let role = lock_for_change(tx, ctx, org, Scope::OrgWrite)?;
             if role != OrgRole::Owner {
                 return Err(DomainError::Forbidden(
                     "only an owner may transfer ownership",

@@ -6,6 +6,7 @@ use crate::ids::{OrgId, ProjectId, UserId};
 use crate::model::{Actor, Project, ProjectMember};
 use crate::pagination::{Page, PageRequest};
 use crate::role::{OrgRole, ProjectRole};
+use crate::scope::Scope;
 use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Description, ProjectName, ResourceStatus};
@@ -42,8 +43,9 @@ fn project_access(
     ctx: &Ctx,
     org: OrgId,
     project: ProjectId,
+    scope: Scope,
 ) -> Result<(Project, ProjectAccess, OrgRole)> {
-    let org_role = caller_role(tx, ctx, org)?;
+    let org_role = caller_role(tx, ctx, org, scope)?;
     let found = tx
         .project(org, project)?
         .ok_or_else(DomainError::project_not_found)?;
@@ -82,7 +84,7 @@ impl Roster {
     ) -> Result<Page<Project>> {
         let after = page.after_id(ProjectId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org)?.can_view_directory() {
+            if !caller_role(tx, ctx, org, Scope::ProjectsRead)?.can_view_directory() {
                 return Err(DomainError::Forbidden("guests cannot list projects"));
             }
             tx.list_projects(org, after, page.fetch_limit())
@@ -102,7 +104,7 @@ impl Roster {
         let description = Description::parse(description.unwrap_or_default())?;
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            if !lock_for_change(tx, ctx, org)?.can_administer() {
+            if !lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?.can_administer() {
                 return Err(DomainError::Forbidden(
                     "only admins and owners may create projects",
                 ));
@@ -132,7 +134,7 @@ impl Roster {
     /// One project (org member and up, or a member of the project).
     pub fn get_project(&self, ctx: &Ctx, org: OrgId, project: ProjectId) -> Result<Project> {
         store::read(&**self.store(), |tx| {
-            project_access(tx, ctx, org, project).map(|(found, _, _)| found)
+            project_access(tx, ctx, org, project, Scope::ProjectsRead).map(|(found, _, _)| found)
         })
     }
 
@@ -154,8 +156,9 @@ impl Roster {
         let description = update.description.map(Description::parse).transpose()?;
         let status = update.status.map(ResourceStatus::parse).transpose()?;
         store::write(&**self.store(), |tx| {
-            lock_for_change(tx, ctx, org)?;
-            let (mut current, access, _) = project_access(tx, ctx, org, project)?;
+            lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
+            let (mut current, access, _) =
+                project_access(tx, ctx, org, project, Scope::ProjectsWrite)?;
             require_manage(access)?;
             let before = current.clone();
             if let Some(name) = &name {
@@ -187,7 +190,7 @@ impl Roster {
     /// Deletes a project and its memberships (org admin and up).
     pub fn delete_project(&self, ctx: &Ctx, org: OrgId, project: ProjectId) -> Result<()> {
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org)?;
+            let role = lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
             let found = tx
                 .project(org, project)?
                 .ok_or_else(DomainError::project_not_found)?;
@@ -218,7 +221,7 @@ impl Roster {
     ) -> Result<Page<ProjectMember>> {
         let after = page.after_id(UserId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            project_access(tx, ctx, org, project)?;
+            project_access(tx, ctx, org, project, Scope::ProjectsRead)?;
             tx.list_project_members(project, after, page.fetch_limit())
         })?;
         Ok(page.page(rows, |member| member.user_id.to_string()))
@@ -237,8 +240,8 @@ impl Roster {
     ) -> Result<(ProjectMember, bool)> {
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            lock_for_change(tx, ctx, org)?;
-            let (_, access, _) = project_access(tx, ctx, org, project)?;
+            lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
+            let (_, access, _) = project_access(tx, ctx, org, project, Scope::ProjectsWrite)?;
             require_manage(access)?;
             let member = tx
                 .member(org, user)?
@@ -292,8 +295,8 @@ impl Roster {
         user: UserId,
     ) -> Result<()> {
         store::write(&**self.store(), |tx| {
-            lock_for_change(tx, ctx, org)?;
-            let (_, access, _) = project_access(tx, ctx, org, project)?;
+            lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
+            let (_, access, _) = project_access(tx, ctx, org, project, Scope::ProjectsWrite)?;
             if ctx.actor != Actor::User(user) {
                 require_manage(access)?;
             }

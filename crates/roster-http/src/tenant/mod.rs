@@ -1,6 +1,7 @@
 //! The Tenant API (native surface), served under `/api/v1` and again under
 //! `/tenant/api/v1`: the seed endpoints plus DESIGN.md's extensions.
 
+mod api_keys;
 mod audit;
 mod auth;
 pub mod dto;
@@ -21,5 +22,6 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(projects::router())
         .merge(audit::router())
+        .merge(api_keys::router())
         .merge(invitations::router())
 }

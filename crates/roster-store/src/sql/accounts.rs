@@ -196,3 +196,19 @@ pub fn use_refresh_token(tx: &mut SqlTx, hash: &str, at: Timestamp) -> Result<bo
     )?;
     Ok(changed > 0)
 }
+
+pub fn user_by_username(tx: &mut SqlTx, username: &str) -> Result<Option<User>> {
+    let sql = concat!(
+        "SELECT ",
+        user_cols!(),
+        " FROM users u WHERE u.username = $1"
+    );
+    let row = tx.query_opt(sql, &[Value::text(username)])?;
+    row.map(|row| decode::user(&row, 0)).transpose()
+}
+
+pub fn user_by_number(tx: &mut SqlTx, number: i64) -> Result<Option<User>> {
+    let sql = concat!("SELECT ", user_cols!(), " FROM users u WHERE u.number = $1");
+    let row = tx.query_opt(sql, &[Value::Int(number)])?;
+    row.map(|row| decode::user(&row, 0)).transpose()
+}

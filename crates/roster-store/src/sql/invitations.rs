@@ -171,3 +171,28 @@ pub fn count_invitation_emails_since(tx: &mut SqlTx, org: OrgId, since: Timestam
     )?;
     Ok(u64::try_from(row.int(0)?).unwrap_or(0))
 }
+
+pub fn list_open_invitations_offset(
+    tx: &mut SqlTx,
+    org: OrgId,
+    now: Timestamp,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<Invitation>> {
+    let sql = concat!(
+        "SELECT ",
+        invitation_cols!(),
+        " FROM invitations WHERE org_id = $1 AND status IN ('pending', 'sent') \
+         AND expires_at > $2 ORDER BY id LIMIT $3 OFFSET $4"
+    );
+    let rows = tx.query(
+        sql,
+        &[
+            Value::text(org),
+            Value::Int(now.0),
+            Value::limit(limit),
+            Value::limit(offset),
+        ],
+    )?;
+    rows.iter().map(decode::invitation).collect()
+}

@@ -5,6 +5,7 @@
 //! asks `Conn::dialect` and says why in place.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod decode;
 mod invitations;

@@ -205,6 +205,36 @@ pub fn list_members(
         "WHERE m.org_id = $1 AND m.user_id > $2 AND u.id > $2"
     ));
     let mut params = vec![Value::text(org), Value::after(after)];
+    push_member_filter(&mut sql, &mut params, filter);
+    params.push(Value::limit(limit));
+    sql.push_str(&format!(" ORDER BY m.user_id LIMIT ${}", params.len()));
+    let rows = tx.query(&sql, &params)?;
+    rows.iter().map(member_from).collect()
+}
+
+/// The same order as `list_members`, by offset: for page-numbered surfaces.
+pub fn list_members_offset(
+    tx: &mut SqlTx,
+    org: OrgId,
+    filter: &MemberFilter,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<Member>> {
+    let mut sql = String::from(concat!(member_select!(), "WHERE m.org_id = $1"));
+    let mut params = vec![Value::text(org)];
+    push_member_filter(&mut sql, &mut params, filter);
+    params.push(Value::limit(limit));
+    params.push(Value::limit(offset));
+    sql.push_str(&format!(
+        " ORDER BY m.user_id LIMIT ${} OFFSET ${}",
+        params.len() - 1,
+        params.len()
+    ));
+    let rows = tx.query(&sql, &params)?;
+    rows.iter().map(member_from).collect()
+}
+
+fn push_member_filter(sql: &mut String, params: &mut Vec<Value>, filter: &MemberFilter) {
     if let Some(role) = filter.role {
         params.push(Value::text(role.as_str()));
         sql.push_str(&format!(" AND m.role = ${}", params.len()));
@@ -215,8 +245,21 @@ pub fn list_members(
         params.push(Value::Text(contains_pattern(&query.to_lowercase())));
         sql.push_str(&format!(" AND u.search LIKE ${} ESCAPE '\\'", params.len()));
     }
-    params.push(Value::limit(limit));
-    sql.push_str(&format!(" ORDER BY m.user_id LIMIT ${}", params.len()));
-    let rows = tx.query(&sql, &params)?;
-    rows.iter().map(member_from).collect()
+}
+
+pub fn update_membership_labels(
+    tx: &mut SqlTx,
+    org: OrgId,
+    user: UserId,
+    labels: &[String],
+) -> Result<()> {
+    tx.execute(
+        "UPDATE memberships SET labels = $3 WHERE org_id = $1 AND user_id = $2",
+        &[
+            Value::text(org),
+            Value::text(user),
+            Value::Text(decode::encode_labels(labels)),
+        ],
+    )?;
+    Ok(())
 }

@@ -11,14 +11,16 @@
 
 use roster_core::error::{DomainError, Result};
 use roster_core::ids::{
-    AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
+    ApiKeyId, AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
 };
 use roster_core::model::*;
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::store::Tx;
 use roster_core::time::Timestamp;
 
-use super::{accounts, audit, invitations, mail, orgs, projects, Conn, Dialect, Row, Value};
+use super::{
+    accounts, api_keys, audit, invitations, mail, orgs, projects, Conn, Dialect, Row, Value,
+};
 
 pub(crate) struct SqlTx<'a> {
     conn: &'a mut dyn Conn,
@@ -94,6 +96,12 @@ impl Tx for SqlTx<'_> {
     }
     fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>> {
         self.guard(|tx| accounts::user_credentials(tx, email))
+    }
+    fn user_by_username(&mut self, username: &str) -> Result<Option<User>> {
+        self.guard(|tx| accounts::user_by_username(tx, username))
+    }
+    fn user_by_number(&mut self, number: i64) -> Result<Option<User>> {
+        self.guard(|tx| accounts::user_by_number(tx, number))
     }
     fn username_taken(&mut self, username: &str) -> Result<bool> {
         self.guard(|tx| accounts::username_taken(tx, username))
@@ -172,6 +180,46 @@ impl Tx for SqlTx<'_> {
     }
     fn update_membership_role(&mut self, org: OrgId, user: UserId, role: OrgRole) -> Result<()> {
         self.guard(|tx| orgs::update_membership_role(tx, org, user, role))
+    }
+    fn update_membership_labels(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        labels: &[String],
+    ) -> Result<()> {
+        self.guard(|tx| orgs::update_membership_labels(tx, org, user, labels))
+    }
+    fn list_members_offset(
+        &mut self,
+        org: OrgId,
+        filter: &MemberFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Member>> {
+        self.guard(|tx| orgs::list_members_offset(tx, org, filter, offset, limit))
+    }
+    fn insert_api_key(&mut self, key: &ApiKey, hash: &str) -> Result<()> {
+        self.guard(|tx| api_keys::insert_api_key(tx, key, hash))
+    }
+    fn api_key_by_hash(&mut self, hash: &str) -> Result<Option<ApiKey>> {
+        self.guard(|tx| api_keys::api_key_by_hash(tx, hash))
+    }
+    fn api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<Option<ApiKey>> {
+        self.guard(|tx| api_keys::api_key_in_org(tx, org, id))
+    }
+    fn list_api_keys(
+        &mut self,
+        org: OrgId,
+        after: Option<ApiKeyId>,
+        limit: usize,
+    ) -> Result<Vec<ApiKey>> {
+        self.guard(|tx| api_keys::list_api_keys(tx, org, after, limit))
+    }
+    fn revoke_api_key(&mut self, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        self.guard(|tx| api_keys::revoke_api_key(tx, id, at))
+    }
+    fn touch_api_key(&mut self, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        self.guard(|tx| api_keys::touch_api_key(tx, id, at))
     }
     fn delete_membership(&mut self, org: OrgId, user: UserId) -> Result<()> {
         self.guard(|tx| orgs::delete_membership(tx, org, user))
@@ -283,6 +331,15 @@ impl Tx for SqlTx<'_> {
         limit: usize,
     ) -> Result<Vec<Invitation>> {
         self.guard(|tx| invitations::list_open_invitations_for_email(tx, email, now, after, limit))
+    }
+    fn list_open_invitations_offset(
+        &mut self,
+        org: OrgId,
+        now: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Invitation>> {
+        self.guard(|tx| invitations::list_open_invitations_offset(tx, org, now, offset, limit))
     }
     fn count_invitation_emails_since(&mut self, org: OrgId, since: Timestamp) -> Result<u64> {
         self.guard(|tx| invitations::count_invitation_emails_since(tx, org, since))

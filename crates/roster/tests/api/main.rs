@@ -3,6 +3,7 @@
 //! binary, one module per area.
 
 mod accounts;
+mod api_keys;
 mod audit;
 mod cli;
 mod concurrency;

@@ -1,0 +1,172 @@
+//! API keys: an org's machine credentials. The secret is shown once at
+//! creation and stored only as a SHA-256 hash; a key is looked up by that
+//! hash, checked for revocation and expiry, and acts as an admin of its own
+//! org limited by its scopes.
+
+use crate::crypto::{random_token, token_hash};
+use crate::error::{DomainError, Result};
+use crate::ids::{ApiKeyId, OrgId};
+use crate::model::{Actor, ApiKey};
+use crate::pagination::{Page, PageRequest};
+use crate::scope::Scope;
+use crate::store;
+use crate::time::Timestamp;
+use crate::types::OrgName;
+
+use super::{caller_role, lock_for_change, record, ApiKeyGrant, Ctx, Roster, Target};
+
+/// Every API key starts with this, so a bearer credential can be told apart
+/// from an access token without a lookup.
+pub const API_KEY_PREFIX: &str = "rsk_";
+
+/// How often `last_used_at` is written at most: once a minute per key, so
+/// a busy key does not turn every read into a write.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
+fn only_people_manage_keys(ctx: &Ctx) -> Result<()> {
+    match ctx.actor {
+        Actor::User(_) => Ok(()),
+        Actor::ApiKey(_) => Err(DomainError::Forbidden("API keys cannot manage API keys")),
+    }
+}
+
+impl Roster {
+    /// Creates a key (admin and up); answers it with its secret, which is
+    /// never shown again.
+    pub fn create_api_key(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        name: &str,
+        scopes: &[String],
+        expires_at: Option<Timestamp>,
+    ) -> Result<(ApiKey, String)> {
+        only_people_manage_keys(ctx)?;
+        // Names follow the org-name rules: 1–100 printable characters.
+        let name = OrgName::parse(name)?;
+        let scopes = Scope::parse_list(scopes)?;
+        let now = Timestamp::now();
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(DomainError::invalid("expires_at", "must be in the future"));
+        }
+        let secret = random_token(API_KEY_PREFIX);
+        let key = store::write(&**self.store(), |tx| {
+            if !lock_for_change(tx, ctx, org, Scope::OrgWrite)?.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may create API keys",
+                ));
+            }
+            let key = ApiKey {
+                id: ApiKeyId::new(),
+                org_id: org,
+                name: name.as_str().to_string(),
+                scopes: scopes.clone(),
+                created_by: match ctx.actor {
+                    Actor::User(user) => Some(user),
+                    Actor::ApiKey(_) => None,
+                },
+                created_at: now,
+                last_used_at: None,
+                expires_at,
+                revoked_at: None,
+            };
+            tx.insert_api_key(&key, &token_hash(&secret))?;
+            let scope_list: Vec<&str> = key.scopes.iter().map(Scope::as_str).collect();
+            record(
+                tx,
+                ctx,
+                org,
+                "api_key.created",
+                Target {
+                    kind: "api_key",
+                    id: key.id.to_string(),
+                },
+                format!(
+                    "created API key {:?} with {}",
+                    key.name,
+                    scope_list.join(" ")
+                ),
+            )?;
+            Ok(key)
+        })?;
+        Ok((key, secret))
+    }
+
+    /// The org's keys, revoked ones included (admin and up).
+    pub fn list_api_keys(&self, ctx: &Ctx, org: OrgId, page: &PageRequest) -> Result<Page<ApiKey>> {
+        only_people_manage_keys(ctx)?;
+        let after = page.after_id(ApiKeyId::parse)?;
+        let rows = store::read(&**self.store(), |tx| {
+            if !caller_role(tx, ctx, org, Scope::OrgRead)?.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may see API keys",
+                ));
+            }
+            tx.list_api_keys(org, after, page.fetch_limit())
+        })?;
+        Ok(page.page(rows, |key| key.id.to_string()))
+    }
+
+    /// Revokes a key: it answers 401 from now on (admin and up).
+    pub fn revoke_api_key(&self, ctx: &Ctx, org: OrgId, id: ApiKeyId) -> Result<()> {
+        only_people_manage_keys(ctx)?;
+        let now = Timestamp::now();
+        store::write(&**self.store(), |tx| {
+            if !lock_for_change(tx, ctx, org, Scope::OrgWrite)?.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may revoke API keys",
+                ));
+            }
+            let key = tx.api_key(org, id)?.ok_or(DomainError::NotFound {
+                code: "api_key_not_found",
+                what: "API key",
+            })?;
+            if key.revoked_at.is_some() {
+                return Err(DomainError::Gone {
+                    code: "api_key_revoked",
+                    message: "this API key is already revoked".into(),
+                });
+            }
+            tx.revoke_api_key(id, now)?;
+            record(
+                tx,
+                ctx,
+                org,
+                "api_key.revoked",
+                Target {
+                    kind: "api_key",
+                    id: id.to_string(),
+                },
+                format!("revoked API key {:?}", key.name),
+            )
+        })
+    }
+
+    /// Turns a presented key into its caller: unknown, revoked or expired
+    /// keys are `Unauthenticated`.
+    pub fn authenticate_api_key(&self, secret: &str) -> Result<(ApiKeyId, ApiKeyGrant)> {
+        if !secret.starts_with(API_KEY_PREFIX) || secret.len() > 200 {
+            return Err(DomainError::Unauthenticated);
+        }
+        let now = Timestamp::now();
+        let hash = token_hash(secret);
+        let key = store::read(&**self.store(), |tx| tx.api_key_by_hash(&hash))?
+            .ok_or(DomainError::Unauthenticated)?;
+        if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
+            return Err(DomainError::Unauthenticated);
+        }
+        if key
+            .last_used_at
+            .is_none_or(|at| now.0 - at.0 >= LAST_USED_RESOLUTION_MS)
+        {
+            store::write(&**self.store(), |tx| tx.touch_api_key(key.id, now))?;
+        }
+        Ok((
+            key.id,
+            ApiKeyGrant {
+                org: key.org_id,
+                scopes: key.scopes,
+            },
+        ))
+    }
+}
