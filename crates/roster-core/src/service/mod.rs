@@ -6,7 +6,9 @@
 mod accounts;
 mod api_keys;
 mod audit;
+mod directory;
 mod invitations;
+mod labels;
 mod members;
 mod orgs;
 mod projects;
@@ -15,7 +17,9 @@ use std::sync::Arc;
 
 pub use accounts::{AuthenticatedUser, NewAccount, TokenPair};
 pub use api_keys::API_KEY_PREFIX;
+pub use directory::PageNumber;
 pub use invitations::{effective_status, Invited};
+pub use labels::RoleSet;
 pub use members::AddMemberOutcome;
 pub use orgs::OrgUpdate;
 pub use projects::ProjectUpdate;

@@ -4,6 +4,7 @@
 //! on reopen, concurrent migration) are at the end.
 
 mod accounts;
+mod mail_and_keys;
 mod members;
 mod projects;
 mod scale;
@@ -53,6 +54,12 @@ conformance!(
     projects::open_invitations_gate_signup_until_they_expire,
     projects::audit_events_page_newest_first,
     projects::delete_org_cascades_but_keeps_audit_events,
+    mail_and_keys::outbox_emails_are_claimed_once_and_delivery_marks_the_invitation_sent,
+    mail_and_keys::concurrent_claims_of_one_email_succeed_once,
+    mail_and_keys::email_verifications_are_single_use,
+    mail_and_keys::invitation_lists_judge_expiry_at_the_given_time,
+    mail_and_keys::api_keys_are_found_by_hash_listed_touched_and_revoked,
+    mail_and_keys::labels_usernames_numbers_and_numbered_pages,
     transactions::failed_write_leaves_no_trace,
     transactions::panicking_write_rolls_back_and_the_store_carries_on,
     transactions::a_failed_operation_aborts_its_transaction,

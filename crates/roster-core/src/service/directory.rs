@@ -1,0 +1,162 @@
+//! Commands and queries in the shape of page-numbered, email-addressed
+//! surfaces (the Ango-style API): members and open invitations by page
+//! number, a member by email, and inviting an address directly. The rules
+//! are the ones every other surface uses.
+
+use crate::error::{DomainError, Result};
+use crate::ids::{OrgId, ProjectId};
+use crate::model::{Invitation, Member, MemberFilter};
+use crate::role::{check_role_change, OrgRole, ProjectRole};
+use crate::scope::Scope;
+use crate::store;
+use crate::time::Timestamp;
+use crate::types::{Email, InvitationMessage};
+
+use super::{caller_role, lock_for_change, Ctx, Invited, Roster};
+
+/// A 1-based page number and a page size, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageNumber {
+    pub page: usize,
+    pub limit: usize,
+}
+
+impl PageNumber {
+    pub const MAX_LIMIT: usize = 100;
+
+    /// Parses `page` (≥ 1, default 1) and `limit` (1..=100, default 10).
+    pub fn parse(page: Option<&str>, limit: Option<&str>) -> Result<Self> {
+        let number =
+            |field: &'static str, raw: Option<&str>, default: usize, max: usize| -> Result<usize> {
+                let Some(raw) = raw else { return Ok(default) };
+                match raw.trim().parse::<usize>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(DomainError::invalid(
+                        field,
+                        format!("must be a whole number from 1 to {max}"),
+                    )),
+                }
+            };
+        Ok(Self {
+            page: number("page", page, 1, 1_000_000)?,
+            limit: number("limit", limit, 10, Self::MAX_LIMIT)?,
+        })
+    }
+
+    fn offset(&self) -> usize {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}
+
+impl Roster {
+    /// One numbered page of members, searched by email, username or name.
+    pub fn list_members_by_page(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        search: Option<&str>,
+        page: PageNumber,
+    ) -> Result<Vec<Member>> {
+        let filter = MemberFilter {
+            query: search
+                .map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty()),
+            role: None,
+        };
+        store::read(&**self.store(), |tx| {
+            if !caller_role(tx, ctx, org, Scope::MembersRead)?.can_view_directory() {
+                return Err(DomainError::Forbidden("guests cannot list members"));
+            }
+            tx.list_members_offset(org, &filter, page.offset(), page.limit)
+        })
+    }
+
+    /// The member with this email address.
+    pub fn member_by_email(&self, ctx: &Ctx, org: OrgId, email: &str) -> Result<Member> {
+        let email = Email::parse(email)?;
+        store::read(&**self.store(), |tx| {
+            if !caller_role(tx, ctx, org, Scope::MembersRead)?.can_view_directory() {
+                return Err(DomainError::Forbidden("guests cannot read members"));
+            }
+            let user = tx
+                .user_by_email(email.as_str())?
+                .ok_or_else(DomainError::member_not_found)?;
+            tx.member(org, user.id)?
+                .ok_or_else(DomainError::member_not_found)
+        })
+    }
+
+    /// One numbered page of open (pending or sent, unexpired) invitations.
+    pub fn list_open_invitations_by_page(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        page: PageNumber,
+    ) -> Result<Vec<Invitation>> {
+        let now = Timestamp::now();
+        store::read(&**self.store(), |tx| {
+            if !caller_role(tx, ctx, org, Scope::InvitationsRead)?.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may see invitations",
+                ));
+            }
+            tx.list_open_invitations_offset(org, now, page.offset(), page.limit)
+        })
+    }
+
+    /// Invites an address (registered or not) with project assignments;
+    /// refreshes its open invitation if there is one. A current member
+    /// cannot be invited.
+    pub fn invite_address(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        email: &str,
+        role: OrgRole,
+        assignments: &[(ProjectId, ProjectRole)],
+    ) -> Result<Invited> {
+        let email = Email::parse(email)?;
+        let message = InvitationMessage::parse("")?;
+        let now = Timestamp::now();
+        let invited = store::write(&**self.store(), |tx| {
+            let actor = lock_for_change(tx, ctx, org, Scope::InvitationsWrite)?;
+            check_role_change(actor, None, role)?;
+            if let Some(user) = tx.user_by_email(email.as_str())? {
+                if tx.membership(org, user.id)?.is_some() {
+                    return Err(DomainError::conflict(
+                        "already_member",
+                        format!("{email} is already a member"),
+                    ));
+                }
+            }
+            self.invite(tx, ctx, org, &email, role, &message, assignments, now)
+        })?;
+        self.mail_queued();
+        Ok(invited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_default_and_are_bounded() {
+        assert_eq!(
+            PageNumber::parse(None, None).unwrap(),
+            PageNumber { page: 1, limit: 10 }
+        );
+        assert_eq!(
+            PageNumber::parse(Some("3"), Some("100")).unwrap().offset(),
+            200
+        );
+        for (page, limit) in [
+            (Some("0"), None),
+            (None, Some("101")),
+            (None, Some("0")),
+            (Some("x"), None),
+        ] {
+            assert!(PageNumber::parse(page, limit).is_err());
+        }
+    }
+}
