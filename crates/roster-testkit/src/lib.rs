@@ -5,9 +5,11 @@
 
 mod pg;
 mod process;
+mod smtp;
 
 pub use pg::fresh_postgres_database;
 pub use process::RosterProcess;
+pub use smtp::{ReceivedMail, SmtpSink};
 
 /// The database backends every scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

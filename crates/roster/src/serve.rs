@@ -1,11 +1,13 @@
-//! `roster serve`: listen, open the database (migrating it), build the core
-//! and the router, and shut down gracefully on SIGTERM or Ctrl-C.
+//! `roster serve`: listen, open the database (migrating it), build the core,
+//! the router and the mail worker, and shut down gracefully on SIGTERM or
+//! Ctrl-C.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use roster_core::Roster;
+use roster_mail::{spawn_worker, MailConfig, RetryPolicy, Transport};
 
 use crate::config::ServeArgs;
 
@@ -17,11 +19,12 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let core_config = args.core_config(addr)?;
     let signing_key = args.signing_key()?;
-    if args.smtp_url.is_some() {
-        tracing::warn!(
-            "ROSTER_SMTP_URL is set, but email delivery is not implemented in this version"
-        );
-    }
+    let transport = Transport::from_config(&MailConfig {
+        smtp_url: args.smtp_url.clone(),
+        from: args.smtp_from.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
+    tracing::info!(to = %transport.describe(), "outgoing email");
     // The store is synchronous; it is opened before the async runtime starts.
     let store = roster_store::open(database_url).map_err(anyhow::Error::msg)?;
     tracing::info!(backend = store.backend(), "database ready");
@@ -29,14 +32,21 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(roster, listener, addr))
+    runtime.block_on(serve(roster, transport, listener, addr))
 }
 
 async fn serve(
     roster: Arc<Roster>,
+    transport: Transport,
     listener: std::net::TcpListener,
     addr: SocketAddr,
 ) -> anyhow::Result<()> {
+    // The mail worker delivers what the outbox holds, including what an
+    // earlier run left undelivered; requests that queue mail wake it.
+    let worker = spawn_worker(roster.store().clone(), transport, RetryPolicy::default());
+    let waker = worker.waker();
+    roster.set_mail_notifier(move || waker.wake());
+
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     // The one line on stdout: tests and scripts read the bound address here.
@@ -50,6 +60,7 @@ async fn serve(
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    worker.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -9,6 +9,7 @@ mod cli;
 mod concurrency;
 mod input;
 mod invitations;
+mod mail;
 mod members;
 mod orgs;
 mod projects;
