@@ -269,3 +269,14 @@ pub struct ApiKey {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
 }
+
+/// A stored idempotency key: the request it belongs to and, once the first
+/// request finished, its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub request_hash: String,
+    /// `None` while the first request is still running.
+    pub status: Option<u16>,
+    pub response: Option<String>,
+    pub created_at: Timestamp,
+}

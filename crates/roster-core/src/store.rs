@@ -217,6 +217,28 @@ pub trait Tx {
     /// Emails to one address (or all), newest first.
     fn list_outbox_emails(&mut self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxEmail>>;
 
+    // --- idempotency keys ---
+    /// Inserts an in-flight record unless one exists for (scope, key), in
+    /// which case the existing one is answered (and nothing is written).
+    fn claim_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>>;
+    fn idempotency_key(&mut self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
+    fn complete_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<()>;
+    fn delete_idempotency_key(&mut self, scope: &str, key: &str) -> Result<()>;
+    /// Deletes records created before `before`; answers how many.
+    fn purge_idempotency_keys(&mut self, before: Timestamp) -> Result<u64>;
+
     // --- audit ---
     fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()>;
     /// Newest first, before `before`.

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod extract;
+mod idempotency;
 mod ops;
 pub mod tenant;
 
@@ -54,6 +55,7 @@ pub fn app(roster: Arc<Roster>) -> Router {
         .nest("/tenant/api/v1", tenant)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

@@ -44,6 +44,11 @@ const SQLITE: &[Migration] = &[
         name: "0003_api_keys.sql",
         sql: include_str!("../migrations/sqlite/0003_api_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_idempotency.sql",
+        sql: include_str!("../migrations/sqlite/0004_idempotency.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -61,6 +66,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "0003_api_keys.sql",
         sql: include_str!("../migrations/postgres/0003_api_keys.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_idempotency.sql",
+        sql: include_str!("../migrations/postgres/0004_idempotency.sql"),
     },
 ];
 

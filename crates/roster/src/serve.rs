@@ -46,6 +46,22 @@ async fn serve(
     let worker = spawn_worker(roster.store().clone(), transport, RetryPolicy::default());
     let waker = worker.waker();
     roster.set_mail_notifier(move || waker.wake());
+    // Idempotency answers are kept for 24 hours; clear older ones hourly.
+    let purger = roster.clone();
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            let roster = purger.clone();
+            match tokio::task::spawn_blocking(move || roster.purge_idempotency_keys()).await {
+                Ok(Ok(purged)) if purged > 0 => {
+                    tracing::info!(purged, "expired idempotency keys removed")
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "could not purge idempotency keys"),
+                _ => {}
+            }
+        }
+    });
 
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;

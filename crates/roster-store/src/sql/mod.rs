@@ -8,6 +8,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod decode;
+mod idempotency;
 mod invitations;
 mod mail;
 mod orgs;

@@ -19,7 +19,8 @@ use roster_core::store::Tx;
 use roster_core::time::Timestamp;
 
 use super::{
-    accounts, api_keys, audit, invitations, mail, orgs, projects, Conn, Dialect, Row, Value,
+    accounts, api_keys, audit, idempotency, invitations, mail, orgs, projects, Conn, Dialect, Row,
+    Value,
 };
 
 pub(crate) struct SqlTx<'a> {
@@ -378,6 +379,33 @@ impl Tx for SqlTx<'_> {
         self.guard(|tx| mail::list_outbox_emails(tx, to, limit))
     }
 
+    fn claim_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>> {
+        self.guard(|tx| idempotency::claim_idempotency_key(tx, scope, key, request_hash, at))
+    }
+    fn idempotency_key(&mut self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        self.guard(|tx| idempotency::idempotency_key(tx, scope, key))
+    }
+    fn complete_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        response: &str,
+    ) -> Result<()> {
+        self.guard(|tx| idempotency::complete_idempotency_key(tx, scope, key, status, response))
+    }
+    fn delete_idempotency_key(&mut self, scope: &str, key: &str) -> Result<()> {
+        self.guard(|tx| idempotency::delete_idempotency_key(tx, scope, key))
+    }
+    fn purge_idempotency_keys(&mut self, before: Timestamp) -> Result<u64> {
+        self.guard(|tx| idempotency::purge_idempotency_keys(tx, before))
+    }
     fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
         self.guard(|tx| audit::insert_audit_event(tx, event))
     }

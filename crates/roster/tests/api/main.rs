@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod cli;
 mod concurrency;
+mod idempotency;
 mod input;
 mod invitations;
 mod mail;

@@ -1,0 +1,175 @@
+//! The `Idempotency-Key` header on every POST, PATCH and DELETE of every
+//! surface. The core decides (first use, replay, reuse, in progress); this
+//! layer hashes the request, runs it or replays the stored answer.
+//!
+//! The key is scoped to the credential that sent it (a hash of the
+//! Authorization or apikey header), so two clients never share keys. An
+//! answer that carries a new secret (login, refresh, a new API key) is not
+//! stored — secrets are kept only as hashes — so its retry gets 409
+//! `idempotency_key_used` instead of the secret again.
+
+use std::time::{Duration, Instant};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use roster_core::crypto::sha256_hex;
+use roster_core::service::IdempotencyStart;
+
+use crate::error::{error_response, ApiError};
+use crate::{blocking, AppState, MAX_BODY_BYTES};
+
+/// Largest answer kept for replay.
+const MAX_STORED_RESPONSE: usize = 1024 * 1024;
+/// How long a retry waits for the first request to finish.
+const IN_PROGRESS_WAIT: Duration = Duration::from_secs(10);
+
+fn mints_a_secret(method: &Method, path: &str) -> bool {
+    path.ends_with("/auth/login")
+        || path.ends_with("/auth/refresh")
+        || (method == Method::POST && path.ends_with("/api-keys"))
+}
+
+fn credential_scope(request: &Request) -> String {
+    let headers = request.headers();
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .or_else(|| headers.get("apikey"))
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_else(|| b"anonymous".to_vec());
+    sha256_hex(&credential)
+}
+
+/// The middleware.
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !matches!(
+        *request.method(),
+        Method::POST | Method::PATCH | Method::DELETE
+    ) {
+        return next.run(request).await;
+    }
+    let Some(raw_key) = request.headers().get("idempotency-key") else {
+        return next.run(request).await;
+    };
+    let Ok(key) = raw_key.to_str().map(str::to_string) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Idempotency-Key must be visible ASCII",
+        );
+    };
+    let scope = credential_scope(&request);
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        );
+    };
+    let mut fingerprint = format!("{method} {target}\n").into_bytes();
+    fingerprint.extend_from_slice(&bytes);
+    let request_hash = sha256_hex(&fingerprint);
+
+    let deadline = Instant::now() + IN_PROGRESS_WAIT;
+    loop {
+        let start = {
+            let (scope, key, request_hash) = (scope.clone(), key.clone(), request_hash.clone());
+            blocking(&state, move |roster| {
+                roster.begin_idempotent(&scope, &key, &request_hash)
+            })
+            .await
+        };
+        match start {
+            Err(error) => return error.into_response(),
+            Ok(IdempotencyStart::Proceed) => break,
+            Ok(IdempotencyStart::Reused) => {
+                return error_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with another request",
+                )
+            }
+            Ok(IdempotencyStart::Replay { status, response }) => {
+                return replay(&method, &path, status, response)
+            }
+            Ok(IdempotencyStart::InProgress) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(IdempotencyStart::InProgress) => {
+                return error_response(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_in_progress",
+                    "a request with this Idempotency-Key is still running; retry later",
+                )
+            }
+        }
+    }
+
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let status = response.status();
+    if status.is_server_error() {
+        let _ = blocking(&state, move |roster| {
+            roster.abandon_idempotent(&scope, &key)
+        })
+        .await;
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_STORED_RESPONSE).await else {
+        let _ = blocking(&state, move |roster| {
+            roster.abandon_idempotent(&scope, &key)
+        })
+        .await;
+        return ApiError(roster_core::DomainError::Internal(
+            "response too large to keep for replay".into(),
+        ))
+        .into_response();
+    };
+    let text = if mints_a_secret(&method, &path) {
+        String::new()
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let code = status.as_u16();
+    if let Err(error) = blocking(&state, move |roster| {
+        roster.finish_idempotent(&scope, &key, code, &text)
+    })
+    .await
+    {
+        tracing::error!(error = ?error.0, "could not store an idempotent answer");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn replay(method: &Method, path: &str, status: u16, response: String) -> Response {
+    if mints_a_secret(method, path) {
+        return error_response(
+            StatusCode::CONFLICT,
+            "idempotency_key_used",
+            "the first request with this Idempotency-Key succeeded; its answer carried a secret, which is not kept",
+        );
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut replayed = (status, response).into_response();
+    let headers = replayed.headers_mut();
+    if status != StatusCode::NO_CONTENT {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    replayed
+}
