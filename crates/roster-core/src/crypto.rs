@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::DomainError;
-use crate::ids::{SessionId, UserId};
+use crate::ids::{OrgId, SessionId, UserId};
 use crate::types::Password;
 
 /// Argon2id with OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
@@ -144,6 +144,17 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Expires at, seconds since the epoch.
     pub exp: i64,
+    /// The org an org-scoped token is bound to (absent: any org of the user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+/// What a verified access token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedAccess {
+    pub user: UserId,
+    pub session: SessionId,
+    pub org: Option<OrgId>,
 }
 
 /// Signs and verifies access tokens with one HMAC-SHA256 key.
@@ -169,13 +180,22 @@ impl TokenSigner {
         Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC accepts keys of any length")
     }
 
-    /// Issues a token for a session, valid for `ttl_secs` from `now_secs`.
-    pub fn issue(&self, user: UserId, session: SessionId, now_secs: i64, ttl_secs: i64) -> String {
+    /// Issues a token for a session, valid for `ttl_secs` from `now_secs`;
+    /// with `org`, the token acts in that org only.
+    pub fn issue(
+        &self,
+        user: UserId,
+        session: SessionId,
+        org: Option<OrgId>,
+        now_secs: i64,
+        ttl_secs: i64,
+    ) -> String {
         let claims = AccessClaims {
             sub: user.to_string(),
             sid: session.to_string(),
             iat: now_secs,
             exp: now_secs + ttl_secs,
+            org: org.map(|o| o.to_string()),
         };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signing_input = format!("{JWT_HEADER}.{payload}");
@@ -186,8 +206,8 @@ impl TokenSigner {
     }
 
     /// Verifies the signature (in constant time) and expiry; answers the
-    /// user and session the token names.
-    pub fn verify(&self, token: &str, now_secs: i64) -> Result<(UserId, SessionId), DomainError> {
+    /// user, session and org the token names.
+    pub fn verify(&self, token: &str, now_secs: i64) -> Result<VerifiedAccess, DomainError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -216,7 +236,13 @@ impl TokenSigner {
         }
         let user = UserId::parse(&claims.sub).map_err(|_| DomainError::Unauthenticated)?;
         let session = SessionId::parse(&claims.sid).map_err(|_| DomainError::Unauthenticated)?;
-        Ok((user, session))
+        let org = claims
+            .org
+            .as_deref()
+            .map(OrgId::parse)
+            .transpose()
+            .map_err(|_| DomainError::Unauthenticated)?;
+        Ok(VerifiedAccess { user, session, org })
     }
 }
 
@@ -251,15 +277,25 @@ mod tests {
     fn access_tokens_verify_until_they_expire() {
         let signer = TokenSigner::new(b"key");
         let (user, session) = (UserId::new(), SessionId::new());
-        let token = signer.issue(user, session, 1_000, 60);
-        assert_eq!(signer.verify(&token, 1_059).unwrap(), (user, session));
+        let token = signer.issue(user, session, None, 1_000, 60);
+        assert_eq!(
+            signer.verify(&token, 1_059).unwrap(),
+            VerifiedAccess {
+                user,
+                session,
+                org: None
+            }
+        );
+        let org = OrgId::new();
+        let scoped = signer.issue(user, session, Some(org), 1_000, 60);
+        assert_eq!(signer.verify(&scoped, 1_001).unwrap().org, Some(org));
         assert!(signer.verify(&token, 1_060).is_err());
     }
 
     #[test]
     fn tampered_or_foreign_tokens_are_refused() {
         let signer = TokenSigner::new(b"key");
-        let token = signer.issue(UserId::new(), SessionId::new(), 1_000, 60);
+        let token = signer.issue(UserId::new(), SessionId::new(), None, 1_000, 60);
         assert!(TokenSigner::new(b"other key")
             .verify(&token, 1_001)
             .is_err());

@@ -149,6 +149,7 @@ impl FromRequestParts<AppState> for Caller {
                 actor: Actor::ApiKey(key),
                 session: None,
                 api_key: Some(grant),
+                org_scope: None,
                 request_id,
             }));
         }
@@ -160,6 +161,7 @@ impl FromRequestParts<AppState> for Caller {
             actor: Actor::User(user.user),
             session: Some(user.session),
             api_key: None,
+            org_scope: user.org,
             request_id,
         }))
     }

@@ -2,10 +2,10 @@
 //! bearer token back into a caller.
 
 use crate::crypto::{
-    dummy_password_hash, hash_password, random_token, token_hash, verify_password,
+    dummy_password_hash, hash_password, random_token, token_hash, verify_password, VerifiedAccess,
 };
 use crate::error::{DomainError, Result};
-use crate::ids::{SessionId, UserId};
+use crate::ids::{OrgId, SessionId, UserId};
 use crate::mail::{link, verification_email};
 use crate::model::{Actor, EmailVerification, NewUser, Session, User};
 use crate::store;
@@ -27,6 +27,17 @@ pub struct TokenPair {
 pub struct AuthenticatedUser {
     pub user: UserId,
     pub session: SessionId,
+    /// The org an org-scoped token is bound to.
+    pub org: Option<OrgId>,
+}
+
+/// An access token bound to one org, for surfaces whose requests name no
+/// org (the Spice-style Members API).
+#[derive(Debug, Clone)]
+pub struct OrgAccessToken {
+    pub access_token: String,
+    pub org: OrgId,
+    pub expires_in: i64,
 }
 
 /// Input of signup and `roster user create`.
@@ -247,6 +258,7 @@ impl Roster {
             access_token: self.signer.issue(
                 user,
                 session,
+                None,
                 now.secs(),
                 self.config.access_token_ttl_secs,
             ),
@@ -325,7 +337,7 @@ impl Roster {
     /// hold, and the session must still be live (logout is immediate).
     pub fn authenticate_access_token(&self, token: &str) -> Result<AuthenticatedUser> {
         let now = Timestamp::now();
-        let (user, session) = self.signer.verify(token, now.secs())?;
+        let VerifiedAccess { user, session, org } = self.signer.verify(token, now.secs())?;
         let live = store::read(&**self.store(), |tx| {
             let Some(stored) = tx.session(session)? else {
                 return Ok(false);
@@ -340,7 +352,33 @@ impl Roster {
         if !live {
             return Err(DomainError::Unauthenticated);
         }
-        Ok(AuthenticatedUser { user, session })
+        Ok(AuthenticatedUser { user, session, org })
+    }
+
+    /// An access token of the caller's session that acts in `org` only.
+    /// Any member of the org may have one (it carries the member's own
+    /// role, nothing more); it expires with the usual access-token lifetime.
+    pub fn issue_org_access_token(&self, ctx: &Ctx, org: OrgId) -> Result<OrgAccessToken> {
+        let (Actor::User(user), Some(session)) = (ctx.actor, ctx.session) else {
+            return Err(DomainError::Forbidden(
+                "only a logged-in user can have an org access token",
+            ));
+        };
+        store::read(&**self.store(), |tx| {
+            tx.membership(org, user)?
+                .ok_or_else(DomainError::org_not_found)?;
+            if ctx.org_scope.is_some_and(|scoped| scoped != org) {
+                return Err(DomainError::org_not_found());
+            }
+            Ok(())
+        })?;
+        let now = Timestamp::now();
+        let ttl = self.config.access_token_ttl_secs;
+        Ok(OrgAccessToken {
+            access_token: self.signer.issue(user, session, Some(org), now.secs(), ttl),
+            org,
+            expires_in: ttl,
+        })
     }
 
     /// The caller's own account.

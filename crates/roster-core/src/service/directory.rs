@@ -5,14 +5,23 @@
 
 use crate::error::{DomainError, Result};
 use crate::ids::{OrgId, ProjectId};
-use crate::model::{Invitation, Member, MemberFilter};
+use crate::model::{Actor, Invitation, Member, MemberFilter};
 use crate::role::{check_role_change, OrgRole, ProjectRole};
 use crate::scope::Scope;
-use crate::store;
+use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
+use super::members::{apply_removal, apply_role_change};
 use super::{caller_role, lock_for_change, Ctx, Invited, Roster};
+
+/// What a role change addressed by email did.
+#[derive(Debug, Clone)]
+pub enum RoleChangeOutcome {
+    Updated(Member),
+    /// The member already held the role as the surface names it.
+    Unchanged(Member),
+}
 
 /// A 1-based page number and a page size, validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +95,72 @@ impl Roster {
         })
     }
 
+    /// Checks, before a bulk request runs item by item, that the caller may
+    /// act in the org with this scope at all (and as an admin, when asked):
+    /// a caller who may do none of the items gets one answer, not a failure
+    /// per item.
+    pub fn check_bulk_access(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        scope: Scope,
+        needs_admin: bool,
+    ) -> Result<OrgRole> {
+        store::read(&**self.store(), |tx| {
+            let role = caller_role(tx, ctx, org, scope)?;
+            if needs_admin && !role.can_administer() {
+                return Err(DomainError::Forbidden("only admins and owners may do this"));
+            }
+            Ok(role)
+        })
+    }
+
+    /// Sets the role of the member with this email address. Where an owner
+    /// shows as `admin` (the Ango-style surface), asking for `admin` leaves
+    /// the owner as it is; any other role goes through the owner rules.
+    pub fn change_role_by_email(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        email: &str,
+        role: OrgRole,
+    ) -> Result<RoleChangeOutcome> {
+        let email = Email::parse(email)?;
+        store::write(&**self.store(), |tx| {
+            let actor_role = lock_for_change(tx, ctx, org, Scope::MembersWrite)?;
+            if !actor_role.can_administer() {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may change roles",
+                ));
+            }
+            let existing = member_with_email(tx, org, &email)?;
+            let shown_as_asked = existing.role == role
+                || (existing.role == OrgRole::Owner && role == OrgRole::Admin);
+            if shown_as_asked {
+                return Ok(RoleChangeOutcome::Unchanged(existing));
+            }
+            apply_role_change(tx, ctx, org, actor_role, existing, role)
+                .map(RoleChangeOutcome::Updated)
+        })
+    }
+
+    /// Removes the member with this email address (or lets the caller
+    /// leave), by the rules of every other removal.
+    pub fn remove_member_by_email(&self, ctx: &Ctx, org: OrgId, email: &str) -> Result<()> {
+        let email = Email::parse(email)?;
+        store::write(&**self.store(), |tx| {
+            let actor_role = lock_for_change(tx, ctx, org, Scope::MembersWrite)?;
+            let existing = member_with_email(tx, org, &email);
+            let leaving = matches!(&existing, Ok(m) if ctx.actor == Actor::User(m.user.id));
+            if !actor_role.can_administer() && !leaving {
+                return Err(DomainError::Forbidden(
+                    "only admins and owners may remove members",
+                ));
+            }
+            apply_removal(tx, ctx, org, actor_role, existing?)
+        })
+    }
+
     /// One numbered page of open (pending or sent, unexpired) invitations.
     pub fn list_open_invitations_by_page(
         &self,
@@ -134,6 +209,14 @@ impl Roster {
         self.mail_queued();
         Ok(invited)
     }
+}
+
+fn member_with_email(tx: &mut dyn Tx, org: OrgId, email: &Email) -> Result<Member> {
+    let user = tx
+        .user_by_email(email.as_str())?
+        .ok_or_else(DomainError::member_not_found)?;
+    tx.member(org, user.id)?
+        .ok_or_else(DomainError::member_not_found)
 }
 
 #[cfg(test)]

@@ -210,21 +210,7 @@ impl Roster {
             let existing = tx
                 .member(org, user)?
                 .ok_or_else(DomainError::member_not_found)?;
-            if existing.role == role {
-                return Ok(existing);
-            }
-            check_role_change(actor_role, Some(existing.role), role)?;
-            ensure_not_last_owner(tx, org, existing.role)?;
-            tx.update_membership_role(org, user, role)?;
-            record(
-                tx,
-                ctx,
-                org,
-                "member.role_changed",
-                user_target(user),
-                format!("{}: {} → {role}", existing.user.email, existing.role),
-            )?;
-            Ok(Member { role, ..existing })
+            apply_role_change(tx, ctx, org, actor_role, existing, role)
         })
     }
 
@@ -242,20 +228,67 @@ impl Roster {
             let existing = tx
                 .member(org, user)?
                 .ok_or_else(DomainError::member_not_found)?;
-            if !leaving {
-                check_removal(actor_role, existing.role)?;
-            }
-            ensure_not_last_owner(tx, org, existing.role)?;
-            tx.delete_membership(org, user)?;
-            let (action, summary) = if leaving {
-                ("member.left", format!("{} left", existing.user.email))
-            } else {
-                (
-                    "member.removed",
-                    format!("removed {} ({})", existing.user.email, existing.role),
-                )
-            };
-            record(tx, ctx, org, action, user_target(user), summary)
+            apply_removal(tx, ctx, org, actor_role, existing)
         })
     }
+}
+
+/// Changes `existing`'s base role inside the caller's transaction, by the
+/// rules every surface shares; no change, no audit event.
+pub(super) fn apply_role_change(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    org: OrgId,
+    actor_role: OrgRole,
+    existing: Member,
+    role: OrgRole,
+) -> Result<Member> {
+    if !actor_role.can_administer() {
+        return Err(DomainError::Forbidden(
+            "only admins and owners may change roles",
+        ));
+    }
+    if existing.role == role {
+        return Ok(existing);
+    }
+    check_role_change(actor_role, Some(existing.role), role)?;
+    ensure_not_last_owner(tx, org, existing.role)?;
+    let user = existing.user.id;
+    tx.update_membership_role(org, user, role)?;
+    record(
+        tx,
+        ctx,
+        org,
+        "member.role_changed",
+        user_target(user),
+        format!("{}: {} → {role}", existing.user.email, existing.role),
+    )?;
+    Ok(Member { role, ..existing })
+}
+
+/// Removes `existing` from the org inside the caller's transaction (or lets
+/// the caller leave), by the rules every surface shares.
+pub(super) fn apply_removal(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    org: OrgId,
+    actor_role: OrgRole,
+    existing: Member,
+) -> Result<()> {
+    let user = existing.user.id;
+    let leaving = ctx.actor == Actor::User(user);
+    if !leaving {
+        check_removal(actor_role, existing.role)?;
+    }
+    ensure_not_last_owner(tx, org, existing.role)?;
+    tx.delete_membership(org, user)?;
+    let (action, summary) = if leaving {
+        ("member.left", format!("{} left", existing.user.email))
+    } else {
+        (
+            "member.removed",
+            format!("removed {} ({})", existing.user.email, existing.role),
+        )
+    };
+    record(tx, ctx, org, action, user_target(user), summary)
 }

@@ -16,9 +16,9 @@ mod projects;
 
 use std::sync::Arc;
 
-pub use accounts::{AuthenticatedUser, NewAccount, TokenPair};
+pub use accounts::{AuthenticatedUser, NewAccount, OrgAccessToken, TokenPair};
 pub use api_keys::API_KEY_PREFIX;
-pub use directory::PageNumber;
+pub use directory::{PageNumber, RoleChangeOutcome};
 pub use idempotency::{parse_idempotency_key, IdempotencyStart, IDEMPOTENCY_WINDOW_SECS};
 pub use invitations::{effective_status, Invited};
 pub use labels::RoleSet;
@@ -101,6 +101,8 @@ pub struct Ctx {
     pub session: Option<SessionId>,
     /// The org and scopes, when the caller presented an API key.
     pub api_key: Option<ApiKeyGrant>,
+    /// The one org an org-scoped access token may act in.
+    pub org_scope: Option<OrgId>,
     pub request_id: String,
 }
 
@@ -183,6 +185,9 @@ impl Roster {
 /// limited by its scopes, and never with owner powers.
 pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) -> Result<OrgRole> {
     match ctx.actor {
+        Actor::User(_) if ctx.org_scope.is_some_and(|scoped| scoped != org) => {
+            Err(DomainError::org_not_found())
+        }
         Actor::User(user) => tx
             .membership(org, user)?
             .map(|m: Membership| m.role)

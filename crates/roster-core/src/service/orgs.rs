@@ -44,6 +44,11 @@ impl Roster {
                 "API keys cannot create organizations",
             ));
         };
+        if ctx.org_scope.is_some() {
+            return Err(DomainError::Forbidden(
+                "an org-scoped access token cannot create organizations",
+            ));
+        }
         let name = OrgName::parse(name)?;
         let description = Description::parse(description.unwrap_or_default())?;
         let now = Timestamp::now();

@@ -25,6 +25,38 @@ pub fn router() -> Router<AppState> {
             "/orgs/{org_id}/transfer-ownership",
             post(transfer_ownership),
         )
+        .route("/orgs/{org_id}/access-token", post(org_access_token))
+}
+
+#[derive(serde::Serialize)]
+struct OrgAccessTokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    org_id: String,
+}
+
+/// Extension: an access token of the caller's session bound to one org, for
+/// the Members API (`/v1/members`), whose requests name no org.
+async fn org_access_token(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<OrgAccessTokenResponse>)> {
+    let org = OrgId::parse(&org_id)?;
+    let token = blocking(&state, move |roster| {
+        roster.issue_org_access_token(&ctx, org)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(OrgAccessTokenResponse {
+            access_token: token.access_token,
+            token_type: "Bearer",
+            expires_in: token.expires_in,
+            org_id: token.org.to_string(),
+        }),
+    ))
 }
 
 /// Retrieve all organizations of the current user.
