@@ -19,7 +19,7 @@ use roster_core::crypto::sha256_hex;
 use roster_core::service::IdempotencyStart;
 
 use crate::error::{error_response, ApiError};
-use crate::{blocking, AppState, MAX_BODY_BYTES};
+use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
 /// Largest answer kept for replay.
 const MAX_STORED_RESPONSE: usize = 1024 * 1024;
@@ -69,7 +69,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+    // The route's own body limit still applies when the handler reads the
+    // body; this bound only has to admit the largest route's.
+    let Ok(bytes) = to_bytes(body, MAX_BULK_BODY_BYTES).await else {
         return error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

@@ -2,10 +2,12 @@
 //! translate between the wire and the core's commands and queries, and
 //! every error leaves through the one mapping in `error`.
 
+pub mod ango;
 pub mod error;
 pub mod extract;
 mod idempotency;
 mod ops;
+pub mod spice;
 pub mod tenant;
 
 use std::sync::Arc;
@@ -23,6 +25,9 @@ use crate::error::{error_response, ApiError};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Largest body of a bulk request (up to 1,000 items), in bytes.
+pub const MAX_BULK_BODY_BYTES: usize = 512 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -53,6 +58,8 @@ pub fn app(roster: Arc<Roster>) -> Router {
         .merge(ops::router())
         .nest("/api/v1", tenant.clone())
         .nest("/tenant/api/v1", tenant)
+        .merge(spice::router())
+        .merge(ango::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))

@@ -6,10 +6,12 @@
 mod pg;
 mod process;
 mod smtp;
+mod spec;
 
 pub use pg::fresh_postgres_database;
 pub use process::RosterProcess;
 pub use smtp::{ReceivedMail, SmtpSink};
+pub use spec::{spec_dir, Spec};
 
 /// The database backends every scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! binary, one module per area.
 
 mod accounts;
+mod ango;
 mod api_keys;
 mod audit;
 mod cli;
@@ -14,6 +15,8 @@ mod mail;
 mod members;
 mod orgs;
 mod projects;
+mod spice;
+mod surfaces;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -190,6 +193,60 @@ impl TestApp {
             headers,
         }
     }
+
+    /// Sends a request to a path under the server root with a credential
+    /// in the `apikey` header.
+    pub async fn call_apikey(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("apikey", key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    /// Creates an API key of `org` with `scopes` and answers the secret.
+    pub async fn api_key(&self, owner: &TestUser, org: &str, scopes: &[&str]) -> String {
+        let created = self
+            .post(
+                &format!("/orgs/{org}/api-keys"),
+                &owner.token,
+                json!({"name": "test key", "scopes": scopes}),
+            )
+            .await
+            .expect(201);
+        created["key"].as_str().expect("key").to_string()
+    }
+
+    /// Every scope an API key can hold.
+    pub const ALL_SCOPES: [&'static str; 9] = [
+        "org:read",
+        "org:write",
+        "members:read",
+        "members:write",
+        "projects:read",
+        "projects:write",
+        "invitations:read",
+        "invitations:write",
+        "audit:read",
+    ];
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.call(Method::GET, path, Some(token), None).await

@@ -1,0 +1,580 @@
+//! The Organization API (Ango-style), at `/v2/organization/{orgId}/…`:
+//! members and invitations by page number and by email, bulk role changes,
+//! bulk removals, bulk invitations and bulk invitation deletion, all in the
+//! `{status, data}` envelope, with the roles `Admin | Member | Guest`.
+//!
+//! A thin adapter: each item of a bulk request is one core command in its
+//! own transaction, checked by the same rules as on every other surface and
+//! reported on its own; one failure does not undo the others.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use roster_core::ids::{InvitationId, OrgId, ProjectId};
+use roster_core::model::{Invitation, InvitationStatus, Member};
+use roster_core::role::{OrgRole, ProjectRole};
+use roster_core::scope::Scope;
+use roster_core::service::{effective_status, PageNumber, RoleChangeOutcome};
+use roster_core::time::Timestamp;
+use roster_core::DomainError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{status_of, ApiResult};
+use crate::extract::{Caller, Json, Path, Query};
+use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
+
+/// Most items one bulk request may carry.
+pub const MAX_BULK_ITEMS: usize = 1000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/organization/{org_id}/users",
+            get(list_users).post(update_users).delete(delete_users),
+        )
+        .route(
+            "/v2/organization/{org_id}/invites",
+            get(list_invites).post(send_invites).delete(delete_invites),
+        )
+        .layer(axum::middleware::from_fn(error_envelope))
+        .layer(DefaultBodyLimit::max(MAX_BULK_BODY_BYTES))
+}
+
+/// Puts every error of this surface (from handlers and from extractors
+/// alike) into the surface's envelope: `{status: "error", code, message}`.
+async fn error_envelope(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status().is_success() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let body = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(mut fields)) => {
+            fields.insert("status".into(), Value::from("error"));
+            let body = serde_json::to_vec(&fields).unwrap_or_else(|_| bytes.to_vec());
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Body::from(body)
+        }
+        _ => Body::from(bytes),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// The success envelope.
+#[derive(Serialize)]
+struct Envelope<T> {
+    status: &'static str,
+    data: T,
+}
+
+fn success<T>(data: T) -> Json<Envelope<T>> {
+    Json(Envelope {
+        status: "success",
+        data,
+    })
+}
+
+fn org_id(raw: &str) -> Result<OrgId, DomainError> {
+    OrgId::parse(raw)
+}
+
+/// `Admin` (owner or admin), `Member`, `Guest`.
+fn role_name(role: OrgRole) -> &'static str {
+    match role {
+        OrgRole::Owner | OrgRole::Admin => "Admin",
+        OrgRole::Member => "Member",
+        OrgRole::Guest => "Guest",
+    }
+}
+
+/// `Admin` is admin, never owner.
+fn parse_role(raw: &str) -> Result<OrgRole, DomainError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "admin" => Ok(OrgRole::Admin),
+        "member" => Ok(OrgRole::Member),
+        "guest" => Ok(OrgRole::Guest),
+        _ => Err(DomainError::invalid(
+            "organizationRole",
+            "must be Admin, Member or Guest",
+        )),
+    }
+}
+
+fn check_bulk_size(field: &'static str, len: usize) -> Result<(), DomainError> {
+    if len == 0 || len > MAX_BULK_ITEMS {
+        return Err(DomainError::invalid(
+            field,
+            format!("must hold 1 to {MAX_BULK_ITEMS} items"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct UserBody {
+    #[serde(rename = "_id")]
+    id: String,
+    email: String,
+    name: String,
+    #[serde(rename = "organizationRole")]
+    organization_role: &'static str,
+    #[serde(rename = "createdAt")]
+    created_at: String,
+}
+
+impl From<Member> for UserBody {
+    fn from(member: Member) -> Self {
+        Self {
+            id: member.user.id.to_string(),
+            email: member.user.email,
+            name: member.user.name,
+            organization_role: role_name(member.role),
+            created_at: member.user.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct InvitationBody {
+    #[serde(rename = "_id")]
+    id: String,
+    to: String,
+    #[serde(rename = "organizationRole")]
+    organization_role: &'static str,
+    status: &'static str,
+    #[serde(rename = "createdBy", skip_serializing_if = "Option::is_none")]
+    created_by: Option<String>,
+    #[serde(rename = "createdAt")]
+    created_at: String,
+    #[serde(rename = "expiresAt")]
+    expires_at: String,
+}
+
+impl InvitationBody {
+    fn new(invitation: Invitation, now: Timestamp) -> Self {
+        let status = match effective_status(&invitation, now) {
+            InvitationStatus::Pending => "Pending",
+            InvitationStatus::Sent => "Sent",
+            InvitationStatus::Accepted => "Accepted",
+            InvitationStatus::Declined => "Declined",
+            InvitationStatus::Revoked => "Revoked",
+            InvitationStatus::Expired => "Expired",
+        };
+        Self {
+            id: invitation.id.to_string(),
+            to: invitation.email,
+            organization_role: role_name(invitation.role),
+            status,
+            created_by: invitation.created_by.map(|u| u.to_string()),
+            created_at: invitation.created_at.to_rfc3339(),
+            expires_at: invitation.expires_at.to_rfc3339(),
+        }
+    }
+}
+
+/// How one item of a bulk request went.
+#[derive(Serialize)]
+struct ItemResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(rename = "_id", skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(rename = "httpStatus", skip_serializing_if = "Option::is_none")]
+    http_status: Option<u16>,
+}
+
+impl ItemResult {
+    fn ok(status: &'static str) -> Self {
+        Self {
+            email: None,
+            id: None,
+            status,
+            code: None,
+            message: None,
+            http_status: None,
+        }
+    }
+
+    fn failed(err: &DomainError) -> Self {
+        if let DomainError::Internal(detail) = err {
+            tracing::error!(error = %detail, "internal error in a bulk item");
+        }
+        let message = match err {
+            DomainError::Internal(_) => "an internal error occurred; it has been logged".into(),
+            other => other.to_string(),
+        };
+        Self {
+            email: None,
+            id: None,
+            status: "failed",
+            code: Some(err.code()),
+            message: Some(message),
+            http_status: Some(status_of(err).as_u16()),
+        }
+    }
+
+    fn for_email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_string());
+        self
+    }
+
+    fn for_id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    page: Option<String>,
+    limit: Option<String>,
+    search: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UserList {
+    users: Vec<UserBody>,
+    page: usize,
+    limit: usize,
+}
+
+/// Members of the org by page number, searched by email, username or name.
+async fn list_users(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id_raw): Path<String>,
+    Query(params): Query<PageParams>,
+) -> ApiResult<Json<Envelope<UserList>>> {
+    let org = org_id(&org_id_raw)?;
+    let page = PageNumber::parse(params.page.as_deref(), params.limit.as_deref())?;
+    let members = blocking(&state, move |roster| {
+        roster.list_members_by_page(&ctx, org, params.search.as_deref(), page)
+    })
+    .await?;
+    Ok(success(UserList {
+        users: members.into_iter().map(UserBody::from).collect(),
+        page: page.page,
+        limit: page.limit,
+    }))
+}
+
+#[derive(Deserialize)]
+struct RoleUpdate {
+    email: String,
+    #[serde(rename = "organizationRole")]
+    organization_role: String,
+}
+
+#[derive(Deserialize)]
+struct UpdateUsersRequest {
+    users: Vec<RoleUpdate>,
+}
+
+#[derive(Serialize)]
+struct UpdateUsersData {
+    users: UpdateCounts,
+}
+
+#[derive(Serialize)]
+struct UpdateCounts {
+    updated: usize,
+    failed: usize,
+    results: Vec<ItemResult>,
+}
+
+/// Sets the role of each listed member; each item on its own.
+async fn update_users(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id_raw): Path<String>,
+    Json(body): Json<UpdateUsersRequest>,
+) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
+    let org = org_id(&org_id_raw)?;
+    check_bulk_size("users", body.users.len())?;
+    let results = blocking(&state, move |roster| {
+        roster.check_bulk_access(&ctx, org, Scope::MembersWrite, true)?;
+        Ok(body
+            .users
+            .iter()
+            .map(|item| {
+                let outcome = parse_role(&item.organization_role)
+                    .and_then(|role| roster.change_role_by_email(&ctx, org, &item.email, role));
+                match outcome {
+                    Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
+                    Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
+                    Err(err) => ItemResult::failed(&err),
+                }
+                .for_email(&item.email)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let failed = results.iter().filter(|r| r.status == "failed").count();
+    Ok(success(UpdateUsersData {
+        users: UpdateCounts {
+            updated: results.len() - failed,
+            failed,
+            results,
+        },
+    }))
+}
+
+#[derive(Deserialize)]
+struct DeleteUsersRequest {
+    users: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct DeleteCounts {
+    deleted: usize,
+    failed: usize,
+    results: Vec<ItemResult>,
+}
+
+fn counts(results: Vec<ItemResult>) -> DeleteCounts {
+    let failed = results.iter().filter(|r| r.status == "failed").count();
+    DeleteCounts {
+        deleted: results.len() - failed,
+        failed,
+        results,
+    }
+}
+
+/// Removes each listed member (by email); each item on its own.
+async fn delete_users(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id_raw): Path<String>,
+    Json(body): Json<DeleteUsersRequest>,
+) -> ApiResult<Json<Envelope<DeleteCounts>>> {
+    let org = org_id(&org_id_raw)?;
+    check_bulk_size("users", body.users.len())?;
+    let results = blocking(&state, move |roster| {
+        // Members may remove themselves (leave); the core decides per item.
+        roster.check_bulk_access(&ctx, org, Scope::MembersWrite, false)?;
+        Ok(body
+            .users
+            .iter()
+            .map(|email| {
+                match roster.remove_member_by_email(&ctx, org, email) {
+                    Ok(()) => ItemResult::ok("deleted"),
+                    Err(err) => ItemResult::failed(&err),
+                }
+                .for_email(email)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(success(counts(results)))
+}
+
+#[derive(Serialize)]
+struct InviteList {
+    invites: Vec<InvitationBody>,
+    page: usize,
+    limit: usize,
+}
+
+#[derive(Deserialize)]
+struct InvitePageParams {
+    page: Option<String>,
+    limit: Option<String>,
+}
+
+/// Open (pending and sent) invitations by page number.
+async fn list_invites(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id_raw): Path<String>,
+    Query(params): Query<InvitePageParams>,
+) -> ApiResult<Json<Envelope<InviteList>>> {
+    let org = org_id(&org_id_raw)?;
+    let page = PageNumber::parse(params.page.as_deref(), params.limit.as_deref())?;
+    let invitations = blocking(&state, move |roster| {
+        roster.list_open_invitations_by_page(&ctx, org, page)
+    })
+    .await?;
+    let now = Timestamp::now();
+    Ok(success(InviteList {
+        invites: invitations
+            .into_iter()
+            .map(|i| InvitationBody::new(i, now))
+            .collect(),
+        page: page.page,
+        limit: page.limit,
+    }))
+}
+
+#[derive(Deserialize)]
+struct ProjectAssignment {
+    #[serde(rename = "projectId")]
+    project_id: String,
+    #[serde(rename = "projectRole")]
+    project_role: String,
+}
+
+#[derive(Deserialize)]
+struct SendInvitesRequest {
+    to: Vec<String>,
+    #[serde(rename = "organizationRole")]
+    organization_role: String,
+    #[serde(rename = "projectAssignments", default)]
+    project_assignments: Vec<ProjectAssignment>,
+    /// Per-address org role, overriding `organizationRole` for that address.
+    #[serde(rename = "organizationRoleAssignments", default)]
+    organization_role_assignments: HashMap<String, String>,
+    /// Per-project role, adding projects to `projectAssignments` (or
+    /// overriding the role of one listed there).
+    #[serde(rename = "projectRoleAssignments", default)]
+    project_role_assignments: HashMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct SentInvites {
+    invites: Vec<InvitationBody>,
+    sent: usize,
+    failed: usize,
+    results: Vec<ItemResult>,
+}
+
+fn project_assignments(
+    body: &SendInvitesRequest,
+) -> Result<Vec<(ProjectId, ProjectRole)>, DomainError> {
+    let mut assignments: Vec<(ProjectId, ProjectRole)> = Vec::new();
+    let listed = body
+        .project_assignments
+        .iter()
+        .map(|a| (a.project_id.as_str(), a.project_role.as_str()));
+    let mut extra: Vec<(&String, &String)> = body.project_role_assignments.iter().collect();
+    extra.sort();
+    let extra = extra.into_iter().map(|(p, r)| (p.as_str(), r.as_str()));
+    for (project, role) in listed.chain(extra) {
+        let project = ProjectId::parse(project)
+            .map_err(|_| DomainError::invalid("projectId", "must be a project id"))?;
+        let role = ProjectRole::parse(role)?;
+        match assignments.iter_mut().find(|(p, _)| *p == project) {
+            Some(existing) => existing.1 = role,
+            None => assignments.push((project, role)),
+        }
+    }
+    if assignments.len() > 100 {
+        return Err(DomainError::invalid(
+            "projectAssignments",
+            "at most 100 projects",
+        ));
+    }
+    Ok(assignments)
+}
+
+/// Invites each listed address (refreshing an open invitation of the same
+/// address); each address on its own.
+async fn send_invites(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id_raw): Path<String>,
+    Json(body): Json<SendInvitesRequest>,
+) -> ApiResult<Json<Envelope<SentInvites>>> {
+    let org = org_id(&org_id_raw)?;
+    check_bulk_size("to", body.to.len())?;
+    let default_role = parse_role(&body.organization_role)?;
+    let assignments = project_assignments(&body)?;
+    let mut overrides: HashMap<String, OrgRole> = HashMap::new();
+    for (email, role) in &body.organization_role_assignments {
+        overrides.insert(email.trim().to_lowercase(), parse_role(role)?);
+    }
+    let outcomes = blocking(&state, move |roster| {
+        roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
+        Ok(body
+            .to
+            .iter()
+            .map(|email| {
+                let role = overrides
+                    .get(&email.trim().to_lowercase())
+                    .copied()
+                    .unwrap_or(default_role);
+                (
+                    email.clone(),
+                    roster.invite_address(&ctx, org, email, role, &assignments),
+                )
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let now = Timestamp::now();
+    let mut invites = Vec::new();
+    let mut results = Vec::new();
+    for (email, outcome) in outcomes {
+        match outcome {
+            Ok(invited) => {
+                let status = if invited.refreshed {
+                    "refreshed"
+                } else {
+                    "sent"
+                };
+                results.push(
+                    ItemResult::ok(status)
+                        .for_email(&email)
+                        .for_id(&invited.invitation.id.to_string()),
+                );
+                invites.push(InvitationBody::new(invited.invitation, now));
+            }
+            Err(err) => results.push(ItemResult::failed(&err).for_email(&email)),
+        }
+    }
+    Ok(success(SentInvites {
+        sent: invites.len(),
+        failed: results.len() - invites.len(),
+        invites,
+        results,
+    }))
+}
+
+#[derive(Deserialize)]
+struct DeleteInvitesRequest {
+    invites: Vec<String>,
+}
+
+/// Revokes each listed open invitation (by id); each item on its own.
+async fn delete_invites(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(org_id_raw): Path<String>,
+    Json(body): Json<DeleteInvitesRequest>,
+) -> ApiResult<Json<Envelope<DeleteCounts>>> {
+    let org = org_id(&org_id_raw)?;
+    check_bulk_size("invites", body.invites.len())?;
+    let results = blocking(&state, move |roster| {
+        roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
+        Ok(body
+            .invites
+            .iter()
+            .map(|raw| {
+                let outcome = InvitationId::parse(raw.trim())
+                    .map_err(|_| DomainError::invalid("invites", "each item is an invitation id"))
+                    .and_then(|id| roster.revoke_invitation(&ctx, org, id));
+                match outcome {
+                    Ok(_) => ItemResult::ok("deleted"),
+                    Err(err) => ItemResult::failed(&err),
+                }
+                .for_id(raw)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(success(counts(results)))
+}
