@@ -43,15 +43,20 @@ pub fn router() -> Router<AppState> {
             "/v2/organization/{org_id}/invites",
             get(list_invites).post(send_invites).delete(delete_invites),
         )
-        .layer(axum::middleware::from_fn(error_envelope))
         .layer(DefaultBodyLimit::max(MAX_BULK_BODY_BYTES))
 }
 
-/// Puts every error of this surface (from handlers and from extractors
-/// alike) into the surface's envelope: `{status: "error", code, message}`.
-async fn error_envelope(request: Request, next: Next) -> Response {
+/// The path prefix of this surface.
+pub const PREFIX: &str = "/v2/";
+
+/// Puts every error of this surface — from handlers, extractors and the
+/// app-wide layers (idempotency, unknown routes) alike — into the
+/// surface's envelope: `{status: "error", code, message}`. Installed once
+/// around the whole app; leaves other surfaces' answers alone.
+pub async fn error_envelope(request: Request, next: Next) -> Response {
+    let ours = request.uri().path().starts_with(PREFIX);
     let response = next.run(request).await;
-    if response.status().is_success() {
+    if !ours || response.status().is_success() {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -109,3 +109,58 @@ on_both_backends! {
         assert_eq!((status, again["code"].as_str()), (409, Some("idempotency_key_used")));
     }
 }
+
+/// Like `send`, for a path under the server root.
+async fn send_root(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    credential: &str,
+    key: &str,
+    body: Value,
+) -> (u16, Value, bool) {
+    let response = app
+        .client
+        .request(method, format!("{}{path}", app.base))
+        .header("idempotency-key", key)
+        .bearer_auth(credential)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let replayed = response.headers().get("idempotent-replayed").is_some();
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        replayed,
+    )
+}
+
+on_both_backends! {
+    async fn the_members_and_organization_apis_replay_retries_too(app) {
+        let owner = app.user("o@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        let key = app.api_key(&owner, &org, &TestApp::ALL_SCOPES).await;
+        let bob = app.user("b@example.com").await;
+        let bob_name = app.get("/me", &bob.token).await.expect(200)["username"].as_str().unwrap().to_string();
+
+        let body = json!({"username": bob_name});
+        let (first, added, _) = send_root(&app, Method::POST, "/v1/members", &key, "spice-add", body.clone()).await;
+        let (second, again, replayed) = send_root(&app, Method::POST, "/v1/members", &key, "spice-add", body).await;
+        assert_eq!((first, second, replayed), (201, 201, true), "the retry is not a 409");
+        assert_eq!(added, again);
+
+        let invite = json!({"to": ["carol@example.com", "dan@example.com"], "organizationRole": "Member"});
+        let path = format!("/v2/organization/{org}/invites");
+        let (first, sent, _) = send_root(&app, Method::POST, &path, &key, "ango-invite", invite.clone()).await;
+        let (second, again, replayed) = send_root(&app, Method::POST, &path, &key, "ango-invite", invite).await;
+        assert_eq!((first, second, replayed), (200, 200, true));
+        assert_eq!(sent, again);
+        assert_eq!(app.outbox("carol@example.com").await.len(), 1, "one email, not two");
+        let other = json!({"to": ["erin@example.com"], "organizationRole": "Member"});
+        let (status, refused, _) = send_root(&app, Method::POST, &path, &key, "ango-invite", other).await;
+        assert_eq!((status, refused["code"].as_str()), (422, Some("idempotency_key_reused")));
+        assert_eq!(refused["status"], "error", "the Organization API's envelope holds for every error");
+    }
+}
