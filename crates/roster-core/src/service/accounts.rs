@@ -359,6 +359,11 @@ impl Roster {
     /// Any member of the org may have one (it carries the member's own
     /// role, nothing more); it expires with the usual access-token lifetime.
     pub fn issue_org_access_token(&self, ctx: &Ctx, org: OrgId) -> Result<OrgAccessToken> {
+        super::people_only(
+            ctx,
+            org,
+            "only a logged-in user can have an org access token",
+        )?;
         let (Actor::User(user), Some(session)) = (ctx.actor, ctx.session) else {
             return Err(DomainError::Forbidden(
                 "only a logged-in user can have an org access token",

@@ -13,7 +13,7 @@ use crate::store;
 use crate::time::Timestamp;
 use crate::types::OrgName;
 
-use super::{caller_role, lock_for_change, record, ApiKeyGrant, Ctx, Roster, Target};
+use super::{caller_role, lock_for_change, people_only, record, ApiKeyGrant, Ctx, Roster, Target};
 
 /// Every API key starts with this, so a bearer credential can be told apart
 /// from an access token without a lookup.
@@ -23,11 +23,8 @@ pub const API_KEY_PREFIX: &str = "rsk_";
 /// a busy key does not turn every read into a write.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
-fn only_people_manage_keys(ctx: &Ctx) -> Result<()> {
-    match ctx.actor {
-        Actor::User(_) => Ok(()),
-        Actor::ApiKey(_) => Err(DomainError::Forbidden("API keys cannot manage API keys")),
-    }
+fn only_people_manage_keys(ctx: &Ctx, org: OrgId) -> Result<()> {
+    people_only(ctx, org, "API keys cannot manage API keys")
 }
 
 impl Roster {
@@ -41,7 +38,7 @@ impl Roster {
         scopes: &[String],
         expires_at: Option<Timestamp>,
     ) -> Result<(ApiKey, String)> {
-        only_people_manage_keys(ctx)?;
+        only_people_manage_keys(ctx, org)?;
         // Names follow the org-name rules: 1–100 printable characters.
         let name = OrgName::parse(name)?;
         let scopes = Scope::parse_list(scopes)?;
@@ -94,7 +91,7 @@ impl Roster {
 
     /// The org's keys, revoked ones included (admin and up).
     pub fn list_api_keys(&self, ctx: &Ctx, org: OrgId, page: &PageRequest) -> Result<Page<ApiKey>> {
-        only_people_manage_keys(ctx)?;
+        only_people_manage_keys(ctx, org)?;
         let after = page.after_id(ApiKeyId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
             if !caller_role(tx, ctx, org, Scope::OrgRead)?.can_administer() {
@@ -109,7 +106,7 @@ impl Roster {
 
     /// Revokes a key: it answers 401 from now on (admin and up).
     pub fn revoke_api_key(&self, ctx: &Ctx, org: OrgId, id: ApiKeyId) -> Result<()> {
-        only_people_manage_keys(ctx)?;
+        only_people_manage_keys(ctx, org)?;
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
             if !lock_for_change(tx, ctx, org, Scope::OrgWrite)?.can_administer() {

@@ -208,6 +208,17 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
     }
 }
 
+/// Refuses API keys for what only people may do in an org; a key of
+/// another org learns only that the org does not exist (404), as on every
+/// other endpoint.
+pub(crate) fn people_only(ctx: &Ctx, org: OrgId, refusal: &'static str) -> Result<()> {
+    match (&ctx.actor, &ctx.api_key) {
+        (Actor::User(_), _) => Ok(()),
+        (Actor::ApiKey(_), Some(grant)) if grant.org == org => Err(DomainError::Forbidden(refusal)),
+        (Actor::ApiKey(_), _) => Err(DomainError::org_not_found()),
+    }
+}
+
 /// Locks the org for a change and answers the caller's role in it.
 pub(crate) fn lock_for_change(
     tx: &mut dyn Tx,

@@ -11,7 +11,7 @@ use crate::store;
 use crate::time::Timestamp;
 use crate::types::{Description, OrgName, ResourceStatus};
 
-use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+use super::{caller_role, lock_for_change, people_only, record, Ctx, Roster, Target};
 
 /// A change to an org's settings; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -177,6 +177,7 @@ impl Roster {
 
     /// Makes `member` an owner and the calling owner an admin, in one step.
     pub fn transfer_ownership(&self, ctx: &Ctx, org: OrgId, member: UserId) -> Result<()> {
+        people_only(ctx, org, "only an owner may transfer ownership")?;
         let Actor::User(caller) = ctx.actor else {
             return Err(DomainError::Forbidden(
                 "only an owner may transfer ownership",

@@ -11,6 +11,7 @@ mod concurrency;
 mod idempotency;
 mod input;
 mod invitations;
+mod isolation;
 mod mail;
 mod members;
 mod orgs;
