@@ -14,11 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue};
 use axum::http::{Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use roster_core::{DomainError, Roster};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{error_response, ApiError};
@@ -54,7 +56,7 @@ where
 pub fn app(roster: Arc<Roster>) -> Router {
     let state = AppState { roster };
     let tenant = tenant::router();
-    Router::new()
+    let app = Router::new()
         .merge(ops::router())
         .nest("/api/v1", tenant.clone())
         .nest("/tenant/api/v1", tenant)
@@ -83,7 +85,30 @@ pub fn app(roster: Arc<Roster>) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+        .with_state(state);
+    security_headers(app)
+}
+
+/// Headers every answer carries: the API answers JSON only, so nothing it
+/// sends may be sniffed, framed, run as a page, leak a referrer, or be
+/// cached by a shared cache (answers carry tokens and member data). No
+/// CORS headers are sent, so browsers keep cross-origin pages out.
+fn security_headers(router: Router) -> Router {
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    router
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header("cache-control", "no-store"))
 }
 
 async fn not_found() -> Response {

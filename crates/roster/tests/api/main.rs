@@ -414,3 +414,31 @@ on_both_backends! {
         assert_eq!(via_tenant["name"], "Prefixed");
     }
 }
+
+on_both_backends! {
+    async fn every_answer_carries_the_security_headers_and_no_cors(app) {
+        let owner = app.user("headers@example.com").await;
+        let answers = [
+            app.call_raw(Method::GET, "/healthz", None, None).await,
+            app.call_raw(Method::GET, "/api/v1/me", Some(&owner.token), None).await,
+            app.call_raw(Method::GET, "/api/v1/me", None, None).await,
+            app.call_raw(Method::GET, "/api/v1/nope", None, None).await,
+            app.call_raw(Method::GET, "/v1/members", None, None).await,
+        ];
+        for answer in answers {
+            let h = &answer.headers;
+            assert_eq!(h["x-content-type-options"], "nosniff");
+            assert_eq!(h["x-frame-options"], "DENY");
+            assert_eq!(h["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+            assert_eq!(h["referrer-policy"], "no-referrer");
+            assert_eq!(h["cache-control"], "no-store");
+            assert!(!h.contains_key("access-control-allow-origin"), "CORS is off");
+        }
+        // A cross-origin preflight gets no CORS grant either.
+        let preflight = app.client.request(Method::OPTIONS, format!("{}/api/v1/me", app.base))
+            .header("origin", "https://evil.example")
+            .header("access-control-request-method", "GET")
+            .send().await.unwrap();
+        assert!(!preflight.headers().contains_key("access-control-allow-origin"));
+    }
+}
