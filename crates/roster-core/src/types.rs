@@ -227,6 +227,131 @@ text_type!(
 #[derive(Clone)]
 pub struct Password(String);
 
+/// Passwords of eight characters or more that attackers try first (the
+/// shorter ones fail the length rule already), compared case-insensitively.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "password!",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "p@55w0rd",
+    "pa55word",
+    "passpass",
+    "mypassword",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "0123456789",
+    "87654321",
+    "987654321",
+    "0987654321",
+    "12341234",
+    "123123123",
+    "12344321",
+    "11223344",
+    "123456123456",
+    "147258369",
+    "159753456",
+    "741852963",
+    "qwertyuiop",
+    "qwertyui",
+    "qwerty12",
+    "qwerty123",
+    "qwerty1234",
+    "1q2w3e4r",
+    "1q2w3e4r5t",
+    "1qaz2wsx",
+    "zaq12wsx",
+    "q1w2e3r4",
+    "q1w2e3r4t5",
+    "1234qwer",
+    "123qweasd",
+    "qweasdzxc",
+    "asdfghjkl",
+    "asdfasdf",
+    "asdf1234",
+    "zxcvbnm1",
+    "iloveyou",
+    "iloveyou1",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "basketball",
+    "welcome1",
+    "welcome123",
+    "letmein1",
+    "letmein123",
+    "trustno1",
+    "superman",
+    "batman123",
+    "starwars",
+    "whatever",
+    "dragon123",
+    "monkey123",
+    "abc12345",
+    "abcd1234",
+    "abc123456",
+    "aa123456",
+    "admin123",
+    "admin1234",
+    "administrator",
+    "changeme",
+    "changeme123",
+    "computer",
+    "internet",
+    "jordan23",
+    "master123",
+    "shadow123",
+    "mustang1",
+    "pokemon1",
+    "samsung1",
+    "liverpool",
+    "chelsea1",
+    "secret123",
+    "test1234",
+    "testtest",
+    "default1",
+    "login123",
+    "hello123",
+    "helloworld",
+    "freedom1",
+    "michael1",
+    "charlie1",
+    "jennifer",
+    "michelle",
+    "sunshine1",
+    "princess1",
+    "football1",
+    "iloveyou2",
+    "qwertyqwerty",
+    "passwordpassword",
+    "11111111a",
+    "a1234567",
+    "a12345678",
+    "1234567a",
+    "12345678a",
+    "roster123",
+    "letmeinplease",
+];
+
+/// Is `raw` among the common passwords, or a plain run of consecutive
+/// characters (`abcdefgh`, `98765432`)?
+fn is_common_password(raw: &str) -> bool {
+    let lower = raw.to_lowercase();
+    if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    let codes: Vec<i64> = lower.chars().map(|c| c as i64).collect();
+    let steps: Vec<i64> = codes.windows(2).map(|w| w[1] - w[0]).collect();
+    steps.iter().all(|&s| s == 1) || steps.iter().all(|&s| s == -1)
+}
+
 impl Password {
     pub const MIN_LEN: usize = 8;
     pub const MAX_LEN: usize = 128;
@@ -253,6 +378,12 @@ impl Password {
             return Err(DomainError::invalid(
                 "password",
                 "must not repeat a single character",
+            ));
+        }
+        if is_common_password(raw) {
+            return Err(DomainError::invalid(
+                "password",
+                "is too common: it is among the first passwords an attacker tries",
             ));
         }
         Ok(Self(raw.to_string()))
@@ -374,5 +505,29 @@ mod tests {
         assert!(Password::parse_new(&"ab".repeat(65)).is_err());
         let password = Password::parse_new("correct horse").unwrap();
         assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn common_passwords_and_plain_runs_are_refused() {
+        for weak in [
+            "password",
+            "Password123",
+            "P@ssw0rd",
+            "12345678",
+            "qwertyuiop",
+            "abcdefgh",
+            "98765432",
+            "iloveyou",
+        ] {
+            assert!(Password::parse_new(weak).is_err(), "{weak} was accepted");
+        }
+        for fine in [
+            "correct horse battery",
+            "abcdefgj",
+            "passwordless sunrise",
+            "12345679",
+        ] {
+            assert!(Password::parse_new(fine).is_ok(), "{fine} was refused");
+        }
     }
 }

@@ -279,3 +279,17 @@ mod signup_modes {
         scenario(roster_testkit::Backend::Postgres).await;
     }
 }
+
+crate::on_both_backends! {
+    async fn a_common_password_is_refused_at_signup_and_nothing_is_created(app) {
+        let refused = app
+            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password123"})))
+            .await
+            .expect_error(400, "invalid_request");
+        assert!(refused["message"].as_str().unwrap().contains("too common"), "{refused}");
+        let login = app
+            .call(reqwest::Method::POST, "/auth/login", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password123"})))
+            .await;
+        assert_eq!(login.status, 401, "no account was created");
+    }
+}
