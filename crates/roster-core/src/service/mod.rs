@@ -245,8 +245,17 @@ pub(crate) fn record(
     target: Target<'_>,
     summary: String,
 ) -> Result<()> {
+    // The log reads newest first by id, so the id must follow the order in
+    // which changes commit. Changes to an org run under its lock, so the
+    // newest id read here is the last committed one.
+    let mut id = AuditEventId::new();
+    if let Some(last) = tx.list_audit_events(org, None, 1)?.first() {
+        if id <= last.id {
+            id = last.id.successor();
+        }
+    }
     tx.insert_audit_event(&AuditEvent {
-        id: AuditEventId::new(),
+        id,
         org_id: org,
         actor_type: ctx.actor.kind().to_string(),
         actor_id: ctx.actor.id_string(),

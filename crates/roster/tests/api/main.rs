@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
 use roster_core::{CoreConfig, Roster};
-use roster_testkit::{Backend, TestDatabase};
+use roster_testkit::{Backend, RosterProcess, TestDatabase};
 use serde_json::{json, Value};
 
 /// Defines one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
@@ -55,6 +55,12 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// Every server's base URL: just `base` for an in-process app, one per
+    /// process for `spawn_processes`.
+    pub bases: Vec<String>,
+    /// Real `roster serve` processes (stopped when dropped, before the
+    /// database goes).
+    pub servers: Vec<RosterProcess>,
     pub database: TestDatabase,
 }
 
@@ -148,10 +154,39 @@ impl TestApp {
             )
             .await;
         });
+        let base = format!("http://{addr}");
         Self {
-            base: format!("http://{addr}"),
+            bases: vec![base.clone()],
+            base,
             client: reqwest::Client::new(),
             backend,
+            servers: Vec::new(),
+            database,
+        }
+    }
+
+    /// Starts `count` real `roster serve` processes sharing one fresh
+    /// database of `backend` (rate limits raised for the suite). `base` is
+    /// the first; `bases` holds them all.
+    pub async fn spawn_processes(backend: Backend, count: usize) -> Self {
+        let (database, servers) = tokio::task::spawn_blocking(move || {
+            let database = TestDatabase::new(backend).expect("test database");
+            let env = [("ROSTER_AUTH_RATE_PER_MINUTE", "100000")];
+            let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
+            let servers: Vec<_> = (0..count)
+                .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
+                .collect();
+            (database, servers)
+        })
+        .await
+        .expect("start-up thread");
+        let bases: Vec<String> = servers.iter().map(|s| s.base_url().to_string()).collect();
+        Self {
+            base: bases[0].clone(),
+            bases,
+            client: reqwest::Client::new(),
+            backend,
+            servers,
             database,
         }
     }
