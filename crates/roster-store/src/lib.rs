@@ -9,6 +9,7 @@
 //! `DomainError`.
 
 mod errors;
+mod integrity;
 mod migrate;
 pub mod postgres;
 mod sql;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use roster_core::store::Store;
 
+pub use integrity::{check_integrity, IntegrityReport};
 pub use migrate::{migration_versions, Backend};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -35,6 +35,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check the database: the backend's structural checks and Roster's
+    /// invariants (every org has an owner, …). Exits 1 if anything is wrong.
+    Check,
     /// Manage user accounts.
     User {
         #[command(subcommand)]

@@ -32,6 +32,21 @@ fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Check => {
+            let report =
+                roster_store::check_integrity(&cli.database_url).map_err(anyhow::Error::msg)?;
+            for check in &report.checks {
+                println!("checked: {check}");
+            }
+            for problem in &report.problems {
+                println!("PROBLEM: {problem}");
+            }
+            if !report.is_sound() {
+                anyhow::bail!("{} problem(s) found", report.problems.len());
+            }
+            println!("the database is sound");
+            Ok(())
+        }
         Command::User {
             command:
                 UserCommand::Create {
