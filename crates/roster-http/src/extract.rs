@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use roster_core::credentials::{apikey_credential, bearer_credential};
 use roster_core::model::Actor;
 use roster_core::service::API_KEY_PREFIX;
 use roster_core::{Ctx, DomainError};
@@ -105,27 +106,13 @@ pub struct Caller(pub Ctx);
 
 /// The bearer credential of a request, if any.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_credential(value)
 }
 
 /// The `apikey` header's key: `apikey: <key>` or `apikey: apikey <key>`.
 pub fn apikey_header(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get("apikey")?.to_str().ok()?.trim();
-    let key = match value.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("apikey") => rest.trim(),
-        _ => value,
-    };
-    (!key.is_empty()).then_some(key)
+    apikey_credential(parts.headers.get("apikey")?.to_str().ok()?)
 }
 
 impl FromRequestParts<AppState> for Caller {

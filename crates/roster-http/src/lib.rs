@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 mod idempotency;
 mod ops;
+pub mod server;
 pub mod spice;
 pub mod tenant;
 
@@ -51,9 +52,35 @@ where
         .map_err(ApiError)
 }
 
-/// The whole application: every surface, the operations endpoints, and the
-/// layers every request passes (request id, tracing, body limit).
+/// Settings of the HTTP layer (the core's own are in `CoreConfig`).
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Browser origins allowed to call the API (CORS). Empty: no CORS
+    /// headers at all, so browsers keep every other origin out.
+    pub cors_origins: Vec<HeaderValue>,
+    /// How long a client may take to send a request head, and, separately,
+    /// a request body.
+    pub client_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            cors_origins: Vec::new(),
+            client_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The whole application with the default HTTP options.
 pub fn app(roster: Arc<Roster>) -> Router {
+    app_with(roster, &HttpOptions::default())
+}
+
+/// The whole application: every surface, the operations endpoints, and the
+/// layers every request passes (request id, tracing, body deadline and
+/// limit, security headers, CORS when configured).
+pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
     let state = AppState { roster };
     let tenant = tenant::router();
     let app = Router::new()
@@ -65,6 +92,10 @@ pub fn app(roster: Arc<Roster>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            options.client_timeout,
+            body_deadline,
+        ))
         .layer(axum::middleware::from_fn(ango::error_envelope))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -86,7 +117,88 @@ pub fn app(roster: Arc<Roster>) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state);
-    security_headers(app)
+    let app = security_headers(app);
+    if options.cors_origins.is_empty() {
+        app
+    } else {
+        app.layer(cors(options.cors_origins.clone()))
+    }
+}
+
+/// Reads the whole request body within `timeout`, so a client that trickles
+/// its body holds a connection for a bounded time: past it, 408. Bodies are
+/// small JSON documents that every handler reads whole anyway; the size
+/// bound here is the largest any route takes (each route's own, smaller
+/// limit still applies after).
+async fn body_deadline(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BULK_BODY_BYTES);
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(axum::extract::Request::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
+            .await
+        }
+        Ok(Err(error)) => {
+            let too_large = error
+                .into_inner()
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
+            if too_large {
+                error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the request body is larger than {MAX_BULK_BODY_BYTES} bytes"),
+                )
+            } else {
+                error_response(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "the request body could not be read",
+                )
+            }
+        }
+        Err(_) => {
+            let mut response = error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs_f64()
+                ),
+            );
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
+}
+
+/// CORS for an allow-list of origins: the API's methods and the headers
+/// its clients send; bearer tokens and keys, never cookies, so no
+/// credentials mode.
+fn cors(origins: Vec<HeaderValue>) -> tower_http::cors::CorsLayer {
+    use axum::http::{header, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("apikey"),
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// Headers every answer carries: the API answers JSON only, so nothing it

@@ -102,6 +102,15 @@ pub struct ServeArgs {
     /// Invitation emails one organization may send per hour.
     #[arg(long, env = "ROSTER_INVITATION_RATE_PER_HOUR", default_value_t = 100)]
     pub invitation_rate_per_hour: u32,
+
+    /// Browser origins allowed to call the API, comma-separated
+    /// (`https://app.example.com,https://admin.example.com`). Unset: no CORS.
+    #[arg(long, env = "ROSTER_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+
+    /// How long a client may take to send a request head, and a request body.
+    #[arg(long, env = "ROSTER_CLIENT_TIMEOUT", default_value = "30s")]
+    pub client_timeout: String,
 }
 
 impl ServeArgs {
@@ -136,6 +145,28 @@ impl ServeArgs {
         })
     }
 
+    /// The HTTP layer's settings, validated.
+    pub fn http_options(&self) -> anyhow::Result<roster_http::HttpOptions> {
+        let client_timeout = parse_duration_secs(&self.client_timeout)
+            .map_err(|e| anyhow::anyhow!("ROSTER_CLIENT_TIMEOUT: {e}"))?;
+        if client_timeout == 0 {
+            anyhow::bail!("ROSTER_CLIENT_TIMEOUT must be at least 1s");
+        }
+        let cors_origins = match &self.cors_origins {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(parse_origin)
+                .collect::<anyhow::Result<_>>()?,
+        };
+        Ok(roster_http::HttpOptions {
+            cors_origins,
+            client_timeout: std::time::Duration::from_secs(client_timeout as u64),
+        })
+    }
+
     /// The signing key from `ROSTER_SECRET_KEY_FILE`, if set.
     pub fn signing_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
         let Some(path) = &self.secret_key_file else {
@@ -148,5 +179,42 @@ impl ServeArgs {
             anyhow::bail!("ROSTER_SECRET_KEY_FILE must hold at least 32 bytes of key material");
         }
         Ok(Some(key))
+    }
+}
+
+/// One CORS origin: `http(s)://host[:port]`, exactly as browsers send it in
+/// the `Origin` header (no path, no trailing slash, no wildcard).
+fn parse_origin(origin: &str) -> anyhow::Result<axum::http::HeaderValue> {
+    let refuse = || {
+        anyhow::anyhow!(
+            "ROSTER_CORS_ORIGINS: {origin:?} is not an origin like https://app.example.com"
+        )
+    };
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(refuse)?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return Err(refuse());
+    }
+    axum::http::HeaderValue::from_str(origin).map_err(|_| refuse())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert!(parse_origin("https://app.example.com").is_ok());
+        assert!(parse_origin("http://localhost:3000").is_ok());
+        assert!(parse_origin("https://app.example.com/").is_err());
+        assert!(parse_origin("*").is_err());
+        assert!(parse_origin("app.example.com").is_err());
+        assert!(parse_origin("https://").is_err());
     }
 }

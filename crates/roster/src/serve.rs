@@ -18,6 +18,7 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     let core_config = args.core_config(addr)?;
+    let http_options = args.http_options()?;
     let signing_key = args.signing_key()?;
     let transport = Transport::from_config(&MailConfig {
         smtp_url: args.smtp_url.clone(),
@@ -32,7 +33,7 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(roster, transport, listener, addr))
+    runtime.block_on(serve(roster, transport, listener, addr, http_options))
 }
 
 async fn serve(
@@ -40,6 +41,7 @@ async fn serve(
     transport: Transport,
     listener: std::net::TcpListener,
     addr: SocketAddr,
+    http_options: roster_http::HttpOptions,
 ) -> anyhow::Result<()> {
     // The mail worker delivers what the outbox holds, including what an
     // earlier run left undelivered; requests that queue mail wake it.
@@ -69,12 +71,13 @@ async fn serve(
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
     tracing::info!(%addr, "serving");
-    let app = roster_http::app(roster);
-    axum::serve(
+    let app = roster_http::app_with(roster, &http_options);
+    roster_http::server::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        http_options.client_timeout,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await?;
     worker.shutdown().await;
     tracing::info!("stopped");

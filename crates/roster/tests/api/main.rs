@@ -13,6 +13,7 @@ mod idempotency;
 mod input;
 mod invitations;
 mod isolation;
+mod limits;
 mod mail;
 mod members;
 mod orgs;
@@ -20,7 +21,6 @@ mod projects;
 mod spice;
 mod surfaces;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
@@ -148,13 +148,13 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let app = roster_http::app(Arc::new(roster));
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-        });
+        // The production server loop, with its limits.
+        tokio::spawn(roster_http::server::serve(
+            listener,
+            app,
+            roster_http::HttpOptions::default().client_timeout,
+            std::future::pending(),
+        ));
         let base = format!("http://{addr}");
         Self {
             bases: vec![base.clone()],

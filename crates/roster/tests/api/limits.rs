@@ -1,0 +1,185 @@
+//! Hostile and clumsy clients at the HTTP layer of a real `roster serve`:
+//! oversized request heads, too many headers, a head or a body that
+//! trickles in, and CORS, which is off unless an allow-list is configured.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use roster_testkit::{Backend, RosterProcess, TestDatabase};
+
+/// A server with a one-second client timeout and a CORS allow-list.
+async fn server(backend: Backend) -> (TestDatabase, RosterProcess) {
+    tokio::task::spawn_blocking(move || {
+        let database = TestDatabase::new(backend).expect("database");
+        let env = [
+            ("ROSTER_CLIENT_TIMEOUT", "1s"),
+            (
+                "ROSTER_CORS_ORIGINS",
+                "https://app.example.com, http://localhost:3000",
+            ),
+        ];
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
+        let server = RosterProcess::spawn(bin, database.url(), &env).expect("server");
+        (database, server)
+    })
+    .await
+    .expect("start-up thread")
+}
+
+/// Writes `request` on a fresh connection and answers everything the server
+/// sends until it closes the connection or `wait` passes.
+fn exchange(base: &str, request: &[u8], pause_after: Option<Duration>, wait: Duration) -> String {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.write_all(request).expect("write");
+    if let Some(pause) = pause_after {
+        std::thread::sleep(pause);
+    }
+    stream.set_read_timeout(Some(wait)).expect("read timeout");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn limits_hold(backend: Backend) {
+    let (_database, server) = server(backend).await;
+    let base = server.base_url().to_string();
+    let client = reqwest::Client::new();
+
+    // A request head over 32 KiB: 431, and nothing is processed.
+    let huge = "x".repeat(40 * 1024);
+    let answer = client
+        .get(format!("{base}/healthz"))
+        .header("x-padding", huge)
+        .send()
+        .await
+        .expect("oversized head answered");
+    assert_eq!(answer.status(), 431);
+
+    // More than 100 header fields: 431.
+    let mut request = client.get(format!("{base}/healthz"));
+    for i in 0..120 {
+        request = request.header(format!("x-field-{i}"), "1");
+    }
+    assert_eq!(request.send().await.expect("answered").status(), 431);
+
+    let base_for_threads = base.clone();
+    tokio::task::spawn_blocking(move || {
+        let base = base_for_threads;
+        // A head that never finishes: the connection is closed after the
+        // client timeout, without an answer.
+        let started = Instant::now();
+        let answer = exchange(&base, b"GET /healthz HTTP/1.1\r\nHost: roster\r\n", None, Duration::from_secs(10));
+        assert!(!answer.contains("200 OK"), "a half-sent head was served: {answer}");
+        assert!(started.elapsed() < Duration::from_secs(8), "the connection was closed by the server");
+
+        // A body that stops half-way: 408 with a JSON error once the client
+        // timeout passes.
+        let started = Instant::now();
+        let answer = exchange(
+            &base,
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: roster\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"email\":",
+            None,
+            Duration::from_secs(10),
+        );
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"code\":\"request_timeout\""), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(8));
+    })
+    .await
+    .expect("slow clients");
+
+    // CORS: a preflight from an allowed origin is granted, with the
+    // headers API clients send; another origin gets no grant.
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, format!("{base}/api/v1/orgs"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, idempotency-key",
+        )
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let headers = preflight.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let allowed = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("idempotency-key"),
+        "{allowed}"
+    );
+    assert!(headers.get("access-control-allow-credentials").is_none());
+    let simple = client
+        .get(format!("{base}/healthz"))
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await
+        .expect("simple request");
+    assert_eq!(
+        simple.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    let stranger = client
+        .get(format!("{base}/healthz"))
+        .header("origin", "https://evil.example.com")
+        .send()
+        .await
+        .expect("cross-origin request");
+    assert!(stranger
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    // The server is still healthy after all of it.
+    let health = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 200);
+    tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn request_limits_timeouts_and_cors_hold_on_sqlite() {
+    limits_hold(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn request_limits_timeouts_and_cors_hold_on_postgres() {
+    limits_hold(Backend::Postgres).await;
+}
+
+/// A bad allow-list entry stops the server at start with a clear message.
+#[tokio::test]
+async fn a_malformed_cors_origin_is_refused_at_start() {
+    let output = tokio::task::spawn_blocking(|| {
+        let dir = tempfile::tempdir().expect("dir");
+        std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+            .arg("serve")
+            .env("ROSTER_LISTEN", "127.0.0.1:0")
+            .env(
+                "ROSTER_DATABASE_URL",
+                format!("sqlite://{}/r.db", dir.path().display()),
+            )
+            .env("ROSTER_CORS_ORIGINS", "https://ok.example.com,*")
+            .output()
+            .expect("run roster")
+    })
+    .await
+    .expect("thread");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ROSTER_CORS_ORIGINS"), "{stderr}");
+}
