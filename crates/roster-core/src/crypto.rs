@@ -254,7 +254,11 @@ mod tests {
     fn passwords_verify_only_against_their_own_hash() {
         let password = Password::parse_new("correct horse battery").unwrap();
         let hash = hash_password(&password).unwrap();
-        assert!(hash.starts_with("$argon2id$"));
+        // Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password(&password, &hash));
         assert!(!verify_password(
             &Password::parse_new("wrong horse battery").unwrap(),
