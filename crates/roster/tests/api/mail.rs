@@ -166,17 +166,29 @@ async fn an_invitee_joins_through_the_links_of_real_emails(backend: Backend) {
     assert!(!html.contains("<script>"));
     let token = token_in(invitation, "accept-invite");
 
-    // Delivered: the invitation is now "sent".
-    let (_, listed) = call(
-        &client,
-        &base,
-        reqwest::Method::GET,
-        &format!("/orgs/{org}/invitations"),
-        Some(&owner),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(listed["data"][0]["status"], "sent");
+    // Delivered: the invitation is now "sent". The sink has the message as
+    // soon as the SMTP transaction ends, a moment before the worker commits
+    // the new status, so poll for it (bounded).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, listed) = call(
+            &client,
+            &base,
+            reqwest::Method::GET,
+            &format!("/orgs/{org}/invitations"),
+            Some(&owner),
+            Value::Null,
+        )
+        .await;
+        if listed["data"][0]["status"] == "sent" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the invitation never became sent: {listed}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let invitee = signup_and_login(&client, &base, "new@example.com").await;
     let (status, accepted) = call(
