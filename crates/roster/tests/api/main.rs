@@ -20,6 +20,7 @@ mod members;
 mod metrics;
 mod orgs;
 mod projects;
+mod replicas;
 mod spice;
 mod surfaces;
 
