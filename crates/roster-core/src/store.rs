@@ -214,6 +214,8 @@ pub trait Tx {
     ) -> Result<()>;
     /// How many emails are not yet delivered.
     fn outbox_backlog(&mut self) -> Result<u64>;
+    /// When the oldest not-yet-delivered email was queued (None: none is).
+    fn oldest_undelivered_outbox_email(&mut self) -> Result<Option<Timestamp>>;
     /// Emails to one address (or all), newest first.
     fn list_outbox_emails(&mut self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxEmail>>;
 
@@ -261,6 +263,25 @@ pub trait Store: Send + Sync {
     fn ping(&self) -> Result<()>;
     /// The backend's name, for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+    /// The connection pools right now, for monitoring.
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        Vec::new()
+    }
+}
+
+/// One connection pool's occupancy at an instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Which pool: `writer`, `readers` (SQLite), `primary`, `replica` (PostgreSQL).
+    pub pool: &'static str,
+    /// Connections handed out to a transaction.
+    pub in_use: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max: u32,
+    /// Transactions run on the pool since the store opened.
+    pub transactions: u64,
 }
 
 fn run<T>(

@@ -6,6 +6,7 @@ pub mod ango;
 pub mod error;
 pub mod extract;
 mod idempotency;
+pub mod metrics;
 mod ops;
 pub mod server;
 pub mod spice;
@@ -61,6 +62,8 @@ pub struct HttpOptions {
     /// How long a client may take to send a request head, and, separately,
     /// a request body.
     pub client_timeout: Duration,
+    /// `/metrics`: None (the default) records and serves nothing.
+    pub metrics: Option<metrics::MetricsConfig>,
 }
 
 impl Default for HttpOptions {
@@ -68,6 +71,7 @@ impl Default for HttpOptions {
         Self {
             cors_origins: Vec::new(),
             client_timeout: Duration::from_secs(30),
+            metrics: None,
         }
     }
 }
@@ -81,7 +85,9 @@ pub fn app(roster: Arc<Roster>) -> Router {
 /// layers every request passes (request id, tracing, body deadline and
 /// limit, security headers, CORS when configured).
 pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
-    let state = AppState { roster };
+    let state = AppState {
+        roster: roster.clone(),
+    };
     let tenant = tenant::router();
     let app = Router::new()
         .merge(ops::router())
@@ -117,6 +123,10 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state);
+    let app = match &options.metrics {
+        Some(config) => metrics::instrument(app, roster, config),
+        None => app,
+    };
     let app = security_headers(app);
     if options.cors_origins.is_empty() {
         app

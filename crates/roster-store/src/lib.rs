@@ -8,6 +8,7 @@
 //! the migration runner of their backend; `errors` maps driver errors to
 //! `DomainError`.
 
+mod backup;
 mod errors;
 mod integrity;
 mod migrate;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use roster_core::store::Store;
 
+pub use backup::{backup, restore};
 pub use integrity::{check_integrity, IntegrityReport};
 pub use migrate::{migration_versions, Backend};
 pub use postgres::PostgresStore;
@@ -36,6 +38,27 @@ pub fn open(url: &str) -> Result<Arc<dyn Store>, String> {
         Target::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
         Target::Postgres(url) => Arc::new(PostgresStore::open(url)?),
     })
+}
+
+/// As `open`, with reads served by a PostgreSQL streaming replica when
+/// `read_url` is given (see `PostgresStore::open_with_replica`).
+pub fn open_with_read_replica(url: &str, read_url: Option<&str>) -> Result<Arc<dyn Store>, String> {
+    let Some(read_url) = read_url else {
+        return open(url);
+    };
+    match (target(url)?, target(read_url)) {
+        (Target::Postgres(url), Ok(Target::Postgres(read_url))) => {
+            Ok(Arc::new(PostgresStore::open_with_replica(url, read_url)?))
+        }
+        (Target::Postgres(_), _) => {
+            Err("ROSTER_DATABASE_READ_URL must be a postgres:// URL of a streaming replica".into())
+        }
+        (Target::Sqlite(_), _) => Err(
+            "ROSTER_DATABASE_READ_URL needs a PostgreSQL ROSTER_DATABASE_URL (SQLite already \
+             reads on several connections)"
+                .into(),
+        ),
+    }
 }
 
 /// What a database URL names.

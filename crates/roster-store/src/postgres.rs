@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -16,7 +17,7 @@ use postgres::{Client, Config, IsolationLevel, NoTls, Statement, Transaction};
 use r2d2::ManageConnection;
 use r2d2_postgres::PostgresConnectionManager;
 use roster_core::error::{DomainError, Result};
-use roster_core::store::{Store, Tx};
+use roster_core::store::{PoolUsage, Store, Tx};
 use roster_core::time::Timestamp;
 
 use crate::errors::from_postgres;
@@ -30,10 +31,24 @@ const MIGRATION_LOCK: i64 = 0x726f_7374_6572;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
-/// A Roster database on a PostgreSQL server.
+/// How long a read waits for a replica connection before it reads from
+/// the primary instead.
+const REPLICA_CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A Roster database on a PostgreSQL server, optionally with a streaming
+/// replica for reads.
 pub struct PostgresStore {
     pool: r2d2::Pool<Manager>,
+    replica: Option<r2d2::Pool<Manager>>,
+    /// Until when reads skip a replica that failed (so a dead replica
+    /// costs one connection timeout per pause, not one per read).
+    replica_paused_until: std::sync::Mutex<Option<std::time::Instant>>,
+    primary_transactions: AtomicU64,
+    replica_transactions: AtomicU64,
 }
+
+/// How long reads stay on the primary after the replica failed.
+const REPLICA_PAUSE: Duration = Duration::from_secs(5);
 
 impl PostgresStore {
     /// Connects (`postgres://…` or `postgresql://…`), applies pending
@@ -55,14 +70,29 @@ impl PostgresStore {
             .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
         migrate(&mut client).map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
         drop(client);
-        let pool = r2d2::Pool::builder()
-            .max_size(POOL_SIZE)
-            .min_idle(Some(0))
-            .connection_timeout(CONNECTION_TIMEOUT)
-            .build_unchecked(Manager {
-                inner: PostgresConnectionManager::new(config, NoTls),
-            });
-        Ok(Self { pool })
+        Ok(Self {
+            pool: pool(config, CONNECTION_TIMEOUT),
+            replica: None,
+            replica_paused_until: std::sync::Mutex::new(None),
+            primary_transactions: AtomicU64::new(0),
+            replica_transactions: AtomicU64::new(0),
+        })
+    }
+
+    /// As `open`, with reads served by the streaming replica at `read_url`
+    /// whenever it has caught up (see `read`). The replica is not needed
+    /// to start: while it cannot be reached, reads go to the primary.
+    pub fn open_with_replica(url: &str, read_url: &str) -> std::result::Result<Self, String> {
+        let mut config: Config = read_url
+            .parse()
+            .map_err(|e| format!("invalid PostgreSQL URL in ROSTER_DATABASE_READ_URL: {e}"))?;
+        config.connect_timeout(REPLICA_CONNECTION_TIMEOUT);
+        if config.get_application_name().is_none() {
+            config.application_name("roster-reader");
+        }
+        let mut store = Self::open(url)?;
+        store.replica = Some(pool(config, REPLICA_CONNECTION_TIMEOUT));
+        Ok(store)
     }
 
     fn client(&self) -> Result<r2d2::PooledConnection<Manager>> {
@@ -70,6 +100,16 @@ impl PostgresStore {
             .get()
             .map_err(|e| DomainError::Internal(format!("postgres pool: {e}")))
     }
+}
+
+fn pool(config: Config, timeout: Duration) -> r2d2::Pool<Manager> {
+    r2d2::Pool::builder()
+        .max_size(POOL_SIZE)
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .build_unchecked(Manager {
+            inner: PostgresConnectionManager::new(config, NoTls),
+        })
 }
 
 /// Applies every pending step, each in its own transaction that first takes
@@ -141,9 +181,87 @@ fn run(
     }
 }
 
+impl PostgresStore {
+    /// A replica connection that has replayed every WAL record the primary
+    /// had inserted when this was called, or None (no replica, it cannot
+    /// be reached, or it lags). A snapshot taken on it afterwards therefore
+    /// holds every write acknowledged before the read began, on any server
+    /// — read-your-writes and monotonic reads for every client.
+    fn caught_up_replica(&self) -> Option<r2d2::PooledConnection<Manager>> {
+        let replica = self.replica.as_ref()?;
+        {
+            let paused = self
+                .replica_paused_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if paused.is_some_and(|until| std::time::Instant::now() < until) {
+                return None;
+            }
+        }
+        let pause = || {
+            *self
+                .replica_paused_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(std::time::Instant::now() + REPLICA_PAUSE);
+        };
+        // Insert position, not write position: with synchronous_commit
+        // off, a commit is acknowledged before its WAL is written.
+        let primary_lsn: String = match self.client().and_then(|mut pooled| {
+            pooled
+                .client
+                .query_one("SELECT pg_current_wal_insert_lsn()::text", &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(from_postgres)
+        }) {
+            Ok(lsn) => lsn,
+            Err(error) => {
+                tracing::debug!(%error, "cannot read the primary's WAL position");
+                return None;
+            }
+        };
+        let mut pooled = match replica.get() {
+            Ok(pooled) => pooled,
+            Err(error) => {
+                tracing::warn!(%error, "the read replica cannot be reached; reading from the primary");
+                pause();
+                return None;
+            }
+        };
+        // NULL (not a standby) counts as not caught up.
+        let caught_up = pooled
+            .client
+            .query_one(
+                "SELECT COALESCE(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false)",
+                &[&primary_lsn],
+            )
+            .and_then(|row| row.try_get::<_, bool>(0));
+        match caught_up {
+            Ok(true) => Some(pooled),
+            Ok(false) => None,
+            Err(error) => {
+                tracing::warn!(%error, "the read replica did not answer; reading from the primary");
+                pause();
+                None
+            }
+        }
+    }
+}
+
 impl Store for PostgresStore {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut pooled = self.client()?;
+        // The replica's position is checked before its transaction begins,
+        // so the snapshot (taken at the first statement) is at least as new.
+        let mut pooled = match self.caught_up_replica() {
+            Some(pooled) => {
+                self.replica_transactions.fetch_add(1, Ordering::Relaxed);
+                pooled
+            }
+            None => {
+                self.primary_transactions.fetch_add(1, Ordering::Relaxed);
+                self.client()?
+            }
+        };
         let PgClient { client, statements } = &mut *pooled;
         let tx = client
             .build_transaction()
@@ -155,6 +273,7 @@ impl Store for PostgresStore {
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.primary_transactions.fetch_add(1, Ordering::Relaxed);
         let mut pooled = self.client()?;
         let PgClient { client, statements } = &mut *pooled;
         let tx = client
@@ -174,6 +293,25 @@ impl Store for PostgresStore {
 
     fn backend(&self) -> &'static str {
         Backend::Postgres.as_str()
+    }
+
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        let mut pools = vec![usage("primary", &self.pool, &self.primary_transactions)];
+        if let Some(replica) = &self.replica {
+            pools.push(usage("replica", replica, &self.replica_transactions));
+        }
+        pools
+    }
+}
+
+fn usage(name: &'static str, pool: &r2d2::Pool<Manager>, transactions: &AtomicU64) -> PoolUsage {
+    let state = pool.state();
+    PoolUsage {
+        pool: name,
+        in_use: state.connections - state.idle_connections,
+        idle: state.idle_connections,
+        max: pool.max_size(),
+        transactions: transactions.load(Ordering::Relaxed),
     }
 }
 

@@ -6,11 +6,12 @@
 //! `synchronous=FULL`, foreign keys on and a 5 s busy timeout.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use roster_core::error::{DomainError, Result};
-use roster_core::store::{Store, Tx};
+use roster_core::store::{PoolUsage, Store, Tx};
 use roster_core::time::Timestamp;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params_from_iter, Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -28,6 +29,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Readers,
+    writes: AtomicU64,
+    reads: AtomicU64,
 }
 
 impl SqliteStore {
@@ -46,6 +49,8 @@ impl SqliteStore {
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
+            writes: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
             readers: Readers {
                 path: path.to_path_buf(),
                 state: Mutex::default(),
@@ -152,6 +157,7 @@ fn run(tx: Transaction<'_>, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Res
 
 impl Store for SqliteStore {
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let mut reader = self.readers.checkout()?;
         let tx = reader
             .conn_mut()
@@ -161,6 +167,7 @@ impl Store for SqliteStore {
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
         let mut writer = lock(&self.writer);
         let tx = writer
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -178,6 +185,32 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         Backend::Sqlite.as_str()
+    }
+
+    fn pool_usage(&self) -> Vec<PoolUsage> {
+        // The writer is busy exactly while its mutex is held.
+        let writer_busy = matches!(
+            self.writer.try_lock(),
+            Err(std::sync::TryLockError::WouldBlock)
+        );
+        let readers = lock(&self.readers.state);
+        let idle = readers.idle.len();
+        vec![
+            PoolUsage {
+                pool: "writer",
+                in_use: u32::from(writer_busy),
+                idle: u32::from(!writer_busy),
+                max: 1,
+                transactions: self.writes.load(Ordering::Relaxed),
+            },
+            PoolUsage {
+                pool: "readers",
+                in_use: (readers.open - idle) as u32,
+                idle: idle as u32,
+                max: MAX_READERS as u32,
+                transactions: self.reads.load(Ordering::Relaxed),
+            },
+        ]
     }
 }
 

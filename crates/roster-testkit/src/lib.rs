@@ -8,7 +8,7 @@ mod process;
 mod smtp;
 mod spec;
 
-pub use pg::fresh_postgres_database;
+pub use pg::{fresh_postgres_database, ReplicatedPostgres};
 pub use process::RosterProcess;
 pub use smtp::{ReceivedMail, SmtpSink};
 pub use spec::{spec_dir, Spec};

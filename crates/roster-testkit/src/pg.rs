@@ -113,86 +113,225 @@ fn run(mut command: Command, what: &str) {
 
 /// Starts the cluster and answers an admin URL.
 fn start_cluster() -> String {
-    let bin = pg_bin();
-    let root = is_root();
-    let dir = tempfile::Builder::new()
-        .prefix("roster-store-pg-")
-        .tempdir()
-        .expect("temp dir")
-        .keep();
-    if root {
-        let mut chown = Command::new("chown");
-        chown.arg("postgres:postgres").arg(&dir);
-        run(chown, "chown");
-    }
-    let data = dir.join("data");
-    let mut initdb = pg_command(root, &bin.join("initdb"));
-    initdb.arg("-D").arg(&data).args([
-        "-U",
-        "postgres",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--no-locale",
-        "--no-sync",
-    ]);
-    run(initdb, "initdb");
-
-    let pg_ctl = bin.join("pg_ctl");
-    let mut port = 0;
-    for attempt in 1..=5 {
-        port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={} -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            dir.display()
-        );
-        let mut start = pg_command(root, &pg_ctl);
-        start
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .args(["-w", "-t", "60", "-o", &options, "start"]);
-        if start
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            break;
-        }
-        assert!(
-            attempt < 5,
-            "pg_ctl start failed; see {}",
-            dir.join("log").display()
-        );
-    }
-
-    // The watchdog: once this process is gone, stop the cluster and remove
-    // its folder. Started in the background by a shell we wait for, so it
-    // is nobody's zombie; in its own session, so a Ctrl-C to the tests
-    // spares it.
-    let stop = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {runuser}{pg_ctl} -D {data} stop -m immediate; rm -rf {dir}",
-        pid = std::process::id(),
-        runuser = if root { "runuser -u postgres -- " } else { "" },
-        pg_ctl = quote(&pg_ctl.display().to_string()),
-        data = quote(&data.display().to_string()),
-        dir = quote(&dir.display().to_string()),
+    let cluster = Cluster::init("roster-store-pg-");
+    let port = cluster.launch(
+        &cluster.data,
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
     );
-    let mut watchdog = Command::new("sh");
-    watchdog.arg("-c").arg(format!(
-        "setsid sh -c {} </dev/null >/dev/null 2>&1 &",
-        quote(&stop)
-    ));
-    run(watchdog, "start the cluster watchdog");
+    cluster.watchdog(&[cluster.data.as_path()]);
     format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+/// A folder holding PostgreSQL data directories, owned by the user that
+/// runs the servers.
+struct Cluster {
+    bin: PathBuf,
+    root: bool,
+    dir: PathBuf,
+    /// The data directory `initdb` created.
+    data: PathBuf,
+}
+
+impl Cluster {
+    /// A new folder with a fresh data directory in it.
+    fn init(prefix: &str) -> Self {
+        let bin = pg_bin();
+        let root = is_root();
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir()
+            .expect("temp dir")
+            .keep();
+        if root {
+            let mut chown = Command::new("chown");
+            chown.arg("postgres:postgres").arg(&dir);
+            run(chown, "chown");
+        }
+        let data = dir.join("data");
+        let mut initdb = pg_command(root, &bin.join("initdb"));
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ]);
+        run(initdb, "initdb");
+        Self {
+            bin,
+            root,
+            dir,
+            data,
+        }
+    }
+
+    /// Starts a server on `data` on a free 127.0.0.1 port, and answers the port.
+    fn launch(&self, data: &Path, options: &str) -> u16 {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let log = data.with_extension("log");
+        for attempt in 1..=5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let options = format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={} {options}",
+                self.dir.display()
+            );
+            let mut start = pg_command(self.root, &pg_ctl);
+            start
+                .arg("-D")
+                .arg(data)
+                .arg("-l")
+                .arg(&log)
+                .args(["-w", "-t", "60", "-o", &options, "start"]);
+            if start
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                return port;
+            }
+            assert!(attempt < 5, "pg_ctl start failed; see {}", log.display());
+        }
+        unreachable!("the loop returns or panics")
+    }
+
+    /// `pg_ctl stop -m immediate` of each data directory, as a shell command.
+    fn stop_command(&self, datas: &[&Path]) -> String {
+        let runuser = if self.root {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let pg_ctl = quote(&self.bin.join("pg_ctl").display().to_string());
+        datas
+            .iter()
+            .map(|data| {
+                format!(
+                    "{runuser}{pg_ctl} -D {} stop -m immediate >/dev/null 2>&1; ",
+                    quote(&data.display().to_string())
+                )
+            })
+            .collect()
+    }
+
+    /// The watchdog: once this process is gone, stop the servers and remove
+    /// the folder. Started in the background by a shell we wait for, so it
+    /// is nobody's zombie; in its own session, so a Ctrl-C to the tests
+    /// spares it.
+    fn watchdog(&self, datas: &[&Path]) {
+        let stop = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}rm -rf {dir}",
+            pid = std::process::id(),
+            stop = self.stop_command(datas),
+            dir = quote(&self.dir.display().to_string()),
+        );
+        let mut watchdog = Command::new("sh");
+        watchdog.arg("-c").arg(format!(
+            "setsid sh -c {} </dev/null >/dev/null 2>&1 &",
+            quote(&stop)
+        ));
+        run(watchdog, "start the cluster watchdog");
+    }
+}
+
+/// A PostgreSQL primary and a streaming standby of it (hot standby, from
+/// `pg_basebackup -R`), each on its own free port, holding one database
+/// `roster`. Both stop when the value is dropped (and, failing that, when
+/// the test process exits).
+pub struct ReplicatedPostgres {
+    cluster: Cluster,
+    standby: PathBuf,
+    pub primary_url: String,
+    pub replica_url: String,
+}
+
+impl ReplicatedPostgres {
+    pub fn start() -> Self {
+        let cluster = Cluster::init("roster-replicas-pg-");
+        // Replication connections from 127.0.0.1, whatever initdb's default.
+        let hba = cluster.data.join("pg_hba.conf");
+        let mut rules = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+        rules.push_str("\nhost replication all 127.0.0.1/32 trust\n");
+        std::fs::write(&hba, rules).expect("write pg_hba.conf");
+        // fsync off is fine for a throwaway pair; full_page_writes stays on
+        // (base backups rely on it).
+        let options = "-c wal_level=replica -c max_wal_senders=4 -c fsync=off \
+                       -c synchronous_commit=off -c max_connections=100";
+        let primary_port = cluster.launch(&cluster.data, options);
+        let standby = cluster.dir.join("standby");
+        cluster.watchdog(&[cluster.data.as_path(), standby.as_path()]);
+
+        let primary_admin = format!("postgres://postgres@127.0.0.1:{primary_port}/postgres");
+        let mut admin =
+            postgres::Client::connect(&primary_admin, postgres::NoTls).expect("connect to primary");
+        admin
+            .batch_execute("CREATE DATABASE roster")
+            .expect("create database");
+        drop(admin);
+
+        let mut basebackup = pg_command(cluster.root, &cluster.bin.join("pg_basebackup"));
+        basebackup
+            .arg("-D")
+            .arg(&standby)
+            .args([
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .arg("-p")
+            .arg(primary_port.to_string());
+        run(basebackup, "pg_basebackup");
+        let standby_port = cluster.launch(&standby, options);
+        let replica_url = format!("postgres://postgres@127.0.0.1:{standby_port}/roster");
+        // The standby accepts connections once consistent; wait until it does.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while postgres::Client::connect(&replica_url, postgres::NoTls).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the standby never accepted connections"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Self {
+            primary_url: format!("postgres://postgres@127.0.0.1:{primary_port}/roster"),
+            replica_url,
+            standby,
+            cluster,
+        }
+    }
+
+    /// Stops the standby at once (as a crash would).
+    pub fn stop_replica(&self) {
+        let mut stop = Command::new("sh");
+        stop.arg("-c")
+            .arg(self.cluster.stop_command(&[self.standby.as_path()]));
+        run(stop, "stop the standby");
+    }
+}
+
+impl Drop for ReplicatedPostgres {
+    fn drop(&mut self) {
+        let mut stop = Command::new("sh");
+        stop.arg("-c").arg(format!(
+            "{}rm -rf {}",
+            self.cluster
+                .stop_command(&[self.standby.as_path(), self.cluster.data.as_path()]),
+            quote(&self.cluster.dir.display().to_string())
+        ));
+        let _ = stop.stdin(Stdio::null()).status();
+    }
 }
 
 /// `text` as one single-quoted shell word.

@@ -29,6 +29,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start-up: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations and serve the HTTP API.
@@ -38,6 +40,21 @@ pub enum Command {
     /// Check the database: the backend's structural checks and Roster's
     /// invariants (every org has an owner, …). Exits 1 if anything is wrong.
     Check,
+    /// Write a consistent backup of the database to FILE while servers
+    /// run (SQLite: a snapshot, integrity-checked; PostgreSQL: pg_dump).
+    Backup {
+        /// Where to write the backup (must not exist yet).
+        file: PathBuf,
+    },
+    /// Replace the database with a backup made by `roster backup`, after
+    /// checking it. Stop every `roster serve` on the database first.
+    Restore {
+        /// The backup to restore.
+        file: PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -66,6 +83,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+
+    /// A PostgreSQL streaming replica for reads (`postgres://…`); reads use
+    /// it whenever it has caught up with the primary.
+    #[arg(long, env = "ROSTER_DATABASE_READ_URL", hide_env_values = true)]
+    pub database_read_url: Option<String>,
 
     /// Base of links in emails (default: http://<listen>).
     #[arg(long, env = "ROSTER_PUBLIC_URL")]
@@ -111,6 +133,16 @@ pub struct ServeArgs {
     /// How long a client may take to send a request head, and a request body.
     #[arg(long, env = "ROSTER_CLIENT_TIMEOUT", default_value = "30s")]
     pub client_timeout: String,
+
+    /// Bearer token that `/metrics` requires (prefer the environment
+    /// variable). Unset, and no metrics listener: no `/metrics`.
+    #[arg(long, env = "ROSTER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// A separate address serving only `/metrics` (the main listener then
+    /// does not serve it).
+    #[arg(long, env = "ROSTER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -164,7 +196,23 @@ impl ServeArgs {
         Ok(roster_http::HttpOptions {
             cors_origins,
             client_timeout: std::time::Duration::from_secs(client_timeout as u64),
+            metrics: self.metrics_config()?,
         })
+    }
+
+    /// `/metrics`: off unless a token or a separate listener is configured.
+    fn metrics_config(&self) -> anyhow::Result<Option<roster_http::metrics::MetricsConfig>> {
+        let token = self.metrics_token.as_deref().map(str::trim);
+        if token.is_some_and(|t| t.len() < 16 || t.chars().any(|c| c.is_ascii_control())) {
+            anyhow::bail!("ROSTER_METRICS_TOKEN must be at least 16 printable characters");
+        }
+        if token.is_none() && self.metrics_listen.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(roster_http::metrics::MetricsConfig::new(
+            token,
+            self.metrics_listen.is_none(),
+        )))
     }
 
     /// The signing key from `ROSTER_SECRET_KEY_FILE`, if set.

@@ -47,6 +47,18 @@ fn main() -> anyhow::Result<()> {
             println!("the database is sound");
             Ok(())
         }
+        Command::Backup { file } => {
+            let report =
+                roster_store::backup(&cli.database_url, &file).map_err(anyhow::Error::msg)?;
+            report.iter().for_each(|line| println!("{line}"));
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let report = roster_store::restore(&cli.database_url, &file, force)
+                .map_err(anyhow::Error::msg)?;
+            report.iter().for_each(|line| println!("{line}"));
+            Ok(())
+        }
         Command::User {
             command:
                 UserCommand::Create {

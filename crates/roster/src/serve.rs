@@ -20,6 +20,13 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let core_config = args.core_config(addr)?;
     let http_options = args.http_options()?;
     let signing_key = args.signing_key()?;
+    let metrics_listener = match args.metrics_listen {
+        Some(address) => Some(
+            std::net::TcpListener::bind(address)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {address} for metrics: {e}"))?,
+        ),
+        None => None,
+    };
     let transport = Transport::from_config(&MailConfig {
         smtp_url: args.smtp_url.clone(),
         from: args.smtp_from.clone(),
@@ -27,13 +34,47 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     .map_err(anyhow::Error::msg)?;
     tracing::info!(to = %transport.describe(), "outgoing email");
     // The store is synchronous; it is opened before the async runtime starts.
-    let store = roster_store::open(database_url).map_err(anyhow::Error::msg)?;
+    let store =
+        roster_store::open_with_read_replica(database_url, args.database_read_url.as_deref())
+            .map_err(anyhow::Error::msg)?;
     tracing::info!(backend = store.backend(), "database ready");
     let roster = Arc::new(Roster::new(store, core_config, signing_key)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(roster, transport, listener, addr, http_options))
+    runtime.block_on(async {
+        if let (Some(listener), Some(config)) = (metrics_listener, &http_options.metrics) {
+            serve_metrics(roster.clone(), config.clone(), listener)?;
+        }
+        serve(roster, transport, listener, addr, http_options).await
+    })
+}
+
+/// The separate metrics listener: `/metrics` only; it stops with the process.
+fn serve_metrics(
+    roster: Arc<Roster>,
+    config: roster_http::metrics::MetricsConfig,
+    listener: std::net::TcpListener,
+) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let app = roster_http::metrics::listener_app(roster, config);
+    tokio::spawn(async move {
+        let served = roster_http::server::serve(
+            listener,
+            app,
+            std::time::Duration::from_secs(10),
+            std::future::pending(),
+        )
+        .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    });
+    println!("metrics listening on http://{address}");
+    tracing::info!(%address, "serving /metrics");
+    Ok(())
 }
 
 async fn serve(

@@ -178,6 +178,14 @@ pub fn outbox_backlog(tx: &mut SqlTx) -> Result<u64> {
     Ok(u64::try_from(row.int(0)?).unwrap_or(0))
 }
 
+pub fn oldest_undelivered_outbox_email(tx: &mut SqlTx) -> Result<Option<Timestamp>> {
+    let row = tx.query_one(
+        "SELECT MIN(created_at) FROM outbox_emails WHERE sent_at IS NULL",
+        &[],
+    )?;
+    opt_ts(&row, 0)
+}
+
 pub fn list_outbox_emails(
     tx: &mut SqlTx,
     to: Option<&str>,

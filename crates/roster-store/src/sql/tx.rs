@@ -375,6 +375,9 @@ impl Tx for SqlTx<'_> {
     fn outbox_backlog(&mut self) -> Result<u64> {
         self.guard(mail::outbox_backlog)
     }
+    fn oldest_undelivered_outbox_email(&mut self) -> Result<Option<Timestamp>> {
+        self.guard(mail::oldest_undelivered_outbox_email)
+    }
     fn list_outbox_emails(&mut self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxEmail>> {
         self.guard(|tx| mail::list_outbox_emails(tx, to, limit))
     }

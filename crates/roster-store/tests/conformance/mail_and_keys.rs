@@ -59,6 +59,11 @@ pub fn outbox_emails_are_claimed_once_and_delivery_marks_the_invitation_sent(sto
     })
     .unwrap();
     assert_eq!(store::read(store, |tx| tx.outbox_backlog()).unwrap(), 2);
+    assert_eq!(
+        store::read(store, |tx| tx.oldest_undelivered_outbox_email()).unwrap(),
+        Some(first.created_at),
+        "the backlog's age is that of its oldest email"
+    );
     let due = store::read(store, |tx| tx.due_outbox_emails(Timestamp(2_000), 10)).unwrap();
     assert_eq!(due, vec![first.clone()], "only what is due, oldest first");
 
@@ -118,6 +123,11 @@ pub fn outbox_emails_are_claimed_once_and_delivery_marks_the_invitation_sent(sto
         "sent is final"
     );
     assert_eq!(store::read(store, |tx| tx.outbox_backlog()).unwrap(), 1);
+    assert_eq!(
+        store::read(store, |tx| tx.oldest_undelivered_outbox_email()).unwrap(),
+        Some(second.created_at),
+        "a delivered email leaves the backlog"
+    );
     assert_eq!(
         store::read(store, |tx| tx.list_outbox_emails(None, 10))
             .unwrap()

@@ -6,6 +6,7 @@ mod accounts;
 mod ango;
 mod api_keys;
 mod audit;
+mod backup;
 mod cli;
 mod concurrency;
 mod durability;
@@ -16,8 +17,10 @@ mod isolation;
 mod limits;
 mod mail;
 mod members;
+mod metrics;
 mod orgs;
 mod projects;
+mod replicas;
 mod spice;
 mod surfaces;
 

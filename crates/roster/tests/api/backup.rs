@@ -1,0 +1,163 @@
+//! `roster backup` while writes go on, `roster restore` into a fresh
+//! database, a server on the restored copy: every write acknowledged before
+//! the backup began is there. And restore's refusals: a database that holds
+//! data (without --force), a file that is not a Roster backup.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use roster_testkit::{RosterProcess, TestDatabase};
+use serde_json::json;
+
+use crate::{on_both_backends, PASSWORD};
+
+fn roster(database_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(args)
+        .env("ROSTER_DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run roster")
+}
+
+async fn roster_async(database_url: &str, args: &[&str]) -> Output {
+    let url = database_url.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        roster(&url, &args)
+    })
+    .await
+    .expect("roster thread")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+on_both_backends! {
+    async fn a_backup_taken_under_writes_restores_every_acknowledged_write(app) {
+        let owner = app.user("backup-owner@example.com").await;
+        let org = app.org(&owner, "Backed up").await;
+
+        // A writer creating projects until told to stop; each 201 is recorded.
+        let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (client, base, token) = (app.client.clone(), app.base.clone(), owner.token.clone());
+            let (acknowledged, stop, org) = (acknowledged.clone(), stop.clone(), org.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let response = client
+                        .post(format!("{base}/api/v1/orgs/{org}/projects"))
+                        .bearer_auth(&token)
+                        .json(&json!({"name": format!("project {n}")}))
+                        .send()
+                        .await
+                        .expect("create project");
+                    assert_eq!(response.status().as_u16(), 201);
+                    let body: serde_json::Value = response.json().await.unwrap();
+                    acknowledged.lock().unwrap().push(body["id"].as_str().unwrap().to_string());
+                }
+            })
+        };
+        while acknowledged.lock().unwrap().len() < 20 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("roster.backup");
+        let file_arg = file.to_str().unwrap();
+        let before_backup: Vec<String> = acknowledged.lock().unwrap().clone();
+        let backed_up = roster_async(app.database.url(), &["backup", file_arg]).await;
+        let after_backup = acknowledged.lock().unwrap().len();
+        // Keep writing a little longer, then stop.
+        while acknowledged.lock().unwrap().len() < after_backup + 5 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        writer.await.expect("writer");
+        assert!(backed_up.status.success(), "{}", text(&backed_up));
+        assert!(file.is_file());
+        if app.backend == roster_testkit::Backend::Sqlite {
+            assert!(text(&backed_up).contains("integrity check: ok"), "{}", text(&backed_up));
+        }
+        let again = roster_async(app.database.url(), &["backup", file_arg]).await;
+        assert!(!again.status.success(), "a backup never overwrites a file");
+        assert!(text(&again).contains("already exists"), "{}", text(&again));
+
+        // Restore into a fresh database and serve it.
+        let backend = app.backend;
+        let restored = tokio::task::spawn_blocking(move || TestDatabase::new(backend).unwrap())
+            .await
+            .unwrap();
+        let out = roster_async(restored.url(), &["restore", file_arg]).await;
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("passes `roster check`"), "{}", text(&out));
+
+        let url = restored.url().to_string();
+        let server = tokio::task::spawn_blocking(move || {
+            RosterProcess::spawn(Path::new(env!("CARGO_BIN_EXE_roster")), &url, &[]).unwrap()
+        })
+        .await
+        .unwrap();
+        let mut served = app;
+        served.base = server.base_url().to_string();
+        let login = served
+            .call(reqwest::Method::POST, "/auth/login", None, Some(json!({"email": owner.email, "password": PASSWORD})))
+            .await
+            .expect(200);
+        let token = login["access_token"].as_str().unwrap().to_string();
+        for id in &before_backup {
+            served.get(&format!("/orgs/{org}/projects/{id}"), &token).await.expect(200);
+        }
+        let mut listed = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = match &cursor {
+                Some(c) => served.get(&format!("/orgs/{org}/projects?limit=1000&cursor={c}"), &token).await,
+                None => served.get(&format!("/orgs/{org}/projects?limit=1000"), &token).await,
+            }
+            .expect(200);
+            listed.extend(page["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        let all_acknowledged = acknowledged.lock().unwrap().clone();
+        assert!(listed.len() >= before_backup.len(), "{} < {}", listed.len(), before_backup.len());
+        assert!(
+            listed.iter().all(|id| all_acknowledged.contains(id)),
+            "the backup holds only projects that were created"
+        );
+
+        // The restored database now holds data: restore refuses it unless forced.
+        tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
+        let refused = roster_async(served.database.url(), &["restore", file_arg]).await;
+        assert!(!refused.status.success(), "a live database is never overwritten silently");
+        let refused = roster_async(restored.url(), &["restore", file_arg]).await;
+        assert!(!refused.status.success());
+        assert!(text(&refused).contains("--force"), "{}", text(&refused));
+        let forced = roster_async(restored.url(), &["restore", "--force", file_arg]).await;
+        assert!(forced.status.success(), "{}", text(&forced));
+
+        // A file that is not a backup is refused before anything is touched.
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, b"definitely not a database").unwrap();
+        let fresh = tokio::task::spawn_blocking(move || TestDatabase::new(backend).unwrap())
+            .await
+            .unwrap();
+        let out = roster_async(fresh.url(), &["restore", junk.to_str().unwrap()]).await;
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("not"), "{}", text(&out));
+    }
+}
