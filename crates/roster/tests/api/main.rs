@@ -16,6 +16,7 @@ mod isolation;
 mod limits;
 mod mail;
 mod members;
+mod openapi;
 mod orgs;
 mod projects;
 mod spice;
