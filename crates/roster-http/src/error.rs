@@ -9,9 +9,12 @@ use roster_core::DomainError;
 use serde::Serialize;
 
 /// The error body of every surface that has no error shape of its own.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorResponse)]
 pub struct ErrorBody {
+    /// A short, stable, machine-readable snake_case code.
     pub code: String,
+    /// A descriptive message for people.
     pub message: String,
 }
 

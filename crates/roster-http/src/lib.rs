@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 mod idempotency;
 pub mod metrics;
+pub mod openapi;
 mod ops;
 pub mod server;
 pub mod spice;
@@ -88,11 +89,12 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
     let state = AppState {
         roster: roster.clone(),
     };
-    let tenant = tenant::router();
+    let (tenant, _) = tenant::router().split_for_parts();
     let app = Router::new()
         .merge(ops::router())
-        .nest("/api/v1", tenant.clone())
-        .nest("/tenant/api/v1", tenant)
+        .merge(openapi::docs_router())
+        .nest(openapi::TENANT_PREFIX, tenant.clone())
+        .nest(openapi::TENANT_ALIAS_PREFIX, tenant)
         .merge(spice::router())
         .merge(ango::router())
         .fallback(not_found)

@@ -60,6 +60,23 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Print the OpenAPI 3.1 document of one HTTP surface (JSON) and exit;
+    /// the same document the server serves (see docs/openapi.md).
+    Openapi {
+        /// Which surface to describe.
+        #[arg(long, default_value = "tenant", value_parser = parse_surface)]
+        surface: roster_http::openapi::Surface,
+    },
+}
+
+fn parse_surface(raw: &str) -> Result<roster_http::openapi::Surface, String> {
+    roster_http::openapi::Surface::parse(raw).ok_or_else(|| {
+        let names: Vec<&str> = roster_http::openapi::Surface::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        format!("unknown surface {raw:?}; one of: {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,10 @@ fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Openapi { surface } => {
+            println!("{}", surface.document().to_pretty_json()?);
+            Ok(())
+        }
         Command::Check => {
             let report =
                 roster_store::check_integrity(&cli.database_url).map_err(anyhow::Error::msg)?;

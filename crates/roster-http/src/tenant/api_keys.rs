@@ -3,39 +3,70 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use roster_core::ids::{ApiKeyId, OrgId};
 use roster_core::model::ApiKey;
 use roster_core::pagination::PageRequest;
 use roster_core::time::Timestamp;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/orgs/{org_id}/api-keys",
-            get(list_api_keys).post(create_api_key),
-        )
-        .route("/orgs/{org_id}/api-keys/{key_id}", delete(revoke_api_key))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_api_keys, create_api_key))
+        .routes(routes!(revoke_api_key))
+}
+
+/// A permission of an API key.
+#[derive(ToSchema)]
+#[schema(as = ApiKeyScope)]
+#[allow(dead_code)]
+enum ScopeSchema {
+    #[schema(rename = "org:read")]
+    OrgRead,
+    #[schema(rename = "org:write")]
+    OrgWrite,
+    #[schema(rename = "members:read")]
+    MembersRead,
+    #[schema(rename = "members:write")]
+    MembersWrite,
+    #[schema(rename = "projects:read")]
+    ProjectsRead,
+    #[schema(rename = "projects:write")]
+    ProjectsWrite,
+    #[schema(rename = "invitations:read")]
+    InvitationsRead,
+    #[schema(rename = "invitations:write")]
+    InvitationsWrite,
+    #[schema(rename = "audit:read")]
+    AuditRead,
 }
 
 /// An API key as lists show it (never the secret).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ApiKeyResponse {
+    #[schema(format = Uuid)]
     id: String,
     name: String,
+    #[schema(value_type = Vec<ScopeSchema>)]
     scopes: Vec<&'static str>,
+    /// The user who created the key (null when another key did).
+    #[schema(format = Uuid)]
     created_by: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     last_used_at: Option<String>,
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
+    #[schema(format = DateTime)]
     revoked_at: Option<String>,
 }
 
@@ -55,21 +86,30 @@ impl From<ApiKey> for ApiKeyResponse {
 }
 
 /// The one answer that carries the secret.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CreatedApiKeyResponse {
+    #[schema(format = Uuid)]
     id: String,
     name: String,
+    #[schema(value_type = Vec<ScopeSchema>)]
     scopes: Vec<&'static str>,
+    /// The secret: send it as `Authorization: Bearer <key>` or `apikey: <key>`.
     key: String,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A new API key.
+#[derive(Deserialize, ToSchema)]
 struct CreateApiKeyRequest {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    #[schema(value_type = Vec<ScopeSchema>)]
     scopes: Vec<String>,
     /// RFC 3339 time after which the key stops working.
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
 }
 
@@ -80,7 +120,22 @@ fn parse_time(field: &'static str, raw: &str) -> Result<Timestamp, DomainError> 
         .map_err(|_| DomainError::invalid(field, "must be an RFC 3339 date-time"))
 }
 
+/// Create API key.
+///
 /// Creates an API key; the `key` in the answer is shown only this once.
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/api-keys",
+    tag = "API Keys",
+    operation_id = "createApiKey",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    request_body = CreateApiKeyRequest,
+    responses(
+        (status = 201, description = "API key created", body = CreatedApiKeyResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn create_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -110,7 +165,21 @@ async fn create_api_key(
     ))
 }
 
-/// The organization's API keys (admin and up).
+/// List API keys.
+///
+/// The organization's API keys (admin and up), never their secrets.
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/api-keys",
+    tag = "API Keys",
+    operation_id = "listApiKeys",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    responses(
+        (status = 200, description = "The API keys", body = ListResponse<ApiKeyResponse>),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn list_api_keys(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -127,7 +196,21 @@ async fn list_api_keys(
     Ok(Json(ListResponse::from_page(keys, ApiKeyResponse::from)))
 }
 
+/// Revoke API key.
+///
 /// Revokes an API key: it answers 401 from now on.
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}/api-keys/{key_id}",
+    tag = "API Keys",
+    operation_id = "revokeApiKey",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("key_id" = uuid::Uuid, Path, description = "API key ID")),
+    responses(
+        (status = 200, description = "API key revoked", body = MessageResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or API key not found", body = ErrorBody),
+    )
+)]
 async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,

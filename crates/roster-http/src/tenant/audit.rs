@@ -1,21 +1,35 @@
 //! The audit log of an organization.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use roster_core::ids::OrgId;
 use roster_core::pagination::PageRequest;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{AuditEventResponse, ListResponse, PageParams};
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/orgs/{org_id}/audit-events", get(list_audit_events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_audit_events))
 }
 
+/// List audit events.
+///
 /// The organization's audit events, newest first (admin and up).
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/audit-events",
+    tag = "Audit",
+    operation_id = "listAuditEvents",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    responses(
+        (status = 200, description = "The audit events", body = ListResponse<AuditEventResponse>),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn list_audit_events(
     State(state): State<AppState>,
     Caller(ctx): Caller,

@@ -2,34 +2,56 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use roster_core::service::NewAccount;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, ClientAddr, Json};
 use crate::tenant::dto::{MessageResponse, UserResponse};
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
-#[derive(Deserialize)]
+/// A new account.
+#[derive(Deserialize, ToSchema)]
 struct SignupRequest {
+    #[schema(format = Email)]
     email: String,
+    /// At least 12 characters, not a common password.
+    #[schema(format = Password)]
     password: String,
+    /// Unique; derived from the email when absent.
     username: Option<String>,
     name: Option<String>,
 }
 
-/// Creates an account (201 with the user).
+/// Sign up.
+///
+/// Creates an account (201 with the user); a verification email is sent.
+#[utoipa::path(
+    post,
+    path = "/auth/signup",
+    tag = "Accounts",
+    operation_id = "signup",
+    request_body = SignupRequest,
+    security(()),
+    responses(
+        (status = 201, description = "Account created", body = UserResponse),
+        (status = 403, description = "Sign-up is closed or by invitation only", body = ErrorBody),
+        (status = 409, description = "Email or username taken", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+    )
+)]
 async fn signup(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -48,17 +70,25 @@ async fn signup(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
-#[derive(Deserialize)]
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
 struct LoginRequest {
+    #[schema(format = Email)]
     email: String,
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Serialize)]
+/// A session's tokens.
+#[derive(Serialize, ToSchema)]
 struct TokenResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
     access_token: String,
+    /// Single use: `POST /auth/refresh` answers a new pair.
     refresh_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: i64,
 }
 
@@ -73,7 +103,22 @@ impl From<roster_core::service::TokenPair> for TokenResponse {
     }
 }
 
+/// Log in.
+///
 /// Exchanges email and password for an access and a refresh token.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "Accounts",
+    operation_id = "login",
+    request_body = LoginRequest,
+    security(()),
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -86,12 +131,28 @@ async fn login(
     Ok(Json(pair.into()))
 }
 
-#[derive(Deserialize)]
+/// The refresh token to rotate.
+#[derive(Deserialize, ToSchema)]
 struct RefreshRequest {
     refresh_token: String,
 }
 
-/// Rotates a refresh token: a new pair, and the old refresh token dies.
+/// Refresh tokens.
+///
+/// Rotates a refresh token: a new pair, and the old refresh token dies;
+/// presenting a dead refresh token again ends the whole session.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "Accounts",
+    operation_id = "refreshTokens",
+    request_body = RefreshRequest,
+    security(()),
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 401, description = "Unknown, expired or reused refresh token", body = ErrorBody),
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<RefreshRequest>,
@@ -100,12 +161,27 @@ async fn refresh(
     Ok(Json(pair.into()))
 }
 
-#[derive(Deserialize, Default)]
+/// Optionally, the session's refresh token.
+#[derive(Deserialize, Default, ToSchema)]
 struct LogoutRequest {
+    #[schema(nullable = false)]
     refresh_token: Option<String>,
 }
 
+/// Log out.
+///
 /// Ends the session: its access and refresh tokens stop working at once.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "Accounts",
+    operation_id = "logout",
+    request_body(content = Option<LogoutRequest>, description = "Optional; may be empty", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Logged out", body = MessageResponse),
+        (status = 403, description = "An API key has no session", body = ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -126,7 +202,19 @@ async fn logout(
     Ok(Json(MessageResponse::new("Logged out")))
 }
 
+/// My account.
+///
 /// The caller's own account.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "Accounts",
+    operation_id = "getMe",
+    responses(
+        (status = 200, description = "The caller's account", body = UserResponse),
+        (status = 403, description = "An API key is not a user", body = ErrorBody),
+    )
+)]
 async fn me(State(state): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<UserResponse>> {
     let user = blocking(&state, move |roster| roster.me(&ctx)).await?;
     Ok(Json(user.into()))

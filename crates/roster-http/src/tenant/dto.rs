@@ -5,16 +5,71 @@ use roster_core::model::{AuditEvent, Invitation, Member, Org, Project, ProjectMe
 use roster_core::pagination::Page;
 use roster_core::role::OrgRole;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Serialize)]
+/// Role of a member in an organization (`guest` is an extension of the
+/// seed's enum). Documentation only: requests carry strings the core parses.
+#[derive(ToSchema)]
+#[schema(as = OrganizationRole)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum OrganizationRoleSchema {
+    Owner,
+    Admin,
+    Member,
+    Guest,
+}
+
+/// Role of a member in a project.
+#[derive(ToSchema)]
+#[schema(as = ProjectRole)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum ProjectRoleSchema {
+    Admin,
+    Member,
+}
+
+/// The lifecycle state of a resource (user/organization/project).
+#[derive(ToSchema)]
+#[schema(as = ResourceState)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum ResourceStateSchema {
+    Active,
+    Suspended,
+    Archived,
+    Inactive,
+}
+
+/// Where an invitation is in its life.
+#[derive(ToSchema)]
+#[schema(as = InvitationStatus)]
+#[allow(dead_code)]
+#[schema(rename_all = "lowercase")]
+pub enum InvitationStatusSchema {
+    Pending,
+    Sent,
+    Accepted,
+    Declined,
+    Revoked,
+    Expired,
+}
+
+/// A user account.
+#[derive(Serialize, ToSchema)]
 pub struct UserResponse {
+    #[schema(format = Uuid)]
     pub id: String,
+    /// Sequential positive number (the Members API's `user_id`).
     pub number: i64,
     pub email: String,
     pub username: String,
     pub name: String,
     pub email_verified: bool,
+    #[schema(value_type = ResourceStateSchema)]
     pub status: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -33,16 +88,28 @@ impl From<User> for UserResponse {
     }
 }
 
-#[derive(Serialize)]
+/// Response payload containing organization details.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrganizationResponse)]
 pub struct OrgResponse {
+    /// Unique identifier for the organization.
+    #[schema(format = Uuid)]
     pub id: String,
+    /// Name of the organization.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// Organization's description (empty when none was given).
     pub description: String,
+    /// Referral code for the organization.
     pub referral_code: String,
+    #[schema(value_type = ResourceStateSchema)]
     pub status: &'static str,
     /// The caller's role in the org (an extension of the seed shape).
+    #[schema(value_type = OrganizationRoleSchema)]
     pub role: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -61,13 +128,20 @@ impl OrgResponse {
     }
 }
 
-#[derive(Serialize)]
+/// Organization member details.
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrganizationMemberResponse)]
 pub struct MemberResponse {
+    /// The member's user id.
+    #[schema(format = Uuid)]
     pub member_id: String,
+    #[schema(format = Email)]
     pub member_email: String,
+    #[schema(value_type = OrganizationRoleSchema)]
     pub member_role: &'static str,
     pub username: String,
     pub name: String,
+    #[schema(format = DateTime)]
     pub joined_at: String,
 }
 
@@ -84,25 +158,41 @@ impl From<Member> for MemberResponse {
     }
 }
 
-#[derive(Serialize)]
+/// What adding a member did: added, re-roled (with `member_id`) or invited
+/// (with `expires_at`); `message` says which.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AddOrganizationMemberResponse)]
 pub struct AddMemberResponse {
+    /// The member's user id (absent for an invitation).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid, nullable = false)]
     pub member_id: Option<String>,
+    #[schema(format = Email)]
     pub member_email: String,
+    #[schema(value_type = OrganizationRoleSchema)]
     pub member_role: &'static str,
+    /// Which of the three outcomes happened.
     pub message: String,
+    /// When the invitation expires (only for an invitation).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     pub expires_at: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A project of an organization.
+#[derive(Serialize, ToSchema)]
 pub struct ProjectResponse {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub org_id: String,
     pub name: String,
     pub description: String,
+    #[schema(value_type = ResourceStateSchema)]
     pub status: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -120,11 +210,17 @@ impl From<Project> for ProjectResponse {
     }
 }
 
-#[derive(Serialize)]
+/// Project member details.
+#[derive(Serialize, ToSchema)]
 pub struct ProjectMemberResponse {
+    /// The member's user id.
+    #[schema(format = Uuid)]
     pub member_id: String,
+    #[schema(value_type = ProjectRoleSchema)]
     pub member_role: &'static str,
+    #[schema(format = Email)]
     pub member_email: String,
+    #[schema(format = DateTime)]
     pub added_at: String,
 }
 
@@ -139,29 +235,38 @@ impl From<ProjectMember> for ProjectMemberResponse {
     }
 }
 
-#[derive(Serialize)]
+/// The project membership after adding (or re-roling) a member.
+#[derive(Serialize, ToSchema)]
 pub struct AddProjectMemberResponse {
+    #[schema(format = Uuid)]
     pub member_id: String,
+    #[schema(value_type = ProjectRoleSchema)]
     pub member_role: &'static str,
     pub message: String,
 }
 
-#[derive(Serialize)]
+/// A typed reference: who acted, or what was acted on.
+#[derive(Serialize, ToSchema)]
 pub struct Reference {
+    /// `user` or `api_key` for an actor; the kind of resource for a target.
     #[serde(rename = "type")]
     pub kind: String,
     pub id: String,
 }
 
-#[derive(Serialize)]
+/// One change in an organization.
+#[derive(Serialize, ToSchema)]
 pub struct AuditEventResponse {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub org_id: String,
     pub actor: Reference,
     pub action: String,
     pub target: Reference,
     pub summary: String,
     pub request_id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -187,17 +292,26 @@ impl From<AuditEvent> for AuditEventResponse {
 }
 
 /// An invitation as the Tenant API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct InvitationResponse {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub org_id: String,
+    #[schema(format = Email)]
     pub email: String,
+    #[schema(value_type = OrganizationRoleSchema)]
     pub role: &'static str,
     pub message: String,
+    #[schema(value_type = InvitationStatusSchema)]
     pub status: &'static str,
     pub project_assignments: Vec<ProjectAssignment>,
+    /// The inviting user (null when an API key invited).
+    #[schema(format = Uuid)]
     pub created_by: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -225,9 +339,11 @@ pub fn parse_assignments(
 }
 
 /// A project an invitation adds its invitee to on acceptance.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct ProjectAssignment {
+    #[schema(format = Uuid)]
     pub project_id: String,
+    #[schema(value_type = ProjectRoleSchema)]
     pub role: String,
 }
 
@@ -256,9 +372,11 @@ impl From<Invitation> for InvitationResponse {
 }
 
 /// Every list: `{data, next_cursor}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ListResponse<T> {
+    /// This page's items.
     pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -272,7 +390,9 @@ impl<T> ListResponse<T> {
     }
 }
 
-#[derive(Serialize)]
+/// Generic success response containing a message.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SuccessResponse)]
 pub struct MessageResponse {
     pub message: String,
 }
@@ -286,17 +406,28 @@ impl MessageResponse {
 }
 
 /// `limit` and `cursor` as they came, parsed by the core.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// Page size (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 /// Member list query: paging plus `q` and `role`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberListParams {
+    /// Page size (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Search by email, username or name.
     pub q: Option<String>,
+    /// Only members with this role.
+    #[param(value_type = Option<OrganizationRoleSchema>)]
     pub role: Option<String>,
 }

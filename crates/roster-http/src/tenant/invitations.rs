@@ -2,48 +2,64 @@
 //! accept and decline; acceptance by the emailed token; email verification.
 
 use axum::extract::State;
-use axum::routing::{delete, get, post};
-use axum::Router;
 use roster_core::ids::{InvitationId, OrgId};
 use roster_core::model::{InvitationStatus, Member};
 use roster_core::pagination::PageRequest;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{
-    InvitationResponse, ListResponse, MessageResponse, PageParams, UserResponse,
+    InvitationResponse, InvitationStatusSchema, ListResponse, MessageResponse,
+    OrganizationRoleSchema, PageParams, UserResponse,
 };
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orgs/{org_id}/invitations", get(list_invitations))
-        .route(
-            "/orgs/{org_id}/invitations/{invitation_id}",
-            delete(revoke_invitation),
-        )
-        .route(
-            "/orgs/{org_id}/invitations/{invitation_id}/resend",
-            post(resend_invitation),
-        )
-        .route("/me/invitations", get(my_invitations))
-        .route("/me/invitations/{invitation_id}/accept", post(accept_by_id))
-        .route("/me/invitations/{invitation_id}/decline", post(decline))
-        .route("/invitations/{token}/accept", post(accept_by_token))
-        .route("/auth/verify-email", post(verify_email))
-        .route("/auth/verify-email/resend", post(resend_verification))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_invitations))
+        .routes(routes!(revoke_invitation))
+        .routes(routes!(resend_invitation))
+        .routes(routes!(my_invitations))
+        .routes(routes!(accept_by_id))
+        .routes(routes!(decline))
+        .routes(routes!(accept_by_token))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct InvitationListParams {
+    /// Page size (default 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Only invitations in this state.
+    #[param(value_type = Option<InvitationStatusSchema>)]
     status: Option<String>,
 }
 
+/// List invitations.
+///
 /// The org's invitations, optionally of one status (admin and up).
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/invitations",
+    tag = "Invitations",
+    operation_id = "listInvitations",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), InvitationListParams),
+    responses(
+        (status = 200, description = "The invitations", body = ListResponse<InvitationResponse>),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn list_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -82,7 +98,22 @@ fn ids(org: &str, invitation: &str) -> Result<(OrgId, InvitationId), DomainError
     Ok((OrgId::parse(org)?, InvitationId::parse(invitation)?))
 }
 
+/// Revoke invitation.
+///
 /// Revokes an open invitation (its link stops working).
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}/invitations/{invitation_id}",
+    tag = "Invitations",
+    operation_id = "revokeInvitation",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    responses(
+        (status = 200, description = "Invitation revoked", body = MessageResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or invitation not found", body = ErrorBody),
+        (status = 409, description = "The invitation is no longer open", body = ErrorBody),
+    )
+)]
 async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -98,7 +129,23 @@ async fn revoke_invitation(
     )))
 }
 
+/// Resend invitation.
+///
 /// Emails the invitation again with a new link; the old link dies.
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/invitations/{invitation_id}/resend",
+    tag = "Invitations",
+    operation_id = "resendInvitation",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    responses(
+        (status = 200, description = "Invitation sent again", body = InvitationResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or invitation not found", body = ErrorBody),
+        (status = 409, description = "The invitation is no longer open", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+    )
+)]
 async fn resend_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -112,14 +159,28 @@ async fn resend_invitation(
     Ok(Json(invitation.into()))
 }
 
-#[derive(Serialize)]
+/// An invitation to the caller, with the inviting organization's name.
+#[derive(Serialize, ToSchema)]
 struct MyInvitationResponse {
     #[serde(flatten)]
     invitation: InvitationResponse,
     org_name: String,
 }
 
+/// My invitations.
+///
 /// Open invitations to the caller's verified email address.
+#[utoipa::path(
+    get,
+    path = "/me/invitations",
+    tag = "Invitations",
+    operation_id = "listMyInvitations",
+    params(PageParams),
+    responses(
+        (status = 200, description = "Open invitations to the caller", body = ListResponse<MyInvitationResponse>),
+        (status = 403, description = "An API key has no invitations", body = ErrorBody),
+    )
+)]
 async fn my_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -141,11 +202,15 @@ async fn my_invitations(
 }
 
 /// What accepting an invitation answers: the new membership.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct AcceptedResponse {
+    #[schema(format = Uuid)]
     org_id: String,
+    #[schema(format = Uuid)]
     member_id: String,
+    #[schema(format = Email)]
     member_email: String,
+    #[schema(value_type = OrganizationRoleSchema)]
     member_role: &'static str,
     message: &'static str,
 }
@@ -160,7 +225,23 @@ fn accepted(org: String, member: Member) -> AcceptedResponse {
     }
 }
 
+/// Accept invitation.
+///
 /// Accepts an invitation to the caller's verified address, by id.
+#[utoipa::path(
+    post,
+    path = "/me/invitations/{invitation_id}/accept",
+    tag = "Invitations",
+    operation_id = "acceptMyInvitation",
+    params(("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    responses(
+        (status = 200, description = "Invitation accepted: the new membership", body = AcceptedResponse),
+        (status = 403, description = "The caller's email is not verified, or the caller is an API key", body = ErrorBody),
+        (status = 404, description = "No such invitation to the caller", body = ErrorBody),
+        (status = 409, description = "The invitation was already used", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+    )
+)]
 async fn accept_by_id(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -174,7 +255,23 @@ async fn accept_by_id(
     Ok(Json(accepted(org.to_string(), member)))
 }
 
+/// Decline invitation.
+///
 /// Declines an invitation to the caller's verified address.
+#[utoipa::path(
+    post,
+    path = "/me/invitations/{invitation_id}/decline",
+    tag = "Invitations",
+    operation_id = "declineMyInvitation",
+    params(("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    responses(
+        (status = 200, description = "Invitation declined", body = InvitationResponse),
+        (status = 403, description = "The caller's email is not verified, or the caller is an API key", body = ErrorBody),
+        (status = 404, description = "No such invitation to the caller", body = ErrorBody),
+        (status = 409, description = "The invitation was already used", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+    )
+)]
 async fn decline(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -185,7 +282,24 @@ async fn decline(
     Ok(Json(invitation.into()))
 }
 
-/// Accepts by the token from the invitation email (logged in as the invited address).
+/// Accept invitation by token.
+///
+/// Accepts by the token from the invitation email (logged in as the invited
+/// address; the token also proves that address).
+#[utoipa::path(
+    post,
+    path = "/invitations/{token}/accept",
+    tag = "Invitations",
+    operation_id = "acceptInvitationByToken",
+    params(("token" = String, Path, description = "The token from the invitation link")),
+    responses(
+        (status = 200, description = "Invitation accepted: the new membership", body = AcceptedResponse),
+        (status = 403, description = "The invitation is for another address, or the caller is an API key", body = ErrorBody),
+        (status = 404, description = "Unknown token", body = ErrorBody),
+        (status = 409, description = "The invitation was already used", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+    )
+)]
 async fn accept_by_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -198,12 +312,28 @@ async fn accept_by_token(
     Ok(Json(accepted(org.to_string(), member)))
 }
 
-#[derive(Deserialize)]
+/// The token from the verification email.
+#[derive(Deserialize, ToSchema)]
 struct VerifyEmailRequest {
     token: String,
 }
 
+/// Verify email.
+///
 /// Proves an email address with the token from the verification email.
+#[utoipa::path(
+    post,
+    path = "/auth/verify-email",
+    tag = "Accounts",
+    operation_id = "verifyEmail",
+    request_body = VerifyEmailRequest,
+    security(()),
+    responses(
+        (status = 200, description = "Email verified", body = UserResponse),
+        (status = 404, description = "Unknown token", body = ErrorBody),
+        (status = 410, description = "The token has expired", body = ErrorBody),
+    )
+)]
 async fn verify_email(
     State(state): State<AppState>,
     Json(body): Json<VerifyEmailRequest>,
@@ -212,7 +342,21 @@ async fn verify_email(
     Ok(Json(user.into()))
 }
 
+/// Resend verification email.
+///
 /// Sends the caller a new verification email.
+#[utoipa::path(
+    post,
+    path = "/auth/verify-email/resend",
+    tag = "Accounts",
+    operation_id = "resendVerificationEmail",
+    responses(
+        (status = 200, description = "Verification email sent", body = MessageResponse),
+        (status = 403, description = "An API key has no email", body = ErrorBody),
+        (status = 409, description = "The email is already verified", body = ErrorBody),
+        (status = 429, description = "Too many emails; see Retry-After", body = ErrorBody),
+    )
+)]
 async fn resend_verification(
     State(state): State<AppState>,
     Caller(ctx): Caller,

@@ -3,8 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
 use roster_core::pagination::PageRequest;
@@ -12,29 +10,44 @@ use roster_core::role::OrgRole;
 use roster_core::service::AddMemberOutcome;
 use roster_core::DomainError;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{
     parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
-    MessageResponse, ProjectAssignment,
+    MessageResponse, OrganizationRoleSchema, ProjectAssignment,
 };
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orgs/{org_id}/members", get(list_members).post(add_member))
-        .route(
-            "/orgs/{org_id}/members/{member_id}",
-            get(get_member).patch(update_member).delete(remove_member),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(get_member, update_member, remove_member))
 }
 
 fn member_id(raw: &str) -> Result<UserId, DomainError> {
     UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
 }
 
-/// Retrieve the members of an organization (keyset pages; `q`, `role`).
+/// Get organization members.
+///
+/// Retrieve the members of an organization (keyset pages; search with `q`,
+/// filter by `role`).
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/members",
+    tag = "Organization Members",
+    operation_id = "listOrganizationMembers",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), MemberListParams),
+    responses(
+        (status = 200, description = "Organization members retrieved successfully", body = ListResponse<MemberResponse>),
+        (status = 403, description = "Insufficient permissions to list organization members", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn list_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -59,18 +72,41 @@ async fn list_members(
     Ok(Json(ListResponse::from_page(members, MemberResponse::from)))
 }
 
-#[derive(Deserialize)]
+/// Request payload adding a user to an organization.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AddOrganizationMemberRequest)]
 struct AddMemberRequest {
+    /// Email address of the user to add or invite.
+    #[schema(format = Email)]
     member_email: String,
+    #[schema(value_type = OrganizationRoleSchema)]
     member_role: String,
+    /// Optional personal message to include in the invitation email.
+    #[schema(max_length = 500, nullable = false)]
     message: Option<String>,
     /// Extension: projects the new member joins (on acceptance, for an invitation).
     #[serde(default)]
     project_assignments: Vec<ProjectAssignment>,
 }
 
+/// Add organization member.
+///
 /// Adds a registered user at once, updates an existing member's role, or
 /// invites an address that has no account; `message` says which happened.
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/members",
+    tag = "Organization Members",
+    operation_id = "addOrganizationMember",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    request_body = AddMemberRequest,
+    responses(
+        (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddMemberResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        (status = 409, description = "Already a member with that role", body = ErrorBody),
+    )
+)]
 async fn add_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -125,7 +161,24 @@ async fn add_member(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
+/// Get organization member.
+///
 /// One member of the organization.
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/members/{member_id}",
+    tag = "Organization Members",
+    operation_id = "getOrganizationMember",
+    params(
+        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
+        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 200, description = "The member", body = MemberResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or member not found", body = ErrorBody),
+    )
+)]
 async fn get_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -137,12 +190,34 @@ async fn get_member(
     Ok(Json(found.into()))
 }
 
-#[derive(Deserialize)]
+/// The member's new role.
+#[derive(Deserialize, ToSchema)]
 struct UpdateMemberRequest {
+    #[schema(value_type = OrganizationRoleSchema)]
     member_role: String,
 }
 
-/// Changes a member's role.
+/// Change a member's role.
+///
+/// Only an owner grants the owner role or changes an owner's role; the
+/// last owner cannot be demoted (409 `last_owner`).
+#[utoipa::path(
+    patch,
+    path = "/orgs/{org_id}/members/{member_id}",
+    tag = "Organization Members",
+    operation_id = "updateOrganizationMember",
+    params(
+        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
+        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
+    ),
+    request_body = UpdateMemberRequest,
+    responses(
+        (status = 200, description = "Role changed", body = MemberResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        (status = 409, description = "The last owner cannot be demoted", body = ErrorBody),
+    )
+)]
 async fn update_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -159,7 +234,26 @@ async fn update_member(
     Ok(Json(updated.into()))
 }
 
-/// Removes a member (or, with one's own id, leaves the organization).
+/// Remove organization member.
+///
+/// Removes a member (or, with one's own id, leaves the organization); the
+/// last owner cannot be removed (409 `last_owner`).
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}/members/{member_id}",
+    tag = "Organization Members",
+    operation_id = "removeOrganizationMember",
+    params(
+        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
+        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 200, description = "Member removed successfully", body = MessageResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        (status = 409, description = "The last owner cannot be removed", body = ErrorBody),
+    )
+)]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,

@@ -10,13 +10,14 @@ mod members;
 mod orgs;
 mod projects;
 
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
 
-/// Every Tenant API route, relative to the surface's base path.
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every Tenant API route, relative to the surface's base path, with the
+/// OpenAPI description of each (see `crate::openapi`).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(auth::router())
         .merge(orgs::router())
         .merge(members::router())

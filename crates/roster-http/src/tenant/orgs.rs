@@ -2,42 +2,55 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::pagination::PageRequest;
 use roster_core::service::OrgUpdate;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{ListResponse, MessageResponse, OrgResponse, PageParams};
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/orgs", get(list_orgs).post(create_org))
-        .route(
-            "/orgs/{org_id}",
-            get(get_org).patch(update_org).delete(delete_org),
-        )
-        .route(
-            "/orgs/{org_id}/transfer-ownership",
-            post(transfer_ownership),
-        )
-        .route("/orgs/{org_id}/access-token", post(org_access_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org, delete_org))
+        .routes(routes!(transfer_ownership))
+        .routes(routes!(org_access_token))
 }
 
-#[derive(serde::Serialize)]
+/// An access token bound to one organization.
+#[derive(serde::Serialize, ToSchema)]
 struct OrgAccessTokenResponse {
     access_token: String,
+    /// Always `Bearer`.
     token_type: &'static str,
+    /// Seconds until the token expires.
     expires_in: i64,
+    #[schema(format = Uuid)]
     org_id: String,
 }
 
+/// Issue an org-scoped access token.
+///
 /// Extension: an access token of the caller's session bound to one org, for
 /// the Members API (`/v1/members`), whose requests name no org.
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/access-token",
+    tag = "Organizations",
+    operation_id = "issueOrgAccessToken",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    responses(
+        (status = 201, description = "Token issued", body = OrgAccessTokenResponse),
+        (status = 403, description = "An API key cannot issue tokens", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn org_access_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -59,7 +72,20 @@ async fn org_access_token(
     ))
 }
 
-/// Retrieve all organizations of the current user.
+/// Get user organizations.
+///
+/// Retrieve all organizations of the current user (keyset pages).
+#[utoipa::path(
+    get,
+    path = "/orgs",
+    tag = "Organizations",
+    operation_id = "listUserOrganizations",
+    params(PageParams),
+    responses(
+        (status = 200, description = "Organizations retrieved successfully", body = ListResponse<OrgResponse>),
+        (status = 403, description = "An API key lists no organizations", body = ErrorBody),
+    )
+)]
 async fn list_orgs(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -76,13 +102,28 @@ async fn list_orgs(
     })))
 }
 
-#[derive(Deserialize)]
+/// A new organization.
+#[derive(Deserialize, ToSchema)]
 struct CreateOrgRequest {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     description: Option<String>,
 }
 
+/// Create an organization.
+///
 /// Creates an organization; the caller becomes its owner.
+#[utoipa::path(
+    post,
+    path = "/orgs",
+    tag = "Organizations",
+    operation_id = "createOrganization",
+    request_body = CreateOrgRequest,
+    responses(
+        (status = 201, description = "Organization created", body = OrgResponse),
+        (status = 403, description = "An API key cannot create organizations", body = ErrorBody),
+    )
+)]
 async fn create_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -98,7 +139,21 @@ async fn create_org(
     ))
 }
 
+/// Get organization.
+///
 /// Retrieve organization by ID.
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}",
+    tag = "Organizations",
+    operation_id = "getOrganization",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    responses(
+        (status = 200, description = "Organization retrieved successfully", body = OrgResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn get_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -109,13 +164,33 @@ async fn get_org(
     Ok(Json(OrgResponse::new(org, role)))
 }
 
-#[derive(Deserialize)]
+/// Request payload for updating an organization; absent fields keep their value.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = OrganizationUpdateRequest)]
 struct UpdateOrgRequest {
+    #[schema(min_length = 1, max_length = 100, nullable = false)]
     name: Option<String>,
+    /// An empty string clears the description.
+    #[schema(nullable = false)]
     description: Option<String>,
 }
 
+/// Update organization.
+///
 /// Update organization name and/or description (admin and up).
+#[utoipa::path(
+    patch,
+    path = "/orgs/{org_id}",
+    tag = "Organizations",
+    operation_id = "updateOrganization",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    request_body = UpdateOrgRequest,
+    responses(
+        (status = 200, description = "Organization updated successfully", body = OrgResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn update_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -136,7 +211,21 @@ async fn update_org(
     Ok(Json(OrgResponse::new(updated, role)))
 }
 
-/// Deletes the organization (owner only).
+/// Delete organization.
+///
+/// Deletes the organization and everything in it (owner only).
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}",
+    tag = "Organizations",
+    operation_id = "deleteOrganization",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    responses(
+        (status = 200, description = "Organization deleted", body = MessageResponse),
+        (status = 403, description = "Only an owner may delete the organization", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn delete_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -149,12 +238,32 @@ async fn delete_org(
     )))
 }
 
-#[derive(Deserialize)]
+/// Who becomes the owner.
+#[derive(Deserialize, ToSchema)]
 struct TransferOwnershipRequest {
+    /// User id of a member of the organization.
+    #[schema(format = Uuid)]
     member_id: String,
 }
 
-/// Makes a member the owner; the calling owner becomes an admin.
+/// Transfer ownership.
+///
+/// Makes a member the owner; the calling owner becomes an admin, in one
+/// transaction.
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/transfer-ownership",
+    tag = "Organizations",
+    operation_id = "transferOwnership",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    request_body = TransferOwnershipRequest,
+    responses(
+        (status = 200, description = "Ownership transferred", body = MessageResponse),
+        (status = 403, description = "Only an owner may transfer ownership", body = ErrorBody),
+        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        (status = 409, description = "The member already owns the organization", body = ErrorBody),
+    )
+)]
 async fn transfer_ownership(
     State(state): State<AppState>,
     Caller(ctx): Caller,

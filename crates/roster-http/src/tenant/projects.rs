@@ -2,43 +2,30 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use roster_core::ids::{OrgId, ProjectId, UserId};
 use roster_core::pagination::PageRequest;
 use roster_core::role::ProjectRole;
 use roster_core::service::ProjectUpdate;
 use roster_core::DomainError;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::tenant::dto::{
     AddProjectMemberResponse, ListResponse, MessageResponse, PageParams, ProjectMemberResponse,
-    ProjectResponse,
+    ProjectResponse, ProjectRoleSchema, ResourceStateSchema,
 };
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/orgs/{org_id}/projects",
-            get(list_projects).post(create_project),
-        )
-        .route(
-            "/orgs/{org_id}/projects/{project_id}",
-            get(get_project)
-                .patch(update_project)
-                .delete(delete_project),
-        )
-        .route(
-            "/orgs/{org_id}/projects/{project_id}/members",
-            get(list_project_members).post(add_project_member),
-        )
-        .route(
-            "/orgs/{org_id}/projects/{project_id}/members/{member_id}",
-            axum::routing::delete(remove_project_member),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, update_project, delete_project))
+        .routes(routes!(list_project_members, add_project_member))
+        .routes(routes!(remove_project_member))
 }
 
 fn ids(org: &str, project: &str) -> Result<(OrgId, ProjectId), DomainError> {
@@ -49,7 +36,21 @@ fn member_id(raw: &str) -> Result<UserId, DomainError> {
     UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
 }
 
-/// The organization's projects.
+/// List projects.
+///
+/// The organization's projects (keyset pages).
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/projects",
+    tag = "Projects",
+    operation_id = "listProjects",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    responses(
+        (status = 200, description = "The projects", body = ListResponse<ProjectResponse>),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or project not found", body = ErrorBody),
+    )
+)]
 async fn list_projects(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -69,13 +70,30 @@ async fn list_projects(
     )))
 }
 
-#[derive(Deserialize)]
+/// A new project.
+#[derive(Deserialize, ToSchema)]
 struct CreateProjectRequest {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     description: Option<String>,
 }
 
+/// Create project.
+///
 /// Creates a project (org admin and up).
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/projects",
+    tag = "Projects",
+    operation_id = "createProject",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    request_body = CreateProjectRequest,
+    responses(
+        (status = 201, description = "Project created", body = ProjectResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization not found", body = ErrorBody),
+    )
+)]
 async fn create_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -90,7 +108,21 @@ async fn create_project(
     Ok((StatusCode::CREATED, Json(project.into())))
 }
 
+/// Get project.
+///
 /// One project.
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/projects/{project_id}",
+    tag = "Projects",
+    operation_id = "getProject",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    responses(
+        (status = 200, description = "The project", body = ProjectResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or project not found", body = ErrorBody),
+    )
+)]
 async fn get_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -101,14 +133,33 @@ async fn get_project(
     Ok(Json(found.into()))
 }
 
-#[derive(Deserialize)]
+/// Fields to change; absent fields keep their value.
+#[derive(Deserialize, ToSchema)]
 struct UpdateProjectRequest {
+    #[schema(min_length = 1, max_length = 100, nullable = false)]
     name: Option<String>,
+    #[schema(nullable = false)]
     description: Option<String>,
+    #[schema(value_type = Option<ResourceStateSchema>, nullable = false)]
     status: Option<String>,
 }
 
+/// Update project.
+///
 /// Updates a project's name, description or status.
+#[utoipa::path(
+    patch,
+    path = "/orgs/{org_id}/projects/{project_id}",
+    tag = "Projects",
+    operation_id = "updateProject",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    request_body = UpdateProjectRequest,
+    responses(
+        (status = 200, description = "The updated project", body = ProjectResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or project not found", body = ErrorBody),
+    )
+)]
 async fn update_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -128,7 +179,21 @@ async fn update_project(
     Ok(Json(updated.into()))
 }
 
+/// Delete project.
+///
 /// Deletes a project and its memberships.
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}/projects/{project_id}",
+    tag = "Projects",
+    operation_id = "deleteProject",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    responses(
+        (status = 200, description = "Project deleted", body = MessageResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or project not found", body = ErrorBody),
+    )
+)]
 async fn delete_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -142,7 +207,21 @@ async fn delete_project(
     Ok(Json(MessageResponse::new("Project deleted successfully")))
 }
 
-/// Retrieve the members of a project.
+/// Get project members.
+///
+/// Retrieve the members of a project (keyset pages).
+#[utoipa::path(
+    get,
+    path = "/orgs/{org_id}/projects/{project_id}/members",
+    tag = "Project Members",
+    operation_id = "listProjectMembers",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID"), PageParams),
+    responses(
+        (status = 200, description = "Project members retrieved successfully", body = ListResponse<ProjectMemberResponse>),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization or project not found", body = ErrorBody),
+    )
+)]
 async fn list_project_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -165,13 +244,33 @@ async fn list_project_members(
     )))
 }
 
-#[derive(Deserialize)]
+/// Request payload for adding or updating a project member.
+#[derive(Deserialize, ToSchema)]
 struct AddProjectMemberRequest {
+    /// User id of a member of the organization.
+    #[schema(format = Uuid)]
     member_id: String,
+    #[schema(value_type = ProjectRoleSchema)]
     member_role: String,
 }
 
+/// Add project member.
+///
 /// Adds an org member to the project, or changes its project role.
+#[utoipa::path(
+    post,
+    path = "/orgs/{org_id}/projects/{project_id}/members",
+    tag = "Project Members",
+    operation_id = "addProjectMember",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    request_body = AddProjectMemberRequest,
+    responses(
+        (status = 201, description = "Member added or role updated", body = AddProjectMemberResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization, project or org member not found", body = ErrorBody),
+        (status = 409, description = "Already a project member with that role", body = ErrorBody),
+    )
+)]
 async fn add_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -200,7 +299,21 @@ async fn add_project_member(
     ))
 }
 
+/// Remove project member.
+///
 /// Removes a member from the project.
+#[utoipa::path(
+    delete,
+    path = "/orgs/{org_id}/projects/{project_id}/members/{member_id}",
+    tag = "Project Members",
+    operation_id = "removeProjectMember",
+    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID"), ("member_id" = uuid::Uuid, Path, description = "The member's user id")),
+    responses(
+        (status = 200, description = "Member removed successfully", body = MessageResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 404, description = "Organization, project or member not found", body = ErrorBody),
+    )
+)]
 async fn remove_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,

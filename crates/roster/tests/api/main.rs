@@ -18,6 +18,7 @@ mod limits;
 mod mail;
 mod members;
 mod metrics;
+mod openapi;
 mod orgs;
 mod projects;
 mod replicas;
