@@ -83,7 +83,9 @@ pub fn app(roster: Arc<Roster>) -> Router {
 pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
     let state = AppState { roster };
     let tenant = tenant::router();
+    let console_options = roster_console::ConsoleOptions::from_core(state.roster.config());
     let app = Router::new()
+        .nest("/console", roster_console::router(state.roster.clone(), console_options))
         .merge(ops::router())
         .nest("/api/v1", tenant.clone())
         .nest("/tenant/api/v1", tenant)

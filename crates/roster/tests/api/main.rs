@@ -8,6 +8,7 @@ mod api_keys;
 mod audit;
 mod cli;
 mod concurrency;
+mod console;
 mod durability;
 mod idempotency;
 mod input;
