@@ -90,7 +90,9 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
         roster: roster.clone(),
     };
     let (tenant, _) = tenant::router().split_for_parts();
+    let console_options = roster_console::ConsoleOptions::from_core(state.roster.config());
     let app = Router::new()
+        .nest("/console", roster_console::router(state.roster.clone(), console_options))
         .merge(ops::router())
         .merge(openapi::docs_router())
         .nest(openapi::TENANT_PREFIX, tenant.clone())

@@ -9,6 +9,7 @@ mod audit;
 mod backup;
 mod cli;
 mod concurrency;
+mod console;
 mod durability;
 mod idempotency;
 mod input;
