@@ -8,6 +8,7 @@
 //! the migration runner of their backend; `errors` maps driver errors to
 //! `DomainError`.
 
+pub mod bulk;
 mod errors;
 mod integrity;
 mod migrate;
