@@ -9,6 +9,7 @@
 //! `DomainError`.
 
 mod backup;
+pub mod bulk;
 mod errors;
 mod integrity;
 mod migrate;

@@ -26,7 +26,7 @@ pub fn insert_setting_if_absent(tx: &mut SqlTx, key: &str, value: &str) -> Resul
 }
 
 /// What member search matches: lowercase "email username name".
-fn search_text(new: &NewUser) -> String {
+pub(crate) fn search_text(new: &NewUser) -> String {
     format!("{} {} {}", new.email, new.username, new.name).to_lowercase()
 }
 

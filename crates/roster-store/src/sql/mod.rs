@@ -4,7 +4,7 @@
 //! SQLite by `sqlite_placeholders`); where the dialects differ the query
 //! asks `Conn::dialect` and says why in place.
 
-mod accounts;
+pub(crate) mod accounts;
 mod api_keys;
 mod audit;
 mod decode;
