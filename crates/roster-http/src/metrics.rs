@@ -174,7 +174,7 @@ pub async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -202,6 +202,21 @@ pub fn instrument(app: Router, roster: Arc<Roster>, config: &MetricsConfig) -> R
         config.registry.clone(),
         track,
     ))
+}
+
+/// The method as a label: the standard ones by name, any other as `other`
+/// (a client may send any token as a method; labels must stay few).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[derive(Clone)]
@@ -361,6 +376,17 @@ mod tests {
         assert!(!config.authorized(&HeaderMap::new()));
         assert!(!format!("{config:?}").contains("s3cret"));
         assert!(MetricsConfig::new(None, false).authorized(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        use axum::http::Method;
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"X-1234").unwrap()),
+            "other"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! writing (WAL readers do not block writers) — then `integrity_check`,
 //! fsync, and a rename, so a file under the final name is always complete.
 //! A restore checks the file first (integrity, a Roster schema no newer
-//! than this binary), refuses to replace a database that holds data unless
-//! forced, copies it in with SQLite's online backup API (page by page under
+//! than this binary), refuses a database that another process has open
+//! (a running server), and one that holds data unless forced, copies it in with SQLite's online backup API (page by page under
 //! the destination's write lock, so no reader ever sees half a database),
 //! checks the result and applies pending migrations.
 //!
@@ -175,9 +175,22 @@ fn restore_sqlite(path: &Path, file: &Path, force: bool) -> Result<Report, Strin
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(&fail)?;
+    // A running server keeps its connections open, and in WAL mode an open
+    // connection holds a shared lock on the file: taking it exclusively
+    // fails while any server (or other process) has the database open.
+    // Held from here to the end of the copy, it also keeps servers out.
     destination
-        .busy_timeout(Duration::from_secs(30))
+        .busy_timeout(Duration::from_millis(500))
         .map_err(&fail)?;
+    destination
+        .pragma_update(None, "locking_mode", "EXCLUSIVE")
+        .map_err(&fail)?;
+    if let Err(error) = destination.execute_batch("BEGIN EXCLUSIVE; COMMIT;") {
+        return Err(format!(
+            "{} is in use ({error}): stop every `roster serve` using it, then restore",
+            path.display()
+        ));
+    }
     let tables: i64 = destination
         .query_row(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
@@ -342,7 +355,21 @@ fn restore_postgres(url: &str, file: &Path, force: bool) -> Result<Report, Strin
         )
         .and_then(|row| row.try_get(0))
         .map_err(|e| format!("cannot inspect the database: {e}"))?;
+    let others: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| format!("cannot inspect the database: {e}"))?;
     drop(client);
+    if others > 0 {
+        return Err(format!(
+            "the PostgreSQL database is in use ({others} other connection(s)): stop every \
+             `roster serve` using it, then restore"
+        ));
+    }
     if tables > 0 && !force {
         return Err(
             "the PostgreSQL database already holds tables; stop every `roster serve` using it, \

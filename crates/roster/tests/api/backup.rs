@@ -142,9 +142,22 @@ on_both_backends! {
 
         // The restored database now holds data: restore refuses it unless forced.
         tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
-        let refused = roster_async(served.database.url(), &["restore", file_arg]).await;
-        assert!(!refused.status.success(), "a live database is never overwritten silently");
-        let refused = roster_async(restored.url(), &["restore", file_arg]).await;
+        // The original database is still open in the in-process server: in use.
+        for args in [&["restore", file_arg][..], &["restore", "--force", file_arg][..]] {
+            let refused = roster_async(served.database.url(), args).await;
+            assert!(!refused.status.success(), "a live database is never overwritten");
+            assert!(text(&refused).contains("in use"), "{}", text(&refused));
+        }
+        // (PostgreSQL notices the stopped server's connections are gone a
+        // moment after it exits.)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let refused = loop {
+            let refused = roster_async(restored.url(), &["restore", file_arg]).await;
+            if !text(&refused).contains("in use") || std::time::Instant::now() > deadline {
+                break refused;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
         assert!(!refused.status.success());
         assert!(text(&refused).contains("--force"), "{}", text(&refused));
         let forced = roster_async(restored.url(), &["restore", "--force", file_arg]).await;
