@@ -14,8 +14,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use roster_core::ids::{InvitationId, OrgId, ProjectId};
 use roster_core::model::{Invitation, InvitationStatus, Member};
 use roster_core::role::{OrgRole, ProjectRole};
@@ -25,6 +23,9 @@ use roster_core::time::Timestamp;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{status_of, ApiResult};
 use crate::extract::{Caller, Json, Path, Query};
@@ -33,17 +34,51 @@ use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 /// Most items one bulk request may carry.
 pub const MAX_BULK_ITEMS: usize = 1000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v2/organization/{org_id}/users",
-            get(list_users).post(update_users).delete(delete_users),
-        )
-        .route(
-            "/v2/organization/{org_id}/invites",
-            get(list_invites).post(send_invites).delete(delete_invites),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, update_users, delete_users))
+        .routes(routes!(list_invites, send_invites, delete_invites))
         .layer(DefaultBodyLimit::max(MAX_BULK_BODY_BYTES))
+}
+
+/// This surface's error body: the common `{code, message}` in its
+/// `{status: "error"}` envelope (see `error_envelope`).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct AngoError {
+    /// Always `error`.
+    status: &'static str,
+    code: String,
+    message: String,
+}
+
+/// An email address.
+#[derive(ToSchema)]
+#[schema(as = EmailAddress, format = Email)]
+#[allow(dead_code)]
+struct EmailSchema(String);
+
+/// Where an invitation is in its life.
+#[derive(ToSchema)]
+#[schema(as = InvitationStatus)]
+#[allow(dead_code)]
+enum InvitationStatusSchema {
+    Pending,
+    Sent,
+    Accepted,
+    Declined,
+    Revoked,
+    Expired,
+}
+
+/// A role on this surface.
+#[derive(ToSchema)]
+#[schema(as = OrganizationRole)]
+#[allow(dead_code)]
+enum RoleSchema {
+    Admin,
+    Member,
+    Guest,
 }
 
 /// The path prefix of this surface.
@@ -76,8 +111,9 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
 }
 
 /// The success envelope.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Envelope<T> {
+    /// Always `success`.
     status: &'static str,
     data: T,
 }
@@ -115,25 +151,43 @@ fn parse_role(raw: &str) -> Result<OrgRole, DomainError> {
     }
 }
 
-fn check_bulk_size(field: &'static str, len: usize) -> Result<(), DomainError> {
-    if len == 0 || len > MAX_BULK_ITEMS {
+/// A bulk list holds `min` to `MAX_BULK_ITEMS` items. The spec lets the
+/// lists of updates and removals be empty (nothing to do: zero counts);
+/// only the invitation addresses need one (`minItems: 1`).
+fn check_bulk_size(field: &'static str, len: usize, min: usize) -> Result<(), DomainError> {
+    if len < min || len > MAX_BULK_ITEMS {
         return Err(DomainError::invalid(
             field,
-            format!("must hold 1 to {MAX_BULK_ITEMS} items"),
+            format!("must hold {min} to {MAX_BULK_ITEMS} items"),
         ));
     }
     Ok(())
 }
 
-#[derive(Serialize)]
+/// The same refusal again, for each item of a bulk request it applies to.
+fn reissue(err: &DomainError) -> DomainError {
+    match err {
+        DomainError::Invalid { field, reason } => DomainError::invalid(field, reason),
+        other => DomainError::invalid("request", other.to_string()),
+    }
+}
+
+/// A member of the organization.
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 struct UserBody {
+    /// The user's id.
     #[serde(rename = "_id")]
+    #[schema(format = Uuid)]
     id: String,
+    #[schema(format = Email)]
     email: String,
     name: String,
     #[serde(rename = "organizationRole")]
+    #[schema(value_type = RoleSchema)]
     organization_role: &'static str,
     #[serde(rename = "createdAt")]
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
@@ -149,19 +203,30 @@ impl From<Member> for UserBody {
     }
 }
 
-#[derive(Serialize)]
+/// An invitation.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Invitation)]
 struct InvitationBody {
     #[serde(rename = "_id")]
+    #[schema(format = Uuid)]
     id: String,
+    /// The invited address.
+    #[schema(format = Email)]
     to: String,
     #[serde(rename = "organizationRole")]
+    #[schema(value_type = RoleSchema)]
     organization_role: &'static str,
+    #[schema(value_type = InvitationStatusSchema)]
     status: &'static str,
+    /// The inviting user (absent when an API key invited).
     #[serde(rename = "createdBy", skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid, nullable = false)]
     created_by: Option<String>,
     #[serde(rename = "createdAt")]
+    #[schema(format = DateTime)]
     created_at: String,
     #[serde(rename = "expiresAt")]
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
@@ -188,18 +253,28 @@ impl InvitationBody {
 }
 
 /// How one item of a bulk request went.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ItemResult {
+    /// The item, when it was named by email.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     email: Option<String>,
+    /// The item, when it was named by id.
     #[serde(rename = "_id", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     id: Option<String>,
+    /// What happened (`updated`, `deleted`, `sent`, `refreshed`, `failed`…).
     status: &'static str,
+    /// Why the item failed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     message: Option<String>,
+    /// The status the item would have had on its own.
     #[serde(rename = "httpStatus", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     http_status: Option<u16>,
 }
 
@@ -244,21 +319,42 @@ impl ItemResult {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageParams {
+    /// Page number (1-indexed).
+    #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,
+    /// Items per page (max 100, default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
+    /// Search by email, username or name.
     search: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A page of members.
+#[derive(Serialize, ToSchema)]
 struct UserList {
     users: Vec<UserBody>,
     page: usize,
     limit: usize,
 }
 
+/// Get organization members.
+///
 /// Members of the org by page number, searched by email, username or name.
+#[utoipa::path(
+    get,
+    path = "/v2/organization/{orgId}/users",
+    tag = "Organization",
+    operation_id = "getOrganizationMembers",
+    params(("orgId" = String, Path, description = "Organization ID"), PageParams),
+    responses(
+        (status = 200, description = "Members retrieved successfully", body = Envelope<UserList>),
+        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
+        (status = 404, description = "Organization not found", body = AngoError),
+    )
+)]
 async fn list_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -278,31 +374,53 @@ async fn list_users(
     }))
 }
 
-#[derive(Deserialize)]
+/// One member's new role.
+#[derive(Deserialize, ToSchema)]
 struct RoleUpdate {
+    #[schema(format = Email)]
     email: String,
     #[serde(rename = "organizationRole")]
+    #[schema(value_type = RoleSchema)]
     organization_role: String,
 }
 
-#[derive(Deserialize)]
+/// Role changes, 1 to 1000.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = BulkUpdateMembersRequest)]
 struct UpdateUsersRequest {
     users: Vec<RoleUpdate>,
 }
 
-#[derive(Serialize)]
+/// What a bulk role change did.
+#[derive(Serialize, ToSchema)]
 struct UpdateUsersData {
     users: UpdateCounts,
 }
 
-#[derive(Serialize)]
+/// Counts and per-item results.
+#[derive(Serialize, ToSchema)]
 struct UpdateCounts {
     updated: usize,
     failed: usize,
     results: Vec<ItemResult>,
 }
 
+/// Update members.
+///
 /// Sets the role of each listed member; each item on its own.
+#[utoipa::path(
+    post,
+    path = "/v2/organization/{orgId}/users",
+    tag = "Organization",
+    operation_id = "bulkUpdateMembers",
+    params(("orgId" = String, Path, description = "Organization ID")),
+    request_body = UpdateUsersRequest,
+    responses(
+        (status = 200, description = "Members updated (see each result)", body = Envelope<UpdateUsersData>),
+        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
+        (status = 404, description = "Organization not found", body = AngoError),
+    )
+)]
 async fn update_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -310,7 +428,7 @@ async fn update_users(
     Json(body): Json<UpdateUsersRequest>,
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
     let org = org_id(&org_id_raw)?;
-    check_bulk_size("users", body.users.len())?;
+    check_bulk_size("users", body.users.len(), 0)?;
     let results = blocking(&state, move |roster| {
         roster.check_bulk_access(&ctx, org, Scope::MembersWrite, true)?;
         Ok(body
@@ -339,12 +457,16 @@ async fn update_users(
     }))
 }
 
-#[derive(Deserialize)]
+/// Emails of the members to remove, 1 to 1000.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = BulkDeleteMembersRequest)]
 struct DeleteUsersRequest {
+    #[schema(value_type = Vec<EmailSchema>)]
     users: Vec<String>,
 }
 
-#[derive(Serialize)]
+/// Counts and per-item results.
+#[derive(Serialize, ToSchema)]
 struct DeleteCounts {
     deleted: usize,
     failed: usize,
@@ -360,7 +482,22 @@ fn counts(results: Vec<ItemResult>) -> DeleteCounts {
     }
 }
 
+/// Delete members.
+///
 /// Removes each listed member (by email); each item on its own.
+#[utoipa::path(
+    delete,
+    path = "/v2/organization/{orgId}/users",
+    tag = "Organization",
+    operation_id = "bulkDeleteMembers",
+    params(("orgId" = String, Path, description = "Organization ID")),
+    request_body = DeleteUsersRequest,
+    responses(
+        (status = 200, description = "Members deleted (see each result)", body = Envelope<DeleteCounts>),
+        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
+        (status = 404, description = "Organization not found", body = AngoError),
+    )
+)]
 async fn delete_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -368,7 +505,7 @@ async fn delete_users(
     Json(body): Json<DeleteUsersRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     let org = org_id(&org_id_raw)?;
-    check_bulk_size("users", body.users.len())?;
+    check_bulk_size("users", body.users.len(), 0)?;
     let results = blocking(&state, move |roster| {
         // Members may remove themselves (leave); the core decides per item.
         roster.check_bulk_access(&ctx, org, Scope::MembersWrite, false)?;
@@ -388,20 +525,40 @@ async fn delete_users(
     Ok(success(counts(results)))
 }
 
-#[derive(Serialize)]
+/// A page of open invitations.
+#[derive(Serialize, ToSchema)]
 struct InviteList {
     invites: Vec<InvitationBody>,
     page: usize,
     limit: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct InvitePageParams {
+    /// Page number (1-indexed).
+    #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,
+    /// Items per page (max 100, default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
 }
 
+/// Get invitations.
+///
 /// Open (pending and sent) invitations by page number.
+#[utoipa::path(
+    get,
+    path = "/v2/organization/{orgId}/invites",
+    tag = "Organization",
+    operation_id = "getOrganizationInvites",
+    params(("orgId" = String, Path, description = "Organization ID"), InvitePageParams),
+    responses(
+        (status = 200, description = "Invitations retrieved successfully", body = Envelope<InviteList>),
+        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
+        (status = 404, description = "Organization not found", body = AngoError),
+    )
+)]
 async fn list_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -425,18 +582,26 @@ async fn list_invites(
     }))
 }
 
-#[derive(Deserialize)]
+/// A project the invitee joins on acceptance.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AngoProjectAssignment)]
 struct ProjectAssignment {
     #[serde(rename = "projectId")]
+    #[schema(format = Uuid)]
     project_id: String,
+    /// `admin` or `member`.
     #[serde(rename = "projectRole")]
     project_role: String,
 }
 
-#[derive(Deserialize)]
+/// Addresses to invite, 1 to 1000.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = InvitationRequest)]
 struct SendInvitesRequest {
+    #[schema(value_type = Vec<EmailSchema>)]
     to: Vec<String>,
     #[serde(rename = "organizationRole")]
+    #[schema(value_type = RoleSchema)]
     organization_role: String,
     #[serde(rename = "projectAssignments", default)]
     project_assignments: Vec<ProjectAssignment>,
@@ -449,7 +614,8 @@ struct SendInvitesRequest {
     project_role_assignments: HashMap<String, String>,
 }
 
-#[derive(Serialize)]
+/// The invitations sent, counts and per-address results.
+#[derive(Serialize, ToSchema)]
 struct SentInvites {
     invites: Vec<InvitationBody>,
     sent: usize,
@@ -486,8 +652,23 @@ fn project_assignments(
     Ok(assignments)
 }
 
+/// Send invitations.
+///
 /// Invites each listed address (refreshing an open invitation of the same
 /// address); each address on its own.
+#[utoipa::path(
+    post,
+    path = "/v2/organization/{orgId}/invites",
+    tag = "Organization",
+    operation_id = "sendInvitations",
+    params(("orgId" = String, Path, description = "Organization ID")),
+    request_body = SendInvitesRequest,
+    responses(
+        (status = 200, description = "Invitations sent (see each result)", body = Envelope<SentInvites>),
+        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
+        (status = 404, description = "Organization not found", body = AngoError),
+    )
+)]
 async fn send_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -495,12 +676,14 @@ async fn send_invites(
     Json(body): Json<SendInvitesRequest>,
 ) -> ApiResult<Json<Envelope<SentInvites>>> {
     let org = org_id(&org_id_raw)?;
-    check_bulk_size("to", body.to.len())?;
+    check_bulk_size("to", body.to.len(), 1)?;
     let default_role = parse_role(&body.organization_role)?;
-    let assignments = project_assignments(&body)?;
-    let mut overrides: HashMap<String, OrgRole> = HashMap::new();
+    // A bad project or per-address role fails the addresses it applies to
+    // (each reported in `results`), as every item of a bulk request does.
+    let assignments = project_assignments(&body);
+    let mut overrides: HashMap<String, Result<OrgRole, DomainError>> = HashMap::new();
     for (email, role) in &body.organization_role_assignments {
-        overrides.insert(email.trim().to_lowercase(), parse_role(role)?);
+        overrides.insert(email.trim().to_lowercase(), parse_role(role));
     }
     let outcomes = blocking(&state, move |roster| {
         roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
@@ -508,14 +691,19 @@ async fn send_invites(
             .to
             .iter()
             .map(|email| {
-                let role = overrides
-                    .get(&email.trim().to_lowercase())
-                    .copied()
-                    .unwrap_or(default_role);
-                (
-                    email.clone(),
-                    roster.invite_address(&ctx, org, email, role, &assignments),
-                )
+                let role = match overrides.get(&email.trim().to_lowercase()) {
+                    Some(Ok(role)) => Ok(*role),
+                    Some(Err(err)) => Err(reissue(err)),
+                    None => Ok(default_role),
+                };
+                let outcome = match (role, &assignments) {
+                    (Ok(role), Ok(assignments)) => {
+                        roster.invite_address(&ctx, org, email, role, assignments)
+                    }
+                    (Err(err), _) => Err(err),
+                    (_, Err(err)) => Err(reissue(err)),
+                };
+                (email.clone(), outcome)
             })
             .collect::<Vec<_>>())
     })
@@ -549,12 +737,29 @@ async fn send_invites(
     }))
 }
 
-#[derive(Deserialize)]
+/// Ids of open invitations to revoke, 1 to 1000.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = BulkDeleteInvitesRequest)]
 struct DeleteInvitesRequest {
     invites: Vec<String>,
 }
 
+/// Delete invitations.
+///
 /// Revokes each listed open invitation (by id); each item on its own.
+#[utoipa::path(
+    delete,
+    path = "/v2/organization/{orgId}/invites",
+    tag = "Organization",
+    operation_id = "bulkDeleteInvites",
+    params(("orgId" = String, Path, description = "Organization ID")),
+    request_body = DeleteInvitesRequest,
+    responses(
+        (status = 200, description = "Invitations revoked (see each result)", body = Envelope<DeleteCounts>),
+        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
+        (status = 404, description = "Organization not found", body = AngoError),
+    )
+)]
 async fn delete_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -562,7 +767,7 @@ async fn delete_invites(
     Json(body): Json<DeleteInvitesRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     let org = org_id(&org_id_raw)?;
-    check_bulk_size("invites", body.invites.len())?;
+    check_bulk_size("invites", body.invites.len(), 0)?;
     let results = blocking(&state, move |roster| {
         roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
         Ok(body

@@ -40,16 +40,22 @@ pub const APIKEY_SCHEME: &str = "ApiKeyAuth";
 pub enum Surface {
     /// The native Tenant API (`/api/v1`).
     Tenant,
+    /// The Members API (Spice-style, `/v1/members`).
+    Members,
+    /// The Organization API (Ango-style, `/v2/organization/{orgId}/…`).
+    Organization,
 }
 
 impl Surface {
     /// Every documented surface.
-    pub const ALL: [Surface; 1] = [Surface::Tenant];
+    pub const ALL: [Surface; 3] = [Surface::Tenant, Surface::Members, Surface::Organization];
 
     /// The name used by `roster openapi --surface`.
     pub fn name(self) -> &'static str {
         match self {
             Surface::Tenant => "tenant",
+            Surface::Members => "members",
+            Surface::Organization => "organization",
         }
     }
 
@@ -62,14 +68,26 @@ impl Surface {
     pub fn document_path(self) -> &'static str {
         match self {
             Surface::Tenant => "/openapi.json",
+            Surface::Members => "/openapi/members.json",
+            Surface::Organization => "/openapi/organization.json",
         }
     }
 
     /// The surface's OpenAPI document.
     pub fn document(self) -> utoipa::openapi::OpenApi {
-        match self {
-            Surface::Tenant => tenant_document(),
-        }
+        let (router, schemes, error_schema): (_, &[&str], _) = match self {
+            Surface::Tenant => (
+                tenant_router(),
+                &[BEARER_SCHEME, APIKEY_SCHEME],
+                "ErrorResponse",
+            ),
+            Surface::Members => (members_router(), &[BEARER_SCHEME], "ErrorResponse"),
+            Surface::Organization => (organization_router(), &[APIKEY_SCHEME], "AngoError"),
+        };
+        let (_, mut doc) = router.split_for_parts();
+        doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+        finish(&mut doc, schemes, error_schema);
+        doc
     }
 }
 
@@ -102,19 +120,49 @@ pub(crate) fn tenant_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(TenantDoc::openapi()).nest(TENANT_PREFIX, crate::tenant::router())
 }
 
-/// The Tenant API's document, as `/openapi.json` serves it.
-pub fn tenant_document() -> utoipa::openapi::OpenApi {
-    let (_, mut doc) = tenant_router().split_for_parts();
-    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
-    finish(&mut doc, &[BEARER_SCHEME, APIKEY_SCHEME]);
-    doc
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roster Members API",
+        description = "The members of the authenticated organization (Spice-style): the \
+organization is the one of the API key, or of an org-scoped access token from \
+`POST /api/v1/orgs/{org_id}/access-token`. Members are addressed by their user number; \
+`roles` is the base role plus free labels. Errors are `{code, message}`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags((name = "Members", description = "Members of the authenticated organization"))
+)]
+struct MembersDoc;
+
+/// The Members API's routes with their descriptions.
+pub(crate) fn members_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(MembersDoc::openapi()).merge(crate::spice::router())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roster Organization API",
+        description = "Members and invitations of an organization by page number and by email, \
+with bulk changes (Ango-style): roles `Admin`, `Member`, `Guest`; answers in a \
+`{status, data}` envelope; each item of a bulk request succeeds or fails on its own. \
+Authenticate with the header `apikey: <key>` (or `apikey: apikey <key>`).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags((name = "Organization", description = "Members and invitations of an organization"))
+)]
+struct OrganizationDoc;
+
+/// The Organization API's routes with their descriptions.
+pub(crate) fn organization_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(OrganizationDoc::openapi()).merge(crate::ango::router())
 }
 
 /// Adds what every operation of a surface shares: the security schemes
 /// (`schemes` are the ones the surface accepts; an operation that declares
 /// its own security keeps it), the error schema, and the error statuses that
 /// the common layers answer for any route.
-fn finish(doc: &mut utoipa::openapi::OpenApi, schemes: &[&str]) {
+fn finish(doc: &mut utoipa::openapi::OpenApi, schemes: &[&str], error_schema: &str) {
     let components = doc.components.get_or_insert_with(Default::default);
     for scheme in schemes {
         let definition = match *scheme {
@@ -146,13 +194,13 @@ fn finish(doc: &mut utoipa::openapi::OpenApi, schemes: &[&str]) {
         ];
         for (operation, writes) in operations {
             if let Some(operation) = operation.as_mut() {
-                finish_operation(operation, schemes, writes);
+                finish_operation(operation, schemes, error_schema, writes);
             }
         }
     }
 }
 
-fn finish_operation(operation: &mut Operation, schemes: &[&str], writes: bool) {
+fn finish_operation(operation: &mut Operation, schemes: &[&str], error_schema: &str, writes: bool) {
     // The first line of a handler's doc comment is its summary: a title,
     // without the sentence's full stop.
     if let Some(summary) = operation.summary.as_mut() {
@@ -175,7 +223,7 @@ fn finish_operation(operation: &mut Operation, schemes: &[&str], writes: bool) {
             .content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorResponse")))
+                    .schema(Some(Ref::from_schema_name(error_schema)))
                     .build(),
             )
             .build();

@@ -8,26 +8,24 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use roster_core::ids::OrgId;
 use roster_core::model::{Member, MemberFilter};
 use roster_core::pagination::PageRequest;
 use roster_core::service::RoleSet;
 use roster_core::{Ctx, DomainError};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
 use crate::{blocking, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/members", get(list_members).post(add_member))
-        .route(
-            "/v1/members/{member_id}",
-            get(get_member).patch(update_member).delete(remove_member),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(get_member, update_member, remove_member))
 }
 
 /// The org a caller of this surface acts in.
@@ -42,23 +40,35 @@ fn authenticated_org(ctx: &Ctx) -> Result<OrgId, DomainError> {
     })
 }
 
+/// The user number in the path. Any integer is a well-formed id (the spec
+/// says `integer`): one that no user can have (zero, negative, too large)
+/// is simply not found; only a non-integer is a bad request.
 fn member_number(raw: &str) -> Result<i64, DomainError> {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DomainError::invalid(
+            "memberId",
+            "must be an integer user id",
+        ));
+    }
     match raw.parse::<i64>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(DomainError::invalid(
-            "memberId",
-            "must be a positive integer user id",
-        )),
+        _ => Err(DomainError::member_not_found()),
     }
 }
 
 /// A member as this surface shows one.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Member)]
 struct MemberBody {
+    /// The user's number.
     user_id: i64,
     username: String,
+    /// The base role (`owner`, `admin`, `member` or `guest`) and the labels.
     roles: Vec<String>,
     is_owner: bool,
+    /// When the user joined the organization.
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
@@ -74,23 +84,43 @@ impl From<Member> for MemberBody {
     }
 }
 
-#[derive(Serialize)]
+/// The organization's members.
+#[derive(Serialize, ToSchema)]
 struct MemberList {
     members: Vec<MemberBody>,
     /// Only when the caller asked for one page (`limit` or `cursor`):
     /// the next page's cursor, or null after the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     next_cursor: Option<Option<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Extension: page size (1-1000); without `limit` and `cursor` the
+    /// answer has every member.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+    /// Extension: the `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// List organization members.
+///
 /// Every member of the org; with `limit`/`cursor` (an extension), one
 /// keyset page of them and the next cursor.
+#[utoipa::path(
+    get,
+    path = "/v1/members",
+    tag = "Members",
+    operation_id = "listMembers",
+    params(ListParams),
+    responses(
+        (status = 200, description = "List of organization members", body = MemberList),
+        (status = 403, description = "Insufficient scope", body = ErrorBody),
+    )
+)]
 async fn list_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -130,18 +160,25 @@ async fn list_members(
     }))
 }
 
-#[derive(Deserialize)]
+/// Who to add, and with which roles.
+#[derive(Deserialize, ToSchema)]
 struct AddMemberRequest {
+    /// The username of a registered user.
     username: String,
+    /// The highest base role named is the role (default `member`); other
+    /// strings are labels. `owner` cannot be granted here.
+    #[schema(nullable = false)]
     roles: Option<Vec<String>>,
 }
 
 /// A member as the add and update answers show one (no `is_owner`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChangedMember)]
 struct ChangedMemberBody {
     user_id: i64,
     username: String,
     roles: Vec<String>,
+    #[schema(format = DateTime)]
     created_at: String,
 }
 
@@ -163,7 +200,22 @@ impl From<Member> for ChangedMemberBody {
     }
 }
 
+/// Add a member.
+///
 /// Adds a registered user, by username, with roles (default `["member"]`).
+#[utoipa::path(
+    post,
+    path = "/v1/members",
+    tag = "Members",
+    operation_id = "addMember",
+    request_body = AddMemberRequest,
+    responses(
+        (status = 201, description = "Member added successfully", body = ChangedMemberBody),
+        (status = 403, description = "Insufficient scope, or `owner` asked for", body = ErrorBody),
+        (status = 404, description = "User not found", body = ErrorBody),
+        (status = 409, description = "User is already a member of this organization", body = ErrorBody),
+    )
+)]
 async fn add_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -181,7 +233,21 @@ async fn add_member(
     Ok((StatusCode::CREATED, Json(member.into())))
 }
 
+/// Get a member.
+///
 /// One member, by user id.
+#[utoipa::path(
+    get,
+    path = "/v1/members/{memberId}",
+    tag = "Members",
+    operation_id = "getMember",
+    params(("memberId" = i64, Path, description = "The user ID of the member")),
+    responses(
+        (status = 200, description = "Member details", body = MemberBody),
+        (status = 403, description = "Insufficient scope", body = ErrorBody),
+        (status = 404, description = "Member not found", body = ErrorBody),
+    )
+)]
 async fn get_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -196,12 +262,29 @@ async fn get_member(
     Ok(Json(member.into()))
 }
 
-#[derive(Deserialize)]
+/// The member's new roles.
+#[derive(Deserialize, ToSchema)]
 struct UpdateMemberRequest {
+    /// Replaces the base role and labels (see `AddMemberRequest.roles`).
     roles: Vec<String>,
 }
 
+/// Update a member's roles.
+///
 /// Replaces a member's roles; owners cannot be modified here.
+#[utoipa::path(
+    patch,
+    path = "/v1/members/{memberId}",
+    tag = "Members",
+    operation_id = "updateMember",
+    params(("memberId" = i64, Path, description = "The user ID of the member")),
+    request_body = UpdateMemberRequest,
+    responses(
+        (status = 200, description = "Member roles updated successfully", body = ChangedMemberBody),
+        (status = 403, description = "Insufficient scope or cannot modify organization owner", body = ErrorBody),
+        (status = 404, description = "Member not found", body = ErrorBody),
+    )
+)]
 async fn update_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -219,7 +302,21 @@ async fn update_member(
     Ok(Json(member.into()))
 }
 
+/// Remove a member.
+///
 /// Removes a member; owners cannot be removed here.
+#[utoipa::path(
+    delete,
+    path = "/v1/members/{memberId}",
+    tag = "Members",
+    operation_id = "removeMember",
+    params(("memberId" = i64, Path, description = "The user ID of the member")),
+    responses(
+        (status = 204, description = "Member removed successfully"),
+        (status = 403, description = "Insufficient scope or cannot remove organization owner", body = ErrorBody),
+        (status = 404, description = "Member not found", body = ErrorBody),
+    )
+)]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,

@@ -32,8 +32,13 @@ pub struct PageNumber {
 
 impl PageNumber {
     pub const MAX_LIMIT: usize = 100;
+    /// Pages after this one are empty for any org (a hundred million
+    /// members), so they are answered without a query.
+    pub const LAST_QUERIED_PAGE: usize = 1_000_000;
 
     /// Parses `page` (≥ 1, default 1) and `limit` (1..=100, default 10).
+    /// Any whole page number is valid (the spec sets no maximum): one past
+    /// the data is an empty page, even one too large for a machine word.
     pub fn parse(page: Option<&str>, limit: Option<&str>) -> Result<Self> {
         let number =
             |field: &'static str, raw: Option<&str>, default: usize, max: usize| -> Result<usize> {
@@ -47,13 +52,33 @@ impl PageNumber {
                 }
             };
         Ok(Self {
-            page: number("page", page, 1, 1_000_000)?,
+            page: match page.map(str::trim) {
+                None => 1,
+                Some(raw) => match raw.parse::<usize>() {
+                    Ok(n) if n >= 1 => n,
+                    // Digits beyond a machine word: a page past the end.
+                    Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => {
+                        usize::MAX
+                    }
+                    _ => {
+                        return Err(DomainError::invalid(
+                            "page",
+                            "must be a whole number from 1",
+                        ))
+                    }
+                },
+            },
             limit: number("limit", limit, 10, Self::MAX_LIMIT)?,
         })
     }
 
     fn offset(&self) -> usize {
         (self.page - 1).saturating_mul(self.limit)
+    }
+
+    /// Whether the page lies past any org's data.
+    pub fn is_past_any_data(&self) -> bool {
+        self.page > Self::LAST_QUERIED_PAGE
     }
 }
 
@@ -75,6 +100,9 @@ impl Roster {
         store::read(&**self.store(), |tx| {
             if !caller_role(tx, ctx, org, Scope::MembersRead)?.can_view_directory() {
                 return Err(DomainError::Forbidden("guests cannot list members"));
+            }
+            if page.is_past_any_data() {
+                return Ok(Vec::new());
             }
             tx.list_members_offset(org, &filter, page.offset(), page.limit)
         })
@@ -175,6 +203,9 @@ impl Roster {
                     "only admins and owners may see invitations",
                 ));
             }
+            if page.is_past_any_data() {
+                return Ok(Vec::new());
+            }
             tx.list_open_invitations_offset(org, now, page.offset(), page.limit)
         })
     }
@@ -241,5 +272,17 @@ mod tests {
         ] {
             assert!(PageNumber::parse(page, limit).is_err());
         }
+    }
+
+    #[test]
+    fn any_whole_page_number_is_valid_and_far_pages_are_past_the_data() {
+        let far = PageNumber::parse(Some("1000001"), None).unwrap();
+        assert!(far.is_past_any_data());
+        let huge = PageNumber::parse(Some("99999999999999999999999999"), None).unwrap();
+        assert!(huge.is_past_any_data());
+        assert!(!PageNumber::parse(Some("1000000"), None)
+            .unwrap()
+            .is_past_any_data());
+        assert!(PageNumber::parse(Some("-5"), None).is_err());
     }
 }

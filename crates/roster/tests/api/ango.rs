@@ -177,6 +177,10 @@ on_both_backends! {
             users(&app, &org, &key, query).await.expect_error(400, "invalid_request");
         }
         users(&app, &org, &key, "?limit=100").await.expect(200);
+        // Any whole page number is valid: far past the data, an empty page.
+        for query in ["?page=5990066", "?page=99999999999999999999999"] {
+            assert_eq!(emails(&users(&app, &org, &key, query).await.expect(200)).len(), 0);
+        }
     }
 }
 
@@ -232,8 +236,11 @@ on_both_backends! {
         let body: Value = owner_answer.json().await.unwrap();
         assert_eq!(body["data"]["users"]["results"][0]["code"], "last_owner");
 
+        // An empty list is nothing to do (the spec sets no minimum).
+        let nothing = update(&app, &org, &key, json!({"users": []})).await.expect(200);
+        assert_eq!(nothing["data"]["users"]["updated"], 0);
+        assert_eq!(nothing["data"]["users"]["failed"], 0);
         // Whole-request errors: body shape, size, role.
-        update(&app, &org, &key, json!({"users": []})).await.expect_error(400, "invalid_request");
         update(&app, &org, &key, json!({})).await.expect_error(400, "invalid_request");
         update(&app, &org, &key, json!({"users": [{"email": "ada@example.com"}]})).await.expect_error(400, "invalid_request");
         let too_many: Vec<Value> = (0..1001).map(|i| json!({"email": format!("u{i}@example.com"), "organizationRole": "Member"})).collect();
@@ -343,7 +350,12 @@ on_both_backends! {
         // Whole-request errors.
         invite(&app, &org, &key, json!({"to": [], "organizationRole": "Member"})).await.expect_error(400, "invalid_request");
         invite(&app, &org, &key, json!({"to": ["x@example.com"], "organizationRole": "Owner"})).await.expect_error(400, "invalid_request");
-        invite(&app, &org, &key, json!({"to": ["x@example.com"], "organizationRole": "Member", "projectAssignments": [{"projectId": "nope", "projectRole": "admin"}]})).await.expect_error(400, "invalid_request");
+        // A bad project fails each address it would apply to, in `results`.
+        let bad_project = invite(&app, &org, &key, json!({"to": ["x@example.com"], "organizationRole": "Member", "projectAssignments": [{"projectId": "nope", "projectRole": "admin"}]})).await.expect(200);
+        assert_eq!(bad_project["data"]["sent"], 0);
+        assert_eq!(bad_project["data"]["failed"], 1);
+        assert_eq!(bad_project["data"]["results"][0]["code"], "invalid_request");
+        assert_eq!(bad_project["data"]["results"][0]["email"], "x@example.com");
         uninvite(&app, &org, &key, json!({})).await.expect_error(400, "invalid_request");
     }
 }

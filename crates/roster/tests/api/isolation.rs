@@ -3,6 +3,7 @@
 //! never gets into an org it does not belong to, and nobody outside an org
 //! learns more than "not found".
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use reqwest::Method;
@@ -98,7 +99,7 @@ use Access::{CredentialOrg, Org, Person, Public};
 
 /// Placeholders, filled from the fixture: {org} {target} {target_number}
 /// {target_email} {member_user} {project} {invitation} {key_id}
-/// {newbie_email} {newbie_username} {unique}.
+/// {newbie_email} {newbie_username} {unique} {asset} {forged_token}.
 fn table() -> Vec<Row> {
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
@@ -108,6 +109,14 @@ fn table() -> Vec<Row> {
         // Operations.
         row(GET, "/healthz", None, Public, 200),
         row(GET, "/readyz", None, Public, 200),
+        // The API documents and the docs page (`/docs` redirects to
+        // `/docs/`; the client follows).
+        row(GET, "/openapi.json", None, Public, 200),
+        row(GET, "/openapi/members.json", None, Public, 200),
+        row(GET, "/openapi/organization.json", None, Public, 200),
+        row(GET, "/docs", None, Public, 200),
+        row(GET, "/docs/", None, Public, 200),
+        row(GET, "/docs/{asset}", None, Public, 200),
         // Accounts.
         row(
             POST,
@@ -157,7 +166,7 @@ fn table() -> Vec<Row> {
         ),
         row(
             POST,
-            "/api/v1/invitations/inv_forged/accept",
+            "/api/v1/invitations/{forged_token}/accept",
             None,
             Person,
             404,
@@ -630,6 +639,54 @@ fn fill(text: &str, p: &People, f: &Fixture) -> String {
         .replace("{newbie_email}", &p.newbie_email)
         .replace("{newbie_username}", &p.newbie_username)
         .replace("{unique}", &unique)
+        .replace("{asset}", "swagger-initializer.js")
+        .replace("{forged_token}", "inv_forged")
+}
+
+/// A path template with every `{parameter}` segment made anonymous and
+/// any query string dropped, so the table's placeholders (`{org}`) meet
+/// the router's names (`{org_id}`).
+fn route_shape(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let path = match path.strip_prefix(roster_http::openapi::TENANT_ALIAS_PREFIX) {
+        // The second mount of the Tenant API is the same router as the
+        // first (`the_tenant_api_is_served_under_both_prefixes`); its rows
+        // are the `/api/v1` ones.
+        Some(rest) => format!("{}{rest}", roster_http::openapi::TENANT_PREFIX),
+        None => path.to_string(),
+    };
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "{}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn the_table_has_a_row_for_every_route_of_the_server() {
+    let rows: BTreeSet<(String, String)> = table()
+        .iter()
+        .map(|row| (row.method.to_string(), route_shape(row.path)))
+        .collect();
+    let routes: BTreeSet<(String, String)> = roster_http::openapi::all_routes()
+        .iter()
+        .map(|route| (route.method.to_string(), route_shape(&route.path)))
+        .collect();
+    let missing: Vec<_> = routes.difference(&rows).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the isolation table: {missing:#?}"
+    );
+    let stale: Vec<_> = rows.difference(&routes).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for routes the server does not have: {stale:#?}"
+    );
 }
 
 /// The credential of `caller`, made fresh where using it would spend it

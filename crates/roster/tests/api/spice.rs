@@ -238,6 +238,12 @@ on_both_backends! {
         // list for GET, so checked without it).
         let bad = app.call_raw(Method::GET, "/v1/members/abc", Some(&key), None).await;
         bad.expect_error(400, "invalid_request");
+        // Any integer is a well-formed id (the spec's type): one no user can
+        // have is not found, as the spec documents.
+        for number in ["0", "-3", "99999999999999999999999"] {
+            let answer = app.call_raw(Method::GET, &format!("/v1/members/{number}"), Some(&key), None).await;
+            answer.expect_error(404, "member_not_found");
+        }
 
         // Nothing above changed anything but the one add.
         let members = list(&app, &key).await.expect(200);
