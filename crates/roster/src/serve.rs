@@ -36,7 +36,9 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(roster, transport, listener, addr, http_options))
 }
 
-async fn serve(
+/// Serves `roster` on `listener` until a shutdown signal (also used by
+/// `roster demo`).
+pub(crate) async fn serve(
     roster: Arc<Roster>,
     transport: Transport,
     listener: std::net::TcpListener,

@@ -51,8 +51,13 @@ impl Page {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser for the server at `base`.
+    pub fn at(base: &str) -> Self {
         Self {
-            base: app.base.clone(),
+            base: base.to_string(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -565,4 +570,88 @@ on_both_backends! {
         assert_eq!(as_member.get(&format!("/console/orgs/{org}/audit")).await.status, StatusCode::FORBIDDEN);
         assert_eq!(as_member.get(&format!("/console/orgs/{org}/api-keys")).await.status, StatusCode::FORBIDDEN);
     }
+}
+
+/// `roster demo`: one command gives a populated console and a login that
+/// works. SQLite only, by design: the demo makes its own SQLite file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_demo_prints_a_login_that_opens_a_populated_console() {
+    use std::io::BufRead;
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("demo.db");
+    // A leftover demo file is replaced, not reused.
+    std::fs::write(&file, b"SQLite format 3\0 but stale").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--file"])
+        .arg(&file)
+        .env("RUST_LOG", "warn")
+        .env_remove("ROSTER_SMTP_URL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start roster demo");
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("listening on");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    let value = |key: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {key} in {lines:?}"))
+    };
+    let url = value("open");
+    let base = url.trim_end_matches("/console/login").to_string();
+    let (email, password) = (value("email"), value("password"));
+    assert!(password.len() >= 12);
+
+    let mut browser = Browser::at(&base);
+    let login = browser
+        .post(
+            "/console/login",
+            &[("email", &email), ("password", &password)],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let orgs = browser.get("/console/orgs").await;
+    assert!(orgs.body.contains("Demo Corp"));
+    let org_link = orgs
+        .body
+        .split("href=\"/console/orgs/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let members = browser
+        .get(&format!("/console/orgs/{org_link}/members"))
+        .await;
+    for who in [
+        "ada@demo.example",
+        "grace@demo.example",
+        "linus@demo.example",
+    ] {
+        assert!(members.body.contains(who), "demo lacks {who}");
+    }
+    let projects = browser
+        .get(&format!("/console/orgs/{org_link}/projects"))
+        .await;
+    assert!(projects.body.contains("Website") && projects.body.contains("Mobile app"));
+    let invitations = browser
+        .get(&format!("/console/orgs/{org_link}/invitations"))
+        .await;
+    assert!(invitations.body.contains("newcomer@demo.example"));
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
