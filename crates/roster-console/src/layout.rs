@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use roster_core::model::{Org, User};
 use roster_core::role::OrgRole;
+use roster_core::time::Timestamp;
 
 use crate::assets;
 use crate::session::{Visit, CSRF_FIELD};
@@ -224,5 +225,14 @@ pub fn next_page(base: &str, extra: &[(&str, &str)], cursor: Option<&str>) -> Ma
         nav.pager aria-label="Pages" {
             a href={ (base) "?" (query) } { "Next page →" }
         }
+    }
+}
+
+/// A time as people read it: `2026-11-22 10:00 UTC`.
+pub fn when(at: Timestamp) -> String {
+    let text = at.to_rfc3339();
+    match text.get(..16) {
+        Some(minutes) => format!("{} UTC", minutes.replace('T', " ")),
+        None => text,
     }
 }

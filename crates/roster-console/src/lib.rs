@@ -7,13 +7,17 @@
 //! This crate knows no SQL and no JSON API: it depends on `roster-core`
 //! only, and `roster-http` nests its router.
 
+mod api_keys;
 mod assets;
+mod audit;
 mod auth;
 mod error;
 mod forms;
+mod invitations;
 mod layout;
 mod members;
 mod orgs;
+mod projects;
 mod session;
 
 use std::sync::Arc;
@@ -85,6 +89,10 @@ where
         )
         .merge(orgs::routes())
         .merge(members::routes())
+        .merge(invitations::routes())
+        .merge(projects::routes())
+        .merge(api_keys::routes())
+        .merge(audit::routes())
         .route("/assets/{file}", get(assets::serve))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -247,6 +247,15 @@ pub struct OutboxEmail {
     pub sent_at: Option<Timestamp>,
 }
 
+/// Filters of an org's audit log; `None` matches every event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The acting user's or API key's id, exactly.
+    pub actor_id: Option<String>,
+    /// The action, exactly (`member.added`, …).
+    pub action: Option<String>,
+}
+
 /// Filters of an org's invitation list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvitationFilter {

@@ -250,6 +250,14 @@ pub trait Tx {
         before: Option<AuditEventId>,
         limit: usize,
     ) -> Result<Vec<AuditEvent>>;
+    /// Newest first, before `before`, only the events `filter` matches.
+    fn list_audit_events_matching(
+        &mut self,
+        org: OrgId,
+        filter: &AuditFilter,
+        before: Option<AuditEventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>>;
 }
 
 /// A database: hands out transactions.

@@ -35,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Apply migrations and serve the HTTP API.
     Serve(ServeArgs),
+    /// Serve a demo: a fresh SQLite file with a demo org, members,
+    /// projects and an invitation; prints the console URL and a login.
+    Demo(DemoArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Check the database: the backend's structural checks and Roster's
@@ -93,6 +96,17 @@ pub enum UserCommand {
         #[arg(long)]
         username: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The demo's SQLite file, made afresh (an older demo file is replaced).
+    /// `ROSTER_DATABASE_URL` is not used by the demo.
+    #[arg(long, default_value = "roster-demo.db")]
+    pub file: PathBuf,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Args)]

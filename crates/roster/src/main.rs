@@ -2,6 +2,7 @@
 //! the chosen subcommand. The wiring lives in `serve.rs`.
 
 mod config;
+mod demo;
 mod serve;
 
 use clap::Parser;
@@ -27,6 +28,7 @@ fn main() -> anyhow::Result<()> {
     init_logging(&cli.log_format);
     match cli.command {
         Command::Serve(args) => serve::run(&cli.database_url, args),
+        Command::Demo(args) => demo::run(args),
         Command::Migrate => {
             roster_store::open(&cli.database_url).map_err(anyhow::Error::msg)?;
             println!("migrations applied");

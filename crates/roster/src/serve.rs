@@ -77,7 +77,9 @@ fn serve_metrics(
     Ok(())
 }
 
-async fn serve(
+/// Serves `roster` on `listener` until a shutdown signal (also used by
+/// `roster demo`).
+pub(crate) async fn serve(
     roster: Arc<Roster>,
     transport: Transport,
     listener: std::net::TcpListener,

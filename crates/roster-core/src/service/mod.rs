@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 pub use accounts::{AuthenticatedUser, NewAccount, OrgAccessToken, TokenPair};
 pub use api_keys::API_KEY_PREFIX;
+pub use audit::AuditEntry;
 pub use directory::{PageNumber, RoleChangeOutcome};
 pub use idempotency::{parse_idempotency_key, IdempotencyStart, IDEMPOTENCY_WINDOW_SECS};
 pub use invitations::{effective_status, Invited};

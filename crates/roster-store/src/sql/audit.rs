@@ -3,7 +3,7 @@
 
 use roster_core::error::Result;
 use roster_core::ids::{AuditEventId, OrgId};
-use roster_core::model::AuditEvent;
+use roster_core::model::{AuditEvent, AuditFilter};
 
 use super::decode::{self, audit_cols};
 use super::{SqlTx, Value};
@@ -58,5 +58,41 @@ pub fn list_audit_events(
             &[Value::text(org), Value::limit(limit)],
         )?,
     };
+    rows.iter().map(decode::audit_event).collect()
+}
+
+/// Newest first, strictly before `before`, filtered by actor and action.
+/// The filters are equality tests on top of the (org_id, id) walk: an
+/// org's log is read by its admins a page at a time, and a filtered page
+/// stops at its limit, so no extra index is needed for it.
+pub fn list_audit_events_matching(
+    tx: &mut SqlTx,
+    org: OrgId,
+    filter: &AuditFilter,
+    before: Option<AuditEventId>,
+    limit: usize,
+) -> Result<Vec<AuditEvent>> {
+    let mut sql = String::from(concat!(
+        "SELECT ",
+        audit_cols!(),
+        " FROM audit_events WHERE org_id = $1"
+    ));
+    let mut params = vec![Value::text(org)];
+    let mut condition = |column: &str, value: Value| {
+        params.push(value);
+        sql.push_str(&format!(" AND {column} ${}", params.len()));
+    };
+    if let Some(before) = before {
+        condition("id <", Value::text(before));
+    }
+    if let Some(actor) = &filter.actor_id {
+        condition("actor_id =", Value::text(actor));
+    }
+    if let Some(action) = &filter.action {
+        condition("action =", Value::text(action));
+    }
+    params.push(Value::limit(limit));
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", params.len()));
+    let rows = tx.query(&sql, &params)?;
     rows.iter().map(decode::audit_event).collect()
 }

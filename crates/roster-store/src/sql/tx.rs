@@ -420,4 +420,13 @@ impl Tx for SqlTx<'_> {
     ) -> Result<Vec<AuditEvent>> {
         self.guard(|tx| audit::list_audit_events(tx, org, before, limit))
     }
+    fn list_audit_events_matching(
+        &mut self,
+        org: OrgId,
+        filter: &AuditFilter,
+        before: Option<AuditEventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>> {
+        self.guard(|tx| audit::list_audit_events_matching(tx, org, filter, before, limit))
+    }
 }

@@ -53,6 +53,7 @@ conformance!(
     projects::one_open_invitation_per_address,
     projects::open_invitations_gate_signup_until_they_expire,
     projects::audit_events_page_newest_first,
+    projects::audit_events_filter_by_actor_and_action_and_page,
     projects::delete_org_cascades_but_keeps_audit_events,
     mail_and_keys::outbox_emails_are_claimed_once_and_delivery_marks_the_invitation_sent,
     mail_and_keys::concurrent_claims_of_one_email_succeed_once,

@@ -2,7 +2,7 @@
 
 use roster_core::error::DomainError;
 use roster_core::ids::{AuditEventId, InvitationId, OrgId, ProjectId, UserId};
-use roster_core::model::{AuditEvent, Invitation, InvitationStatus, Project};
+use roster_core::model::{AuditEvent, AuditFilter, Invitation, InvitationStatus, Project};
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::store::{self, Store};
 use roster_core::time::Timestamp;
@@ -313,4 +313,83 @@ pub fn delete_org_cascades_but_keeps_audit_events(store: &dyn Store) {
     })
     .unwrap();
     assert_eq!(state, (true, true, true, true, true, vec![e], true, true));
+}
+
+pub fn audit_events_filter_by_actor_and_action_and_page(store: &dyn Store) {
+    let (acme, other) = (org(store, "Acme"), org(store, "Other"));
+    let (ada, bob) = (UserId::new().to_string(), UserId::new().to_string());
+    let mut expected = Vec::new();
+    for n in 0..12 {
+        let mut e = event(acme.id, n);
+        e.actor_id = if n % 2 == 0 { ada.clone() } else { bob.clone() };
+        e.action = if n % 3 == 0 {
+            "member.added".into()
+        } else {
+            "org.updated".into()
+        };
+        store::write(store, |tx| tx.insert_audit_event(&e)).unwrap();
+        if e.actor_id == ada && e.action == "member.added" {
+            expected.push(e.clone());
+        }
+        // Same actor and action in another org: never seen from Acme.
+        let mut noise = event(other.id, n);
+        noise.actor_id = ada.clone();
+        noise.action = "member.added".into();
+        store::write(store, |tx| tx.insert_audit_event(&noise)).unwrap();
+    }
+    expected.sort_by_key(|e| std::cmp::Reverse(e.id));
+    assert_eq!(expected.len(), 2, "events 0 and 6");
+    let both = AuditFilter {
+        actor_id: Some(ada.clone()),
+        action: Some("member.added".into()),
+    };
+    // One per page, to walk the keyset with the filters on.
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store::read(store, |tx| {
+            tx.list_audit_events_matching(acme.id, &both, before, 1)
+        })
+        .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().map(|e| e.id);
+        seen.extend(page);
+    }
+    assert_eq!(seen, expected);
+
+    let by_actor = AuditFilter {
+        actor_id: Some(bob.clone()),
+        action: None,
+    };
+    let bobs = store::read(store, |tx| {
+        tx.list_audit_events_matching(acme.id, &by_actor, None, 100)
+    })
+    .unwrap();
+    assert_eq!(bobs.len(), 6);
+    assert!(bobs.iter().all(|e| e.actor_id == bob));
+    let by_action = AuditFilter {
+        actor_id: None,
+        action: Some("member.added".into()),
+    };
+    let added = store::read(store, |tx| {
+        tx.list_audit_events_matching(acme.id, &by_action, None, 100)
+    })
+    .unwrap();
+    assert_eq!(added.len(), 4);
+    let everything = store::read(store, |tx| {
+        tx.list_audit_events_matching(acme.id, &AuditFilter::default(), None, 100)
+    })
+    .unwrap();
+    let unfiltered = store::read(store, |tx| tx.list_audit_events(acme.id, None, 100)).unwrap();
+    assert_eq!(everything, unfiltered);
+    let nobody = AuditFilter {
+        actor_id: Some("nobody".into()),
+        action: None,
+    };
+    assert!(store::read(store, |tx| tx
+        .list_audit_events_matching(acme.id, &nobody, None, 100))
+    .unwrap()
+    .is_empty());
 }

@@ -51,8 +51,13 @@ impl Page {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::at(&app.base)
+    }
+
+    /// A browser for the server at `base`.
+    pub fn at(base: &str) -> Self {
         Self {
-            base: app.base.clone(),
+            base: base.to_string(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -480,4 +485,173 @@ on_both_backends! {
         let again = newcomer.post("/console/accept-invite", &[("token", &token)]).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
     }
+}
+
+on_both_backends! {
+    async fn invitations_projects_keys_and_audit_from_the_console(app) {
+        let owner = app.user("owner@example.com").await;
+        let bob = app.user("bob@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        app.add(&owner, &org, &bob, "member").await;
+        let mut browser = Browser::new(&app);
+        browser.login("owner@example.com").await;
+
+        // Invitations: listed with status, resent, revoked after a confirm page.
+        browser.post(&format!("/console/orgs/{org}/members"), &[("email", "eve@example.com"), ("role", "member")]).await;
+        let list = browser.get(&format!("/console/orgs/{org}/invitations")).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains("eve@example.com"));
+        let invitation = app.get(&format!("/orgs/{org}/invitations"), &owner.token).await.expect(200)["data"][0]["id"].as_str().unwrap().to_string();
+        let resent = browser.post(&format!("/console/orgs/{org}/invitations/{invitation}/resend"), &[]).await;
+        assert_eq!(resent.status, StatusCode::SEE_OTHER, "{}", resent.body);
+        assert!(browser.get(&format!("/console/orgs/{org}/invitations/{invitation}/revoke")).await.body.contains("Revoke this invitation?"));
+        let revoked = browser.post(&format!("/console/orgs/{org}/invitations/{invitation}/revoke"), &[]).await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        let after = app.get(&format!("/orgs/{org}/invitations"), &owner.token).await.expect(200);
+        assert_eq!(after["data"][0]["status"], "revoked");
+        assert_eq!(browser.get(&format!("/console/orgs/{org}/invitations?status=bogus")).await.status, StatusCode::BAD_REQUEST);
+        let open_only = browser.get(&format!("/console/orgs/{org}/invitations?status=pending")).await;
+        assert!(!open_only.body.contains("eve@example.com"));
+
+        // Projects: create, add a member, who as project admin may manage it.
+        let created = browser.post(&format!("/console/orgs/{org}/projects"), &[("name", "Rocket"), ("description", "")]).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER);
+        let project_page = created.location().split('?').next().unwrap().to_string();
+        let project = project_page.rsplit('/').next().unwrap().to_string();
+        let added = browser.post(&format!("{project_page}/members"), &[("email", "bob@example.com"), ("role", "admin")]).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let members = app.get(&format!("/orgs/{org}/projects/{project}/members"), &owner.token).await.expect(200);
+        assert_eq!(members["data"][0]["member_role"], "admin");
+        let not_member = browser.post(&format!("{project_page}/members"), &[("email", "nobody@example.com"), ("role", "member")]).await;
+        assert_eq!(not_member.status, StatusCode::NOT_FOUND);
+        let mut as_bob = Browser::new(&app);
+        as_bob.login("bob@example.com").await;
+        let bobs_view = as_bob.get(&project_page).await;
+        assert!(bobs_view.body.contains("Save project"), "a project admin manages the project");
+        let renamed = as_bob.post(&project_page, &[("name", "Rocket 2"), ("description", "faster")]).await;
+        assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+        assert!(!as_bob.get(&format!("/console/orgs/{org}/projects")).await.body.contains("Create a project"));
+        let removed = browser.post(&format!("{project_page}/members/{}/remove", bob.id), &[]).await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        assert!(!as_bob.get(&project_page).await.body.contains("Save project"), "no longer a project admin");
+
+        // API keys: the secret is shown once, works, and dies when revoked.
+        let key_page = browser.post(&format!("/console/orgs/{org}/api-keys"), &[("name", "billing"), ("scopes", "members:read"), ("scopes", "org:read"), ("expires_in_days", "30")]).await;
+        assert_eq!(key_page.status, StatusCode::OK);
+        assert_eq!(key_page.headers["cache-control"], "no-store");
+        let secret = key_page.body.split("id=\"new-key\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+        assert!(secret.starts_with("rsk_"));
+        app.call_apikey(reqwest::Method::GET, &format!("/api/v1/orgs/{org}/members"), &secret, None).await.expect(200);
+        let keys = browser.get(&format!("/console/orgs/{org}/api-keys")).await;
+        assert!(keys.body.contains("billing") && !keys.body.contains(&secret), "the list never shows the secret");
+        let no_scope = browser.post(&format!("/console/orgs/{org}/api-keys"), &[("name", "x")]).await;
+        assert_eq!(no_scope.status, StatusCode::BAD_REQUEST);
+        let key_id = app.get(&format!("/orgs/{org}/api-keys"), &owner.token).await.expect(200)["data"][0]["id"].as_str().unwrap().to_string();
+        let revoked = browser.post(&format!("/console/orgs/{org}/api-keys/{key_id}/revoke"), &[]).await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        app.call_apikey(reqwest::Method::GET, &format!("/api/v1/orgs/{org}/members"), &secret, None).await.expect(401);
+
+        // Audit: everything above is there, filterable by actor and action.
+        let audit = browser.get(&format!("/console/orgs/{org}/audit")).await;
+        assert_eq!(audit.status, StatusCode::OK);
+        for action in ["invitation.revoked", "project.created", "project_member.added", "api_key.created", "api_key.revoked"] {
+            assert!(audit.body.contains(&format!("<code>{action}</code>")), "audit lacks {action}");
+        }
+        let by_bob = browser.get(&format!("/console/orgs/{org}/audit?actor=bob%40example.com&action=")).await;
+        assert!(by_bob.body.contains("<code>project.updated</code>"));
+        assert!(!by_bob.body.contains("<code>api_key.created</code>"));
+        let keys_only = browser.get(&format!("/console/orgs/{org}/audit?actor=&action=api_key.revoked")).await;
+        assert!(keys_only.body.contains("<code>api_key.revoked</code>") && !keys_only.body.contains("<code>project.created</code>"));
+        // Members cannot read it.
+        let mut as_member = Browser::new(&app);
+        app.user("carol@example.com").await;
+        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "carol@example.com", "member_role": "member"})).await.expect(201);
+        as_member.login("carol@example.com").await;
+        assert_eq!(as_member.get(&format!("/console/orgs/{org}/audit")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(as_member.get(&format!("/console/orgs/{org}/api-keys")).await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+/// `roster demo`: one command gives a populated console and a login that
+/// works. SQLite only, by design: the demo makes its own SQLite file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_demo_prints_a_login_that_opens_a_populated_console() {
+    use std::io::BufRead;
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("demo.db");
+    // A leftover demo file is replaced, not reused.
+    std::fs::write(&file, b"SQLite format 3\0 but stale").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--file"])
+        .arg(&file)
+        .env("RUST_LOG", "warn")
+        .env_remove("ROSTER_SMTP_URL")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start roster demo");
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("listening on");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    let value = |key: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {key} in {lines:?}"))
+    };
+    let url = value("open");
+    let base = url.trim_end_matches("/console/login").to_string();
+    let (email, password) = (value("email"), value("password"));
+    assert!(password.len() >= 12);
+
+    let mut browser = Browser::at(&base);
+    let login = browser
+        .post(
+            "/console/login",
+            &[("email", &email), ("password", &password)],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    let orgs = browser.get("/console/orgs").await;
+    assert!(orgs.body.contains("Demo Corp"));
+    let org_link = orgs
+        .body
+        .split("href=\"/console/orgs/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let members = browser
+        .get(&format!("/console/orgs/{org_link}/members"))
+        .await;
+    for who in [
+        "ada@demo.example",
+        "grace@demo.example",
+        "linus@demo.example",
+    ] {
+        assert!(members.body.contains(who), "demo lacks {who}");
+    }
+    let projects = browser
+        .get(&format!("/console/orgs/{org_link}/projects"))
+        .await;
+    assert!(projects.body.contains("Website") && projects.body.contains("Mobile app"));
+    let invitations = browser
+        .get(&format!("/console/orgs/{org_link}/invitations"))
+        .await;
+    assert!(invitations.body.contains("newcomer@demo.example"));
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

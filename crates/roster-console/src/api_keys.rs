@@ -1,0 +1,241 @@
+//! An org's API keys (admin and up): create (the secret is shown once,
+//! with a copy button), list, revoke.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::html;
+use roster_core::ids::ApiKeyId;
+use roster_core::pagination::PageRequest;
+use roster_core::scope::Scope;
+use roster_core::time::Timestamp;
+
+use crate::error::PageError;
+use crate::forms::{Form, ListQuery, Path, Query};
+use crate::layout::{self, csrf_field, notice, when, Section};
+use crate::orgs::{org_id, OrgPage};
+use crate::session::Visit;
+use crate::ConsoleState;
+
+pub fn routes() -> Router<ConsoleState> {
+    Router::new()
+        .route("/orgs/{org}/api-keys", get(list).post(create))
+        .route(
+            "/orgs/{org}/api-keys/{id}/revoke",
+            get(confirm_revoke).post(revoke),
+        )
+}
+
+fn key_id(raw: &str) -> Result<ApiKeyId, PageError> {
+    ApiKeyId::parse(raw)
+        .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such API key.".into()))
+}
+
+/// `GET /console/orgs/{org}/api-keys`.
+async fn list(
+    State(state): State<ConsoleState>,
+    visit: Visit,
+    Path(org): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let page = OrgPage::load(
+        &state,
+        &visit,
+        &org,
+        &format!("/console/orgs/{org}/api-keys"),
+    )
+    .await?;
+    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let cursor = query.cursor.clone();
+    let keys = state
+        .run(move |r| {
+            let request =
+                PageRequest::parse(Some("50"), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
+            r.list_api_keys(&ctx, org_id, &request)
+        })
+        .await?;
+    let base = page.base();
+    let now = Timestamp::now();
+    let content = html! {
+        h1 { "API keys" }
+        (notice(query.done.as_deref()))
+        p { "A key acts in this organization only, with admin powers limited to its scopes." }
+        @if keys.items.is_empty() {
+            p { "No API keys yet." }
+        } @else {
+            table {
+                thead { tr { th { "Name" } th { "Scopes" } th { "Created" } th { "Last used" } th { "Expires" } th { "Actions" } } }
+                tbody {
+                    @for key in &keys.items {
+                        @let revoked = key.revoked_at.is_some();
+                        @let expired = key.expires_at.is_some_and(|at| at <= now);
+                        tr {
+                            td data-label="Name" { (key.name) }
+                            td data-label="Scopes" {
+                                @for scope in &key.scopes { span.badge { (scope.as_str()) } " " }
+                            }
+                            td data-label="Created" { (when(key.created_at)) }
+                            td data-label="Last used" { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
+                            td data-label="Expires" { (key.expires_at.map(when).unwrap_or_else(|| "never".into())) }
+                            td data-label="Actions" {
+                                @if revoked { "revoked" }
+                                @else if expired { "expired" }
+                                @else { a href={ (base) "/api-keys/" (key.id) "/revoke" } { "Revoke" } }
+                            }
+                        }
+                    }
+                }
+            }
+            (layout::next_page(&format!("{base}/api-keys"), &[], keys.next_cursor.as_deref()))
+        }
+        section.card aria-labelledby="create-key" {
+            h2 #create-key { "Create an API key" }
+            form method="post" action={ (base) "/api-keys" } {
+                (csrf_field(&visit))
+                label for="key-name" { "Name" }
+                input #key-name type="text" name="name" required maxlength="100" aria-describedby="key-name-hint";
+                p.hint #key-name-hint { "Say what uses it, e.g. \"billing sync\"." }
+                fieldset {
+                    legend { "Scopes" }
+                    @for scope in Scope::ALL {
+                        @let id = format!("scope-{}", scope.as_str().replace(':', "-"));
+                        div {
+                            input id=(id) type="checkbox" name="scopes" value=(scope.as_str()) checked[scope.as_str().ends_with(":read")];
+                            " "
+                            label.inline for=(id) { (scope.as_str()) }
+                        }
+                    }
+                }
+                label for="key-expiry" { "Expires after" }
+                select #key-expiry name="expires_in_days" {
+                    option value="" { "never" }
+                    option value="30" { "30 days" }
+                    option value="90" selected { "90 days" }
+                    option value="365" { "1 year" }
+                }
+                button type="submit" { "Create API key" }
+            }
+        }
+    };
+    Ok(layout::page(
+        &visit,
+        &page.user,
+        Some(page.frame(Section::ApiKeys)),
+        "API keys",
+        content,
+    ))
+}
+
+/// `POST /console/orgs/{org}/api-keys`: creates the key and shows its
+/// secret this one time (the answer is not cached: `no-store`).
+async fn create(
+    State(state): State<ConsoleState>,
+    visit: Visit,
+    Path(org): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let page = OrgPage::load(
+        &state,
+        &visit,
+        &org,
+        &format!("/console/orgs/{org}/api-keys"),
+    )
+    .await?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let name = field("name").unwrap_or_default();
+    let scopes: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "scopes")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let expires_at = match field("expires_in_days").as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(days) => {
+            let days: i64 = days
+                .parse()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| {
+                    PageError::Status(
+                        StatusCode::BAD_REQUEST,
+                        "The expiry must be a number of days from 1 to 3650.".into(),
+                    )
+                })?;
+            Some(Timestamp::now().plus_secs(days * 86_400))
+        }
+    };
+    if scopes.is_empty() {
+        return Err(PageError::Status(
+            StatusCode::BAD_REQUEST,
+            "Choose at least one scope for the key.".into(),
+        ));
+    }
+    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let (key, secret) = state
+        .run(move |r| r.create_api_key(&ctx, org_id, &name, &scopes, expires_at))
+        .await?;
+    let base = page.base();
+    let content = html! {
+        h1 { "API key created" }
+        div.card {
+            p { "This is the key " strong { (key.name) } ". Copy it now: it is shown only once and cannot be recovered." }
+            code.secret #new-key { (secret) }
+            button.secondary type="button" data-copy="new-key" hidden { "Copy to clipboard" }
+            p { a href={ (base) "/api-keys" } { "Done, back to API keys" } }
+        }
+    };
+    Ok(layout::page(
+        &visit,
+        &page.user,
+        Some(page.frame(Section::ApiKeys)),
+        "API key created",
+        content,
+    ))
+}
+
+/// `GET /console/orgs/{org}/api-keys/{id}/revoke`: asks first.
+async fn confirm_revoke(
+    State(state): State<ConsoleState>,
+    visit: Visit,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let page = OrgPage::load(
+        &state,
+        &visit,
+        &org,
+        &format!("/console/orgs/{org}/api-keys"),
+    )
+    .await?;
+    let id = key_id(&id)?;
+    let base = page.base();
+    let response = layout::Confirm {
+        question: "Revoke this API key?",
+        detail: html! { p { "Every program using it stops working at once. This cannot be undone." } },
+        action: &format!("{base}/api-keys/{id}/revoke"),
+        button: "Revoke key",
+        cancel: &format!("{base}/api-keys"),
+    }
+    .render(&visit, &page.user, page.frame(Section::ApiKeys));
+    Ok(response)
+}
+
+/// `POST /console/orgs/{org}/api-keys/{id}/revoke`.
+async fn revoke(
+    State(state): State<ConsoleState>,
+    visit: Visit,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Redirect, PageError> {
+    let ctx = visit.require_login(&format!("/console/orgs/{org}/api-keys"))?;
+    let (org, id) = (org_id(&org)?, key_id(&id)?);
+    state.run(move |r| r.revoke_api_key(&ctx, org, id)).await?;
+    Ok(Redirect::to(&format!(
+        "/console/orgs/{org}/api-keys?done=key_revoked"
+    )))
+}
