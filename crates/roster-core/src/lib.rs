@@ -2,6 +2,7 @@
 //! boundary (`Store`/`Tx`) and the services that run every command and
 //! query. It knows no HTTP, no SQL and no email transport.
 
+pub mod authcache;
 pub mod credentials;
 pub mod crypto;
 pub mod error;

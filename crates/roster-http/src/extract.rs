@@ -128,10 +128,18 @@ impl FromRequestParts<AppState> for Caller {
             .to_string();
         let request_id = request_id(parts);
         if credential.starts_with(API_KEY_PREFIX) {
-            let (key, grant) = blocking(state, move |roster| {
-                roster.authenticate_api_key(&credential)
-            })
-            .await?;
+            // The core's credential cache answers most requests without a
+            // trip to a blocking thread and the database.
+            let cached = state.roster.authenticate_api_key_cached(&credential);
+            let (key, grant) = match cached {
+                Some(found) => found,
+                None => {
+                    blocking(state, move |roster| {
+                        roster.authenticate_api_key(&credential)
+                    })
+                    .await?
+                }
+            };
             return Ok(Caller(Ctx {
                 actor: Actor::ApiKey(key),
                 session: None,
@@ -140,10 +148,15 @@ impl FromRequestParts<AppState> for Caller {
                 request_id,
             }));
         }
-        let user = blocking(state, move |roster| {
-            roster.authenticate_access_token(&credential)
-        })
-        .await?;
+        let user = match state.roster.authenticate_access_token_cached(&credential) {
+            Some(user) => user,
+            None => {
+                blocking(state, move |roster| {
+                    roster.authenticate_access_token(&credential)
+                })
+                .await?
+            }
+        };
         Ok(Caller(Ctx {
             actor: Actor::User(user.user),
             session: Some(user.session),

@@ -49,6 +49,11 @@ const SQLITE: &[Migration] = &[
         name: "0004_idempotency.sql",
         sql: include_str!("../migrations/sqlite/0004_idempotency.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_member_search.sql",
+        sql: include_str!("../migrations/sqlite/0005_member_search.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -71,6 +76,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "0004_idempotency.sql",
         sql: include_str!("../migrations/postgres/0004_idempotency.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_member_search.sql",
+        sql: include_str!("../migrations/postgres/0005_member_search.sql"),
     },
 ];
 

@@ -1,6 +1,7 @@
 //! Accounts: signup, login, rotating refresh tokens, logout, and turning a
 //! bearer token back into a caller.
 
+use crate::authcache::LiveSession;
 use crate::crypto::{
     dummy_password_hash, hash_password, random_token, token_hash, verify_password, VerifiedAccess,
 };
@@ -302,7 +303,10 @@ impl Roster {
         })?;
         match outcome {
             RefreshOutcome::Rotated(pair) => Ok(pair),
-            RefreshOutcome::Refused | RefreshOutcome::ReuseDetected => {
+            RefreshOutcome::Refused => Err(DomainError::Unauthenticated),
+            RefreshOutcome::ReuseDetected => {
+                // The session was revoked: its access tokens stop at once.
+                self.credentials_changed();
                 Err(DomainError::Unauthenticated)
             }
         }
@@ -330,7 +334,9 @@ impl Roster {
                 }
             }
             Ok(())
-        })
+        })?;
+        self.credentials_changed();
+        Ok(())
     }
 
     /// Turns an access token into its caller: the signature and expiry must
@@ -338,21 +344,43 @@ impl Roster {
     pub fn authenticate_access_token(&self, token: &str) -> Result<AuthenticatedUser> {
         let now = Timestamp::now();
         let VerifiedAccess { user, session, org } = self.signer.verify(token, now.secs())?;
+        if self
+            .auth_cache
+            .session(session, now)
+            .is_some_and(|s| s.user == user)
+        {
+            return Ok(AuthenticatedUser { user, session, org });
+        }
+        let generation = self.auth_cache.generation();
         let live = store::read(&**self.store(), |tx| {
             let Some(stored) = tx.session(session)? else {
-                return Ok(false);
+                return Ok(None);
             };
             if stored.user_id != user || stored.revoked_at.is_some() || stored.expires_at <= now {
-                return Ok(false);
+                return Ok(None);
             }
-            Ok(tx
+            let active = tx
                 .user(user)?
-                .is_some_and(|u| u.status == ResourceStatus::Active))
+                .is_some_and(|u| u.status == ResourceStatus::Active);
+            Ok(active.then_some(stored.expires_at))
         })?;
-        if !live {
+        let Some(expires_at) = live else {
             return Err(DomainError::Unauthenticated);
-        }
+        };
+        self.auth_cache
+            .store_session(session, LiveSession { user, expires_at }, generation);
         Ok(AuthenticatedUser { user, session, org })
+    }
+
+    /// `authenticate_access_token` answered from the in-process cache
+    /// alone, without the database: `None` when the cache cannot tell
+    /// (then call `authenticate_access_token`). Cheap enough for an async
+    /// context: an HMAC check and a map lookup.
+    pub fn authenticate_access_token_cached(&self, token: &str) -> Option<AuthenticatedUser> {
+        let now = Timestamp::now();
+        let VerifiedAccess { user, session, org } = self.signer.verify(token, now.secs()).ok()?;
+        let live = self.auth_cache.session(session, now)?;
+        (live.user == user).then_some(AuthenticatedUser { user, session, org })
     }
 
     /// An access token of the caller's session that acts in `org` only.

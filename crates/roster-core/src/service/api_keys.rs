@@ -3,6 +3,7 @@
 //! hash, checked for revocation and expiry, and acts as an admin of its own
 //! org limited by its scopes.
 
+use crate::authcache::ValidKey;
 use crate::crypto::{random_token, token_hash};
 use crate::error::{DomainError, Result};
 use crate::ids::{ApiKeyId, OrgId};
@@ -136,7 +137,9 @@ impl Roster {
                 },
                 format!("revoked API key {:?}", key.name),
             )
-        })
+        })?;
+        self.credentials_changed();
+        Ok(())
     }
 
     /// Turns a presented key into its caller: unknown, revoked or expired
@@ -147,23 +150,55 @@ impl Roster {
         }
         let now = Timestamp::now();
         let hash = token_hash(secret);
+        if let Some(valid) = self.auth_cache.key(&hash, now) {
+            if !last_use_due(valid.last_used_at, now) {
+                return Ok((valid.id, valid.grant));
+            }
+        }
+        let generation = self.auth_cache.generation();
         let key = store::read(&**self.store(), |tx| tx.api_key_by_hash(&hash))?
             .ok_or(DomainError::Unauthenticated)?;
         if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
             return Err(DomainError::Unauthenticated);
         }
-        if key
-            .last_used_at
-            .is_none_or(|at| now.0 - at.0 >= LAST_USED_RESOLUTION_MS)
-        {
+        let mut last_used_at = key.last_used_at;
+        if last_use_due(last_used_at, now) {
             store::write(&**self.store(), |tx| tx.touch_api_key(key.id, now))?;
+            last_used_at = Some(now);
         }
-        Ok((
-            key.id,
-            ApiKeyGrant {
-                org: key.org_id,
-                scopes: key.scopes,
+        let grant = ApiKeyGrant {
+            org: key.org_id,
+            scopes: key.scopes,
+        };
+        self.auth_cache.store_key(
+            hash,
+            ValidKey {
+                id: key.id,
+                grant: grant.clone(),
+                expires_at: key.expires_at,
+                last_used_at,
             },
-        ))
+            generation,
+        );
+        Ok((key.id, grant))
     }
+
+    /// `authenticate_api_key` answered from the in-process cache alone,
+    /// without the database: `None` when the cache cannot tell, or when
+    /// `last_used_at` is due for its write (then call
+    /// `authenticate_api_key`). A SHA-256 and a map lookup.
+    pub fn authenticate_api_key_cached(&self, secret: &str) -> Option<(ApiKeyId, ApiKeyGrant)> {
+        if !secret.starts_with(API_KEY_PREFIX) || secret.len() > 200 {
+            return None;
+        }
+        let now = Timestamp::now();
+        let valid = self.auth_cache.key(&token_hash(secret), now)?;
+        (!last_use_due(valid.last_used_at, now)).then_some((valid.id, valid.grant))
+    }
+}
+
+/// Whether `last_used_at` should be written now (at most once per
+/// `LAST_USED_RESOLUTION_MS`).
+fn last_use_due(last_used_at: Option<Timestamp>, now: Timestamp) -> bool {
+    last_used_at.is_none_or(|at| now.0 - at.0 >= LAST_USED_RESOLUTION_MS)
 }

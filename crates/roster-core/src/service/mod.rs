@@ -27,6 +27,7 @@ pub use members::AddMemberOutcome;
 pub use orgs::OrgUpdate;
 pub use projects::ProjectUpdate;
 
+use crate::authcache::AuthCache;
 use crate::crypto::{generate_signing_key, TokenSigner};
 use crate::error::{DomainError, Result};
 use crate::ids::{AuditEventId, OrgId, SessionId};
@@ -120,6 +121,7 @@ pub struct Roster {
     config: CoreConfig,
     signer: TokenSigner,
     limiter: RateLimiter,
+    auth_cache: AuthCache,
     mail_notifier: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
@@ -148,6 +150,7 @@ impl Roster {
             config,
             signer: TokenSigner::new(&key),
             limiter: RateLimiter::new(),
+            auth_cache: AuthCache::default(),
             mail_notifier: std::sync::OnceLock::new(),
         })
     }
@@ -164,6 +167,12 @@ impl Roster {
         if let Some(notify) = self.mail_notifier.get() {
             notify();
         }
+    }
+
+    /// Forgets every cached credential check (`authcache`); called after
+    /// the commit of anything that may end a session or an API key.
+    pub(crate) fn credentials_changed(&self) {
+        self.auth_cache.credentials_changed();
     }
 
     pub fn config(&self) -> &CoreConfig {

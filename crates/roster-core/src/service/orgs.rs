@@ -172,7 +172,10 @@ impl Roster {
                 format!("deleted organization {:?}", found.name),
             )?;
             tx.delete_org(org)
-        })
+        })?;
+        // The org's API keys went with it.
+        self.credentials_changed();
+        Ok(())
     }
 
     /// Makes `member` an owner and the calling owner an admin, in one step.

@@ -200,6 +200,32 @@ pub fn list_members(
     after: Option<UserId>,
     limit: usize,
 ) -> Result<Vec<Member>> {
+    if let Some(needle) = indexed_needle(filter) {
+        let pattern = format!("%{needle}%");
+        // The probe counts matches through the index, up to one past the
+        // bound: cheap when few match, and bounded when many do.
+        let probe = match tx.dialect() {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM \
+                 (SELECT 1 FROM users_search WHERE search LIKE $1 LIMIT $2)"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE search LIKE $1 LIMIT $2) hits"
+            }
+        };
+        let hits = tx
+            .query_one(
+                probe,
+                &[
+                    Value::Text(pattern.clone()),
+                    Value::Int(INDEXED_SEARCH_MAX + 1),
+                ],
+            )?
+            .int(0)?;
+        if hits <= INDEXED_SEARCH_MAX {
+            return list_members_by_search(tx, org, filter.role, pattern, after, limit);
+        }
+    }
     let mut sql = String::from(concat!(
         member_select!(),
         "WHERE m.org_id = $1 AND m.user_id > $2 AND u.id > $2"
@@ -208,6 +234,61 @@ pub fn list_members(
     push_member_filter(&mut sql, &mut params, filter);
     params.push(Value::limit(limit));
     sql.push_str(&format!(" ORDER BY m.user_id LIMIT ${}", params.len()));
+    let rows = tx.query(&sql, &params)?;
+    rows.iter().map(member_from).collect()
+}
+
+/// A search matching at most this many users (in any org) is answered
+/// from the search index (migration 0005): the matches, joined to the
+/// org's memberships and sorted. One matching more — a common fragment
+/// such as the mail domain — walks the member list instead, where a page
+/// fills after a few rows.
+const INDEXED_SEARCH_MAX: i64 = 1_000;
+
+/// The lowercased search text when the index can answer it: at least three
+/// characters (one trigram) and no LIKE wildcard or escape, which SQLite's
+/// trigram index cannot take with an ESCAPE clause.
+fn indexed_needle(filter: &MemberFilter) -> Option<String> {
+    let needle = filter.query.as_deref()?.to_lowercase();
+    let plain = !needle.contains(['%', '_', '\\']);
+    (plain && needle.chars().count() >= 3).then_some(needle)
+}
+
+/// `list_members` for a selective search, driven by the search index: the
+/// matching users first, then their memberships of `org`. SQLite:
+/// `CROSS JOIN` fixes that join order. PostgreSQL: the matches are a
+/// materialised CTE, found by the trigram index when the server has one.
+fn list_members_by_search(
+    tx: &mut SqlTx,
+    org: OrgId,
+    role: Option<OrgRole>,
+    pattern: String,
+    after: Option<UserId>,
+    limit: usize,
+) -> Result<Vec<Member>> {
+    let mut sql = String::from(match tx.dialect() {
+        Dialect::Sqlite => concat!(
+            "SELECT ",
+            user_cols!(),
+            ", m.role, m.labels, m.created_at FROM users_search s \
+             CROSS JOIN users u ON u.number = s.rowid \
+             CROSS JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id \
+             WHERE s.search LIKE $3 AND u.id > $2"
+        ),
+        Dialect::Postgres => concat!(
+            "WITH hits AS MATERIALIZED (SELECT id FROM users WHERE search LIKE $3) SELECT ",
+            user_cols!(),
+            ", m.role, m.labels, m.created_at FROM hits h JOIN users u ON u.id = h.id \
+             JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id WHERE u.id > $2"
+        ),
+    });
+    let mut params = vec![Value::text(org), Value::after(after), Value::Text(pattern)];
+    if let Some(role) = role {
+        params.push(Value::text(role.as_str()));
+        sql.push_str(&format!(" AND m.role = ${}", params.len()));
+    }
+    params.push(Value::limit(limit));
+    sql.push_str(&format!(" ORDER BY u.id LIMIT ${}", params.len()));
     let rows = tx.query(&sql, &params)?;
     rows.iter().map(member_from).collect()
 }

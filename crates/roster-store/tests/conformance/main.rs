@@ -4,6 +4,7 @@
 //! on reopen, concurrent migration) are at the end.
 
 mod accounts;
+mod bulk;
 mod mail_and_keys;
 mod members;
 mod projects;

@@ -124,3 +124,36 @@ on_both_backends! {
         app.get(&format!("/orgs/{org}/members"), short_key).await.expect_error(401, "unauthenticated");
     }
 }
+
+// The server caches credential checks in process (roster-core's
+// authcache): a key or session that was just used, and so is cached, must
+// still be refused by the very next request once it is ended.
+on_both_backends! {
+    async fn a_cached_key_or_session_is_refused_at_once_when_ended(app) {
+        let owner = app.user("cache-o@example.com").await;
+        let org = app.org(&owner, "Cached").await;
+        let created = create_key(&app, &owner, &org, &["members:read"]).await;
+        let (id, key) = (created["id"].as_str().unwrap().to_string(), created["key"].as_str().unwrap().to_string());
+        for _ in 0..3 {
+            app.get(&format!("/orgs/{org}/members"), &key).await.expect(200);
+        }
+        app.delete(&format!("/orgs/{org}/api-keys/{id}"), &owner.token).await.expect(200);
+        app.get(&format!("/orgs/{org}/members"), &key).await.expect_error(401, "unauthenticated");
+
+        // A key whose org is deleted goes with it.
+        let other = app.org(&owner, "Doomed").await;
+        let doomed = create_key(&app, &owner, &other, &["members:read"]).await;
+        let doomed = doomed["key"].as_str().unwrap().to_string();
+        app.get(&format!("/orgs/{other}/members"), &doomed).await.expect(200);
+        app.delete(&format!("/orgs/{other}"), &owner.token).await.expect(200);
+        app.get(&format!("/orgs/{other}/members"), &doomed).await.expect_error(401, "unauthenticated");
+
+        // A session used a moment ago ends with logout.
+        for _ in 0..3 {
+            app.get("/me", &owner.token).await.expect(200);
+        }
+        app.call(reqwest::Method::POST, "/auth/logout", Some(&owner.token), None).await.expect(200);
+        app.get("/me", &owner.token).await.expect_error(401, "unauthenticated");
+        app.get(&format!("/orgs/{org}/members"), &owner.token).await.expect_error(401, "unauthenticated");
+    }
+}
