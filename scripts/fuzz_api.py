@@ -7,7 +7,7 @@ here from initdb/pg_ctl), it starts `roster serve` on a free 127.0.0.1
 port, signs up a fresh user with a fresh org, an API key with every scope
 and an org-scoped access token, and runs schemathesis over:
 
-- the server's own /openapi.json (every generation mode), and
+- the server's own documents (every generation mode), and
 - each seed spec in the spec folder (valid requests only: a seed documents
   what its clients send and what they get back, not every refusal).
 
@@ -236,6 +236,14 @@ def fuzz_backend(backend: str, args: argparse.Namespace, spec_dir: Path | None) 
         ok &= schemathesis(
             st, f"{backend}-openapi-key", f"{server.base}/openapi.json", server.base,
             [f"apikey: {creds['key']}"], {"path.org_id": creds["org"]}, "all", args, workdir)
+        # The other two surfaces' documents, with the credential each takes.
+        creds = credentials(server.base)
+        ok &= schemathesis(
+            st, f"{backend}-openapi-members", f"{server.base}/openapi/members.json", server.base,
+            [f"Authorization: Bearer {creds['key']}"], {}, "all", args, workdir)
+        ok &= schemathesis(
+            st, f"{backend}-openapi-organization", f"{server.base}/openapi/organization.json", server.base,
+            [f"apikey: {creds['key']}"], {"path.orgId": creds["org"]}, "all", args, workdir)
         if spec_dir is not None:
             creds = credentials(server.base)
             ok &= schemathesis(
@@ -268,7 +276,7 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--spec-dir", default=None, help="folder of the seed specs (absent: skipped)")
     parser.add_argument("--max-examples", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20261202)
     args = parser.parse_args()
     spec_dir = Path(args.spec_dir) if args.spec_dir else None

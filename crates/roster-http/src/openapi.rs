@@ -310,8 +310,10 @@ pub struct Route {
     pub path: String,
 }
 
-/// Routes that are in no OpenAPI document. A module that adds an
-/// undocumented route lists it here (the isolation matrix fails otherwise).
+/// Routes that are in no OpenAPI document, with their full path (a
+/// nested router's routes with its prefix). A module that adds an
+/// undocumented route lists it here, and the isolation matrix
+/// (`crates/roster/tests/api/isolation.rs`) then asks for a row for it.
 const UNDOCUMENTED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
@@ -320,8 +322,9 @@ const UNDOCUMENTED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/docs"),
     ("GET", "/docs/"),
     ("GET", "/docs/{*rest}"),
-    // Operations: `/metrics` goes here.
-    // Console: the `/console` pages go here.
+    // Operations: `("GET", "/metrics")` goes here.
+    // Console: each page of the `/console` router goes here, e.g.
+    // `("GET", "/console/accept-invite")`.
 ];
 
 /// Every route of the server: the documented ones of every surface (the
