@@ -9,6 +9,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod console;
+mod console_browser;
 mod durability;
 mod idempotency;
 mod input;
