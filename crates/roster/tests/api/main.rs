@@ -10,6 +10,7 @@ mod backup;
 mod cli;
 mod concurrency;
 mod console;
+mod console_browser;
 mod durability;
 mod idempotency;
 mod input;
