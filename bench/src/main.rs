@@ -93,15 +93,17 @@ async fn run_all(args: Args) -> anyhow::Result<()> {
             let run = run?;
             println!("{}", report::run_table(&run));
             runs.push(run);
+            // Written after every run, so a long run stopped early keeps
+            // what finished (the report says which runs it holds).
+            let machine_now = machine::describe();
+            let text = report::document(&args.command, &machine_before, &machine_now, &runs, &args);
+            if let Some(parent) = args.out.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&args.out, text)?;
+            eprintln!("wrote {}", args.out.display());
         }
     }
-    let machine_after = machine::describe();
-    let text = report::document(&args.command, &machine_before, &machine_after, &runs, &args);
-    if let Some(parent) = args.out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&args.out, text)?;
-    eprintln!("wrote {}", args.out.display());
     Ok(())
 }
 
