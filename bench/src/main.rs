@@ -79,12 +79,12 @@ async fn run_all(args: Args) -> anyhow::Result<()> {
             eprintln!("== {backend}, {members} members");
             let name = format!("bench_{members}");
             let url = match &cluster {
-                Some(cluster) => cluster.create_database(&name)?,
+                Some(cluster) => off_runtime(|| cluster.create_database(&name))?,
                 None => format!("sqlite://{}", work.join(format!("{name}.db")).display()),
             };
             let run = run_one(&args, backend, members, &url, &work).await;
             if let Some(cluster) = &cluster {
-                cluster.drop_database(&name)?;
+                off_runtime(|| cluster.drop_database(&name))?;
             } else {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(work.join(format!("{name}.db{suffix}")));
@@ -93,16 +93,29 @@ async fn run_all(args: Args) -> anyhow::Result<()> {
             let run = run?;
             println!("{}", report::run_table(&run));
             runs.push(run);
+            // Written after every run, so a long run stopped early keeps
+            // what finished (the report says which runs it holds).
+            let machine_now = machine::describe();
+            let text = report::document(&args.command, &machine_before, &machine_now, &runs, &args);
+            if let Some(parent) = args.out.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&args.out, text)?;
+            eprintln!("wrote {}", args.out.display());
         }
     }
-    let machine_after = machine::describe();
-    let text = report::document(&args.command, &machine_before, &machine_after, &runs, &args);
-    if let Some(parent) = args.out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&args.out, text)?;
-    eprintln!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// Runs `f` on a plain thread: the synchronous PostgreSQL client starts a
+/// runtime of its own, which panics on a Tokio worker thread.
+fn off_runtime<T: Send>(f: impl FnOnce() -> anyhow::Result<T> + Send) -> anyhow::Result<T> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(f)
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("a PostgreSQL admin call panicked")))
+    })
 }
 
 async fn run_one(
