@@ -86,6 +86,7 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
     let console_options = roster_console::ConsoleOptions::from_core(state.roster.config());
     let app = Router::new()
         .nest("/console", roster_console::router(state.roster.clone(), console_options))
+        .route("/console/", axum::routing::get(|| async { axum::response::Redirect::permanent("/console") }))
         .merge(ops::router())
         .nest("/api/v1", tenant.clone())
         .nest("/tenant/api/v1", tenant)
