@@ -93,6 +93,7 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
     let console_options = roster_console::ConsoleOptions::from_core(state.roster.config());
     let app = Router::new()
         .nest("/console", roster_console::router(state.roster.clone(), console_options))
+        .route("/console/", axum::routing::get(|| async { axum::response::Redirect::permanent("/console") }))
         .merge(ops::router())
         .merge(openapi::docs_router())
         .nest(openapi::TENANT_PREFIX, tenant.clone())

@@ -181,6 +181,9 @@ on_both_backends! {
         assert!(asset.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
         assert!(asset.body.contains("Working…"));
         assert_eq!(browser.get("/console/assets/nothing.js").await.status, StatusCode::NOT_FOUND);
+        // The console's root, with or without the slash, leads to the login.
+        assert_eq!(browser.get("/console/").await.location(), "/console");
+        assert_eq!(browser.get("/console").await.location(), "/console/login");
     }
 }
 
