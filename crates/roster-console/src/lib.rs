@@ -68,6 +68,63 @@ impl ConsoleState {
     }
 }
 
+/// Where roster-http nests the console.
+pub const MOUNT: &str = "/console";
+
+/// Every route of the console's router (method, path under [`MOUNT`]), for
+/// the isolation matrix's route coverage: a route added to the router is
+/// added here too, or that test fails to list it.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/signup"),
+    ("POST", "/signup"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/verify-email"),
+    ("POST", "/resend-verification"),
+    ("GET", "/accept-invite"),
+    ("POST", "/accept-invite"),
+    ("GET", "/orgs"),
+    ("POST", "/orgs"),
+    ("GET", "/orgs/{org}"),
+    ("POST", "/orgs/{org}"),
+    ("GET", "/orgs/{org}/delete"),
+    ("POST", "/orgs/{org}/delete"),
+    ("GET", "/orgs/{org}/members"),
+    ("POST", "/orgs/{org}/members"),
+    ("POST", "/orgs/{org}/members/{user}/role"),
+    ("GET", "/orgs/{org}/members/{user}/remove"),
+    ("POST", "/orgs/{org}/members/{user}/remove"),
+    ("GET", "/orgs/{org}/leave"),
+    ("POST", "/orgs/{org}/leave"),
+    ("GET", "/orgs/{org}/invitations"),
+    ("POST", "/orgs/{org}/invitations/{id}/resend"),
+    ("GET", "/orgs/{org}/invitations/{id}/revoke"),
+    ("POST", "/orgs/{org}/invitations/{id}/revoke"),
+    ("GET", "/orgs/{org}/projects"),
+    ("POST", "/orgs/{org}/projects"),
+    ("GET", "/orgs/{org}/projects/{project}"),
+    ("POST", "/orgs/{org}/projects/{project}"),
+    ("GET", "/orgs/{org}/projects/{project}/delete"),
+    ("POST", "/orgs/{org}/projects/{project}/delete"),
+    ("POST", "/orgs/{org}/projects/{project}/members"),
+    (
+        "GET",
+        "/orgs/{org}/projects/{project}/members/{user}/remove",
+    ),
+    (
+        "POST",
+        "/orgs/{org}/projects/{project}/members/{user}/remove",
+    ),
+    ("GET", "/orgs/{org}/api-keys"),
+    ("POST", "/orgs/{org}/api-keys"),
+    ("GET", "/orgs/{org}/api-keys/{id}/revoke"),
+    ("POST", "/orgs/{org}/api-keys/{id}/revoke"),
+    ("GET", "/orgs/{org}/audit"),
+    ("GET", "/assets/{file}"),
+];
+
 /// The console's router, to be nested at `/console`. Every request passes
 /// the session layer: CSRF check on POST, session cookie to caller, and
 /// the security headers of an HTML page.

@@ -92,7 +92,7 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
     let (tenant, _) = tenant::router().split_for_parts();
     let console_options = roster_console::ConsoleOptions::from_core(state.roster.config());
     let app = Router::new()
-        .nest("/console", roster_console::router(state.roster.clone(), console_options))
+        .nest(roster_console::MOUNT, roster_console::router(state.roster.clone(), console_options))
         .route("/console/", axum::routing::get(|| async { axum::response::Redirect::permanent("/console") }))
         .merge(ops::router())
         .merge(openapi::docs_router())

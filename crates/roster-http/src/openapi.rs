@@ -322,9 +322,13 @@ const UNDOCUMENTED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/docs"),
     ("GET", "/docs/"),
     ("GET", "/docs/{*rest}"),
-    // Operations: `("GET", "/metrics")` goes here.
-    // Console: each page of the `/console` router goes here, e.g.
-    // `("GET", "/console/accept-invite")`.
+    // Operations: served only when metrics are configured (and then on
+    // the main listener only with a token).
+    ("GET", "/metrics"),
+    // The console's root with a slash, redirected to the root.
+    ("GET", "/console/"),
+    // The console's pages are listed by the console itself
+    // (`roster_console::ROUTES`), added in `all_routes`.
 ];
 
 /// Every route of the server: the documented ones of every surface (the
@@ -370,6 +374,16 @@ pub fn all_routes() -> Vec<Route> {
         routes.push(Route {
             method,
             path: (*path).to_string(),
+        });
+    }
+    for (method, path) in roster_console::ROUTES {
+        routes.push(Route {
+            method,
+            // axum serves a nested router's `/` at the mount itself.
+            path: match *path {
+                "/" => roster_console::MOUNT.to_string(),
+                _ => format!("{}{path}", roster_console::MOUNT),
+            },
         });
     }
     routes.sort();
