@@ -97,6 +97,7 @@ pub fn seed(url: &str, members: usize, connections: usize) -> anyhow::Result<See
         .map(|c| new_user(format!("spare{c:03}"), format!("Spare {c}")))
         .collect();
     loader.insert(&spares, None).map_err(anyhow::Error::msg)?;
+    loader.finish().map_err(anyhow::Error::msg)?;
     let seeding = began.elapsed();
     ids.sort();
     Ok(Seeded {

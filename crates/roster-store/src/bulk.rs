@@ -79,6 +79,20 @@ impl BulkLoader {
             }
         }
     }
+    /// Ends a load, leaving the database as a server expects to find it:
+    /// PostgreSQL gets fresh planner statistics (autovacuum would analyse
+    /// the new rows only later, and until then the planner takes the org's
+    /// members for a handful of rows); SQLite's write-ahead log is folded
+    /// into the database file and synced, so the first server does not pay
+    /// for flushing the whole load at its first checkpoint.
+    pub fn finish(mut self) -> Result<(), String> {
+        match &mut self.conn {
+            Backend::Sqlite(conn) => conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(|e| e.to_string()),
+            Backend::Postgres(client) => client.batch_execute("ANALYZE").map_err(|e| e.to_string()),
+        }
+    }
 }
 
 fn insert_sqlite(

@@ -66,6 +66,8 @@ pub fn bulk_loaded_members_read_back_and_search_both_ways(db: TestDb) {
             Some((stranger.id, OrgRole::Member)),
         )
         .unwrap();
+    // Ending the load (statistics, checkpoint) leaves the data as it was.
+    loader.finish().unwrap();
 
     let read = store::read(db.store(), |tx| tx.user(users[5].id))
         .unwrap()
