@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// Everything a core operation can refuse or fail with.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum DomainError {
     /// A value did not parse: which field, and why.
     #[error("{field}: {reason}")]

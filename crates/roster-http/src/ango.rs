@@ -164,14 +164,6 @@ fn check_bulk_size(field: &'static str, len: usize, min: usize) -> Result<(), Do
     Ok(())
 }
 
-/// The same refusal again, for each item of a bulk request it applies to.
-fn reissue(err: &DomainError) -> DomainError {
-    match err {
-        DomainError::Invalid { field, reason } => DomainError::invalid(field, reason),
-        other => DomainError::invalid("request", other.to_string()),
-    }
-}
-
 /// A member of the organization.
 #[derive(Serialize, ToSchema)]
 #[schema(as = User)]
@@ -693,7 +685,7 @@ async fn send_invites(
             .map(|email| {
                 let role = match overrides.get(&email.trim().to_lowercase()) {
                     Some(Ok(role)) => Ok(*role),
-                    Some(Err(err)) => Err(reissue(err)),
+                    Some(Err(err)) => Err(err.clone()),
                     None => Ok(default_role),
                 };
                 let outcome = match (role, &assignments) {
@@ -701,7 +693,7 @@ async fn send_invites(
                         roster.invite_address(&ctx, org, email, role, assignments)
                     }
                     (Err(err), _) => Err(err),
-                    (_, Err(err)) => Err(reissue(err)),
+                    (_, Err(err)) => Err(err.clone()),
                 };
                 (email.clone(), outcome)
             })
