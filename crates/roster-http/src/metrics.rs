@@ -87,7 +87,10 @@ impl std::fmt::Debug for MetricsConfig {
 /// Request counters and latency histograms, by method and route.
 #[derive(Default)]
 pub struct Registry {
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    /// Route template → method → figures. Keyed by route first so that a
+    /// request finds its entry by borrowed strings, allocating only the
+    /// first time a route is seen.
+    routes: Mutex<BTreeMap<String, BTreeMap<&'static str, RouteStats>>>,
 }
 
 #[derive(Default)]
@@ -100,11 +103,15 @@ struct RouteStats {
 }
 
 impl Registry {
-    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn record(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
         let mut routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
-        let stats = routes
-            .entry((method.to_string(), route.to_string()))
-            .or_default();
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), BTreeMap::new());
+        }
+        let Some(methods) = routes.get_mut(route) else {
+            return;
+        };
+        let stats = methods.entry(method).or_default();
         *stats.by_status.entry(status).or_default() += 1;
         if let Some(bucket) = LATENCY_BUCKETS.iter().position(|le| seconds <= *le) {
             stats.buckets[bucket] += 1;
@@ -117,7 +124,7 @@ impl Registry {
         let routes = self.routes.lock().unwrap_or_else(PoisonError::into_inner);
         out.push_str("# HELP roster_http_requests_total HTTP requests answered, by method, matched route and status.\n");
         out.push_str("# TYPE roster_http_requests_total counter\n");
-        for ((method, route), stats) in routes.iter() {
+        for (route, method, stats) in flatten(&routes) {
             for (status, count) in &stats.by_status {
                 let _ = writeln!(
                     out,
@@ -129,7 +136,7 @@ impl Registry {
         }
         out.push_str("# HELP roster_http_request_duration_seconds Time to answer HTTP requests, by method and matched route.\n");
         out.push_str("# TYPE roster_http_request_duration_seconds histogram\n");
-        for ((method, route), stats) in routes.iter() {
+        for (route, method, stats) in flatten(&routes) {
             let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
             let mut cumulative = 0;
             for (le, count) in LATENCY_BUCKETS.iter().zip(stats.buckets) {
@@ -174,16 +181,13 @@ pub async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = method_label(request.method()).to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let method = method_label(request.method());
+    // A clone of the matched path is a reference count, not a copy.
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     registry.record(
-        &method,
-        &route,
+        method,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
@@ -206,6 +210,17 @@ pub fn instrument(app: Router, roster: Arc<Roster>, config: &MetricsConfig) -> R
 
 /// The method as a label: the standard ones by name, any other as `other`
 /// (a client may send any token as a method; labels must stay few).
+/// Every (route, method, figures) of the registry, in a stable order.
+fn flatten<'a>(
+    routes: &'a BTreeMap<String, BTreeMap<&'static str, RouteStats>>,
+) -> impl Iterator<Item = (&'a str, &'static str, &'a RouteStats)> {
+    routes.iter().flat_map(|(route, methods)| {
+        methods
+            .iter()
+            .map(move |(method, stats)| (route.as_str(), *method, stats))
+    })
+}
+
 fn method_label(method: &axum::http::Method) -> &'static str {
     match method.as_str() {
         "GET" => "GET",
