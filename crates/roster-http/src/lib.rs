@@ -63,6 +63,9 @@ pub struct HttpOptions {
     /// How long a client may take to send a request head, and, separately,
     /// a request body.
     pub client_timeout: Duration,
+    /// Most connections open at once (`server::default_max_connections`
+    /// when None: sized to the open-file limit).
+    pub max_connections: Option<usize>,
     /// `/metrics`: None (the default) records and serves nothing.
     pub metrics: Option<metrics::MetricsConfig>,
 }
@@ -72,8 +75,20 @@ impl Default for HttpOptions {
         Self {
             cors_origins: Vec::new(),
             client_timeout: Duration::from_secs(30),
+            max_connections: None,
             metrics: None,
         }
+    }
+}
+
+impl HttpOptions {
+    /// The server loop's limits these options set.
+    pub fn server_limits(&self) -> server::ServerLimits {
+        let mut limits = server::ServerLimits::new(self.client_timeout);
+        if let Some(max) = self.max_connections {
+            limits.max_connections = max;
+        }
+        limits
     }
 }
 
