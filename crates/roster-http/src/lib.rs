@@ -284,6 +284,18 @@ fn security_headers(router: Router) -> Router {
         .layer(header("cache-control", "no-store"))
 }
 
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,16 +310,4 @@ mod tests {
         assert!(!fit_request_id(b"a\tb"));
         assert!(!fit_request_id("caf\u{e9}".as_bytes()));
     }
-}
-
-async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-}
-
-async fn method_not_allowed() -> Response {
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not take that method",
-    )
 }
