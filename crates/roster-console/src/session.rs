@@ -8,10 +8,15 @@
 //! token is rotated and the new pair set. Logout kills the session in the
 //! core, so stolen cookies die with it.
 //!
-//! CSRF: a random token in a `SameSite=Strict` HttpOnly cookie, repeated in
-//! a hidden field of every form (double submit). Every POST must carry
-//! both, equal; a POST whose `Origin` names another host is refused too.
-//! The check runs here, before any handler, so no form can forget it.
+//! CSRF: a random secret in a `SameSite=Strict` HttpOnly cookie, and in a
+//! hidden field of every form a token derived from that secret and the
+//! console session (`session_csrf`: an HMAC of the session id keyed by the
+//! secret; a visitor without a session gets the token of "no session").
+//! Every POST must carry a field equal to the token of its own cookie and
+//! its own session, so a token minted for one session is refused in
+//! another even when an attacker planted the same cookie; a POST whose
+//! `Origin` names another host is refused too. The check runs here, before
+//! any handler, so no form can forget it.
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -20,7 +25,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
+use roster_core::ids::SessionId;
 use roster_core::model::Actor;
 use roster_core::service::TokenPair;
 use roster_core::{Ctx, DomainError};
@@ -124,6 +131,21 @@ fn new_csrf_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The form token of the browser whose CSRF cookie holds `secret`, in
+/// console session `session` (None: not logged in).
+fn session_csrf(secret: &str, session: Option<SessionId>) -> String {
+    // HMAC takes a key of any length, so this cannot fail.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return new_csrf_token();
+    };
+    mac.update(b"roster console csrf\n");
+    match session {
+        Some(session) => mac.update(session.to_string().as_bytes()),
+        None => mac.update(b"no session"),
+    }
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
 /// A CSRF cookie we could have set: 43 base64url characters.
 fn plausible_csrf(token: &str) -> bool {
     token.len() == 43
@@ -179,9 +201,9 @@ pub async fn layer(State(state): State<ConsoleState>, request: Request, next: Ne
     let csrf = existing_csrf.clone().unwrap_or_else(new_csrf_token);
 
     let (parts, body) = request.into_parts();
-    let body = if parts.method == Method::POST {
-        let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-            Ok(bytes) => bytes,
+    let (form, body) = if parts.method == Method::POST {
+        match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+            Ok(bytes) => (Some(bytes), Body::empty()),
             Err(_) => {
                 return finish(
                     PageError::Status(
@@ -194,21 +216,9 @@ pub async fn layer(State(state): State<ConsoleState>, request: Request, next: Ne
                     None,
                 );
             }
-        };
-        let sent = form_csrf(&bytes);
-        let matches = match (&existing_csrf, &sent) {
-            (Some(cookie), Some(field)) => bool::from(cookie.as_bytes().ct_eq(field.as_bytes())),
-            _ => false,
-        };
-        if !matches || foreign_origin(&parts.headers) {
-            // A new token is set with the refusal, so reloading the form
-            // (e.g. after cookies were cleared) makes it work again.
-            let fresh = existing_csrf.is_none().then_some(csrf.as_str());
-            return finish(PageError::Csrf.into_response(), secure, fresh, None);
         }
-        Body::from(bytes)
     } else {
-        body
+        (None, body)
     };
 
     let client = parts
@@ -227,17 +237,41 @@ pub async fn layer(State(state): State<ConsoleState>, request: Request, next: Ne
     } else {
         resolve_caller(&state, &parts.headers, &request_id).await
     };
+    let form_token = session_csrf(&csrf, viewer.as_ref().and_then(|ctx| ctx.session));
     let visit = Visit {
-        csrf: csrf.clone(),
+        csrf: form_token.clone(),
         viewer,
         secure,
         client,
     };
+    let new_csrf = existing_csrf.is_none().then_some(csrf.as_str());
+    let refreshed_cookies = refreshed.as_ref().map(|pair| visit.session_cookies(pair));
+
+    let body = match form {
+        Some(bytes) => {
+            // The field must be this cookie's token for this very session.
+            let sent = form_csrf(&bytes);
+            let matches = existing_csrf.is_some()
+                && sent
+                    .is_some_and(|field| bool::from(field.as_bytes().ct_eq(form_token.as_bytes())));
+            if !matches || foreign_origin(&parts.headers) {
+                // A new secret is set with the refusal, so reloading the
+                // form (e.g. after cookies were cleared) makes it work
+                // again; a refreshed session is kept.
+                return finish(
+                    PageError::Csrf.into_response(),
+                    secure,
+                    new_csrf,
+                    refreshed_cookies,
+                );
+            }
+            Body::from(bytes)
+        }
+        None => body,
+    };
     let mut request = Request::from_parts(parts, body);
     request.extensions_mut().insert(visit.clone());
     let response = next.run(request).await;
-    let new_csrf = existing_csrf.is_none().then_some(csrf.as_str());
-    let refreshed_cookies = refreshed.as_ref().map(|pair| visit.session_cookies(pair));
     finish(response, secure, new_csrf, refreshed_cookies)
 }
 
@@ -373,6 +407,18 @@ mod tests {
         assert_ne!(a, b);
         assert!(plausible_csrf(&a));
         assert!(!plausible_csrf("short"));
+    }
+
+    #[test]
+    fn a_form_token_belongs_to_one_secret_and_one_session() {
+        let (secret, other_secret) = (new_csrf_token(), new_csrf_token());
+        let (one, two) = (SessionId::new(), SessionId::new());
+        let token = session_csrf(&secret, Some(one));
+        assert_eq!(token, session_csrf(&secret, Some(one)));
+        assert_ne!(token, session_csrf(&secret, Some(two)));
+        assert_ne!(token, session_csrf(&secret, None));
+        assert_ne!(token, session_csrf(&other_secret, Some(one)));
+        assert_ne!(token, secret, "the form never shows the cookie's secret");
     }
 
     #[test]

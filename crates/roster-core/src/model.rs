@@ -286,6 +286,8 @@ pub struct IdempotencyRecord {
     pub request_hash: String,
     /// `None` while the first request is still running.
     pub status: Option<u16>,
+    /// The answer's body; `None` with a status when it was withheld
+    /// because it carried a secret.
     pub response: Option<String>,
     pub created_at: Timestamp,
 }

@@ -230,12 +230,14 @@ pub trait Tx {
         at: Timestamp,
     ) -> Result<Option<IdempotencyRecord>>;
     fn idempotency_key(&mut self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>>;
+    /// Records the first request's answer: `response` is `None` when the
+    /// answer is withheld (it carried a secret); only the status is kept.
     fn complete_idempotency_key(
         &mut self,
         scope: &str,
         key: &str,
         status: u16,
-        response: &str,
+        response: Option<&str>,
     ) -> Result<()>;
     fn delete_idempotency_key(&mut self, scope: &str, key: &str) -> Result<()>;
     /// Deletes records created before `before`; answers how many.

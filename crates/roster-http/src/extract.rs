@@ -5,13 +5,14 @@
 use std::net::SocketAddr;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_core::credentials::{apikey_credential, bearer_credential};
+use roster_core::ids::OrgId;
 use roster_core::model::Actor;
-use roster_core::service::API_KEY_PREFIX;
+use roster_core::service::{RouteOrg, API_KEY_PREFIX};
 use roster_core::{Ctx, DomainError};
 use serde::de::DeserializeOwned;
 
@@ -115,56 +116,100 @@ pub fn apikey_header(parts: &Parts) -> Option<&str> {
     apikey_credential(parts.headers.get("apikey")?.to_str().ok()?)
 }
 
+/// Path parameters that name the org a route acts in.
+const ORG_PATH_PARAMS: [&str; 2] = ["org_id", "orgId"];
+
+/// The org the matched route names in its path, if any.
+async fn route_org(parts: &mut Parts, state: &AppState) -> RouteOrg {
+    let Ok(params) = RawPathParams::from_request_parts(parts, state).await else {
+        return RouteOrg::Unnamed;
+    };
+    params
+        .iter()
+        .find(|(name, _)| ORG_PATH_PARAMS.contains(name))
+        .map_or(RouteOrg::Unnamed, |(_, value)| {
+            RouteOrg::Named(OrgId::parse(value).ok())
+        })
+}
+
 impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    /// Authenticates, then lets an org-scoped access token through only
+    /// when the route names its org (`Ctx::admit`).
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = authenticate(parts, state).await?;
+        ctx.admit(route_org(parts, state).await)?;
+        Ok(Caller(ctx))
+    }
+}
+
+/// An authenticated caller of a surface that acts in the credential's own
+/// org (the Members API): an org-scoped access token is welcome there.
+pub struct CredentialOrgCaller(pub Ctx);
+
+impl FromRequestParts<AppState> for CredentialOrgCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let credential = bearer_token(parts)
-            .or_else(|| apikey_header(parts))
-            .ok_or(ApiError(DomainError::Unauthenticated))?
-            .to_string();
-        let request_id = request_id(parts);
-        if credential.starts_with(API_KEY_PREFIX) {
-            // The core's credential cache answers most requests without a
-            // trip to a blocking thread and the database.
-            let cached = state.roster.authenticate_api_key_cached(&credential);
-            let (key, grant) = match cached {
-                Some(found) => found,
-                None => {
-                    blocking(state, move |roster| {
-                        roster.authenticate_api_key(&credential)
-                    })
-                    .await?
-                }
-            };
-            return Ok(Caller(Ctx {
-                actor: Actor::ApiKey(key),
-                session: None,
-                api_key: Some(grant),
-                org_scope: None,
-                request_id,
-            }));
-        }
-        let user = match state.roster.authenticate_access_token_cached(&credential) {
-            Some(user) => user,
+        let ctx = authenticate(parts, state).await?;
+        ctx.admit(RouteOrg::Credential)?;
+        Ok(CredentialOrgCaller(ctx))
+    }
+}
+
+/// Turns the request's bearer token or API key into a `Ctx`: 401 when
+/// there is none or it is not valid (bad, expired, logged out, revoked).
+/// Says nothing yet about what the caller may do.
+pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Ctx, ApiError> {
+    let credential = bearer_token(parts)
+        .or_else(|| apikey_header(parts))
+        .ok_or(ApiError(DomainError::Unauthenticated))?
+        .to_string();
+    let request_id = request_id(parts);
+    if credential.starts_with(API_KEY_PREFIX) {
+        // The core's credential cache answers most requests without a
+        // trip to a blocking thread and the database.
+        let cached = state.roster.authenticate_api_key_cached(&credential);
+        let (key, grant) = match cached {
+            Some(found) => found,
             None => {
                 blocking(state, move |roster| {
-                    roster.authenticate_access_token(&credential)
+                    roster.authenticate_api_key(&credential)
                 })
                 .await?
             }
         };
-        Ok(Caller(Ctx {
-            actor: Actor::User(user.user),
-            session: Some(user.session),
-            api_key: None,
-            org_scope: user.org,
+        return Ok(Ctx {
+            actor: Actor::ApiKey(key),
+            session: None,
+            api_key: Some(grant),
+            org_scope: None,
             request_id,
-        }))
+        });
     }
+    let user = match state.roster.authenticate_access_token_cached(&credential) {
+        Some(user) => user,
+        None => {
+            blocking(state, move |roster| {
+                roster.authenticate_access_token(&credential)
+            })
+            .await?
+        }
+    };
+    Ok(Ctx {
+        actor: Actor::User(user.user),
+        session: Some(user.session),
+        api_key: None,
+        org_scope: user.org,
+        request_id,
+    })
 }
 
 /// `axum::extract::Path` with our rejection.

@@ -1,24 +1,29 @@
 //! The `Idempotency-Key` header on every POST, PATCH and DELETE of every
-//! surface. The core decides (first use, replay, reuse, in progress); this
-//! layer hashes the request, runs it or replays the stored answer.
+//! surface. The core decides (first use, replay, reuse, in progress,
+//! withheld); this layer authenticates the caller, hashes the request, and
+//! runs it or replays the stored answer.
 //!
-//! The key is scoped to the credential that sent it (a hash of the
-//! Authorization or apikey header), so two clients never share keys. An
-//! answer that carries a new secret (login, refresh, a new API key) is not
-//! stored — secrets are kept only as hashes — so its retry gets 409
-//! `idempotency_key_used` instead of the secret again.
+//! It runs after authentication: a request without a valid credential
+//! (none, bad, expired, logged out, revoked) is passed on untouched — its
+//! handler answers 401, or serves it if the endpoint is public — and never
+//! writes or reads a record. The key is scoped by the core to the
+//! authenticated principal (user or API key) plus method and path
+//! (`IdempotencyScope`). An answer that carries a secret (a handler marks
+//! it with `HoldsSecret`: tokens, API keys) is never stored; a retry gets
+//! 409 `idempotency_secret` and nothing runs again.
 
 use std::time::{Duration, Instant};
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use roster_core::crypto::sha256_hex;
-use roster_core::service::IdempotencyStart;
+use roster_core::service::{IdempotencyScope, IdempotencyStart, IdempotentAnswer};
 
 use crate::error::{error_response, ApiError};
+use crate::extract::authenticate;
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
 /// Largest answer kept for replay.
@@ -26,20 +31,19 @@ const MAX_STORED_RESPONSE: usize = 1024 * 1024;
 /// How long a retry waits for the first request to finish.
 const IN_PROGRESS_WAIT: Duration = Duration::from_secs(10);
 
-fn mints_a_secret(method: &Method, path: &str) -> bool {
-    path.ends_with("/auth/login")
-        || path.ends_with("/auth/refresh")
-        || (method == Method::POST && path.ends_with("/api-keys"))
-}
+/// Marks an answer that carries a secret (an access or refresh token, an
+/// API key): it is never stored for replay. Put it in the handler's
+/// answer tuple.
+#[derive(Clone, Copy, Debug)]
+pub struct HoldsSecret;
 
-fn credential_scope(request: &Request) -> String {
-    let headers = request.headers();
-    let credential = headers
-        .get(header::AUTHORIZATION)
-        .or_else(|| headers.get("apikey"))
-        .map(|v| v.as_bytes().to_vec())
-        .unwrap_or_else(|| b"anonymous".to_vec());
-    sha256_hex(&credential)
+impl IntoResponseParts for HoldsSecret {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut parts: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        parts.extensions_mut().insert(HoldsSecret);
+        Ok(parts)
+    }
 }
 
 /// The middleware.
@@ -60,7 +64,6 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             "Idempotency-Key must be visible ASCII",
         );
     };
-    let scope = credential_scope(&request);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let target = request
@@ -69,6 +72,12 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let (parts, body) = request.into_parts();
+    let Ok(ctx) = authenticate(&parts, &state).await else {
+        // Not authenticated: no record is read or written; the handler
+        // gives its own answer (401, or a public endpoint's).
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    let scope = IdempotencyScope::new(&ctx, method.as_str(), &path);
     // The route's own body limit still applies when the handler reads the
     // body; this bound only has to admit the largest route's.
     let Ok(bytes) = to_bytes(body, MAX_BULK_BODY_BYTES).await else {
@@ -101,8 +110,16 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
                     "this Idempotency-Key was used with another request",
                 )
             }
-            Ok(IdempotencyStart::Replay { status, response }) => {
-                return replay(&method, &path, status, response)
+            Ok(IdempotencyStart::Replay { status, response }) => return replay(status, response),
+            Ok(IdempotencyStart::Withheld { status }) => {
+                return error_response(
+                    StatusCode::CONFLICT,
+                    "idempotency_secret",
+                    format!(
+                        "the first request with this Idempotency-Key succeeded ({status}) and its answer \
+                         carried a secret, which is never stored; nothing was done again"
+                    ),
+                )
             }
             Ok(IdempotencyStart::InProgress) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -128,6 +145,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         .await;
         return response;
     }
+    let holds_secret = response.extensions().get::<HoldsSecret>().is_some();
     let (parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_STORED_RESPONSE).await else {
         let _ = blocking(&state, move |roster| {
@@ -139,14 +157,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         ))
         .into_response();
     };
-    let text = if mints_a_secret(&method, &path) {
-        String::new()
-    } else {
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
+    let text = (!holds_secret).then(|| String::from_utf8_lossy(&bytes).into_owned());
     let code = status.as_u16();
     if let Err(error) = blocking(&state, move |roster| {
-        roster.finish_idempotent(&scope, &key, code, &text)
+        let answer = match &text {
+            Some(body) => IdempotentAnswer::Body(body),
+            None => IdempotentAnswer::HoldsSecret,
+        };
+        roster.finish_idempotent(&scope, &key, code, answer)
     })
     .await
     {
@@ -155,20 +173,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     Response::from_parts(parts, Body::from(bytes))
 }
 
-fn replay(method: &Method, path: &str, status: u16, response: String) -> Response {
-    if mints_a_secret(method, path) {
-        return error_response(
-            StatusCode::CONFLICT,
-            "idempotency_key_used",
-            "the first request with this Idempotency-Key succeeded; its answer carried a secret, which is not kept",
-        );
-    }
+fn replay(status: u16, response: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut replayed = (status, response).into_response();
     let headers = replayed.headers_mut();
     if status != StatusCode::NO_CONTENT {
         headers.insert(
-            header::CONTENT_TYPE,
+            axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
     }

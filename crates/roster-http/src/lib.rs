@@ -63,6 +63,9 @@ pub struct HttpOptions {
     /// How long a client may take to send a request head, and, separately,
     /// a request body.
     pub client_timeout: Duration,
+    /// Most connections open at once (`server::default_max_connections`
+    /// when None: sized to the open-file limit).
+    pub max_connections: Option<usize>,
     /// `/metrics`: None (the default) records and serves nothing.
     pub metrics: Option<metrics::MetricsConfig>,
 }
@@ -72,8 +75,20 @@ impl Default for HttpOptions {
         Self {
             cors_origins: Vec::new(),
             client_timeout: Duration::from_secs(30),
+            max_connections: None,
             metrics: None,
         }
+    }
+}
+
+impl HttpOptions {
+    /// The server loop's limits these options set.
+    pub fn server_limits(&self) -> server::ServerLimits {
+        let mut limits = server::ServerLimits::new(self.client_timeout);
+        if let Some(max) = self.max_connections {
+            limits.max_connections = max;
+        }
+        limits
     }
 }
 
@@ -127,6 +142,7 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
                 }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(bound_request_id))
         .with_state(state);
     let app = match &options.metrics {
         Some(config) => metrics::instrument(app, roster, config),
@@ -197,6 +213,36 @@ async fn body_deadline(
     }
 }
 
+/// Longest client `X-Request-Id` kept, in characters.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Whether a client's `X-Request-Id` may be kept (echoed and logged): 1 to
+/// 128 visible ASCII characters.
+pub fn fit_request_id(value: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&value.len()) && value.iter().all(u8::is_ascii_graphic)
+}
+
+/// Drops a client `X-Request-Id` that is not fit to keep (or is sent more
+/// than once), so the request-id layer generates one in its place: the id
+/// goes into every log line of the request and back to the client, and a
+/// long or odd one would bloat or garble both.
+async fn bound_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let mut sent = headers.get_all("x-request-id").iter();
+    let unfit = match (sent.next(), sent.next()) {
+        (Some(value), None) => !fit_request_id(value.as_bytes()),
+        (None, _) => false,
+        (Some(_), Some(_)) => true,
+    };
+    if unfit {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}
+
 /// CORS for an allow-list of origins: the API's methods and the headers
 /// its clients send; bearer tokens and keys, never cookies, so no
 /// credentials mode.
@@ -248,4 +294,20 @@ async fn method_not_allowed() -> Response {
         "method_not_allowed",
         "this endpoint does not take that method",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_visible_ascii_up_to_128() {
+        assert!(fit_request_id(b"req-1234"));
+        assert!(fit_request_id("a".repeat(128).as_bytes()));
+        assert!(!fit_request_id("a".repeat(129).as_bytes()));
+        assert!(!fit_request_id(b""));
+        assert!(!fit_request_id(b"a b"));
+        assert!(!fit_request_id(b"a\tb"));
+        assert!(!fit_request_id("caf\u{e9}".as_bytes()));
+    }
 }

@@ -13,6 +13,7 @@
 
 use axum::http::{HeaderName, HeaderValue};
 use axum::Router;
+use roster_core::service::API_KEY_PREFIX;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
@@ -169,10 +170,10 @@ fn finish(doc: &mut utoipa::openapi::OpenApi, schemes: &[&str], error_schema: &s
             BEARER_SCHEME => SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
+                    .description(Some(format!(
                         "An access token from `POST /api/v1/auth/login`, or an API key \
-                         (`rst_…`) from `POST /api/v1/orgs/{org_id}/api-keys`.",
-                    ))
+                         (`{API_KEY_PREFIX}…`) from `POST /api/v1/orgs/{{org_id}}/api-keys`."
+                    )))
                     .build(),
             ),
             _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -247,7 +248,8 @@ fn finish_operation(operation: &mut Operation, schemes: &[&str], error_schema: &
     if writes {
         add(
             "409",
-            "Conflict (or an `Idempotency-Key` whose first request is still running)",
+            "Conflict (or an `Idempotency-Key` whose first request is still running, or whose \
+             first answer carried a secret: `idempotency_secret`)",
         );
         add(
             "422",
@@ -264,8 +266,11 @@ fn finish_operation(operation: &mut Operation, schemes: &[&str], error_schema: &
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
             .description(Some(
-                "A retry with the same key and body within 24 hours gets the first answer \
-                 again and changes nothing.",
+                "A retry by the same caller (user or API key), to the same method and path, \
+                 with the same key and body within 24 hours gets the first answer again and \
+                 changes nothing. An answer that carried a secret (a token, an API key) is \
+                 never stored: its retry gets 409 `idempotency_secret` and nothing runs again. \
+                 Requests without valid credentials ignore the header.",
             ))
             .schema(Some(
                 ObjectBuilder::new()

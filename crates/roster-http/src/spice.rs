@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{CredentialOrgCaller, Json, Path, Query};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -123,7 +123,7 @@ struct ListParams {
 )]
 async fn list_members(
     State(state): State<AppState>,
-    Caller(ctx): Caller,
+    CredentialOrgCaller(ctx): CredentialOrgCaller,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Json<MemberList>> {
     let org = authenticated_org(&ctx)?;
@@ -218,7 +218,7 @@ impl From<Member> for ChangedMemberBody {
 )]
 async fn add_member(
     State(state): State<AppState>,
-    Caller(ctx): Caller,
+    CredentialOrgCaller(ctx): CredentialOrgCaller,
     Json(body): Json<AddMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<ChangedMemberBody>)> {
     let org = authenticated_org(&ctx)?;
@@ -250,7 +250,7 @@ async fn add_member(
 )]
 async fn get_member(
     State(state): State<AppState>,
-    Caller(ctx): Caller,
+    CredentialOrgCaller(ctx): CredentialOrgCaller,
     Path(member_id): Path<String>,
 ) -> ApiResult<Json<MemberBody>> {
     let org = authenticated_org(&ctx)?;
@@ -287,7 +287,7 @@ struct UpdateMemberRequest {
 )]
 async fn update_member(
     State(state): State<AppState>,
-    Caller(ctx): Caller,
+    CredentialOrgCaller(ctx): CredentialOrgCaller,
     Path(member_id): Path<String>,
     Json(body): Json<UpdateMemberRequest>,
 ) -> ApiResult<Json<ChangedMemberBody>> {
@@ -319,7 +319,7 @@ async fn update_member(
 )]
 async fn remove_member(
     State(state): State<AppState>,
-    Caller(ctx): Caller,
+    CredentialOrgCaller(ctx): CredentialOrgCaller,
     Path(member_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let org = authenticated_org(&ctx)?;

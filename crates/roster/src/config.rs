@@ -165,6 +165,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_CLIENT_TIMEOUT", default_value = "30s")]
     pub client_timeout: String,
 
+    /// Most client connections open at once; more are answered 503 and
+    /// closed (default: the open-file limit less a reserve of 128).
+    #[arg(long, env = "ROSTER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
     /// Bearer token that `/metrics` requires (prefer the environment
     /// variable). Unset, and no metrics listener: no `/metrics`.
     #[arg(long, env = "ROSTER_METRICS_TOKEN", hide_env_values = true)]
@@ -215,6 +220,9 @@ impl ServeArgs {
         if client_timeout == 0 {
             anyhow::bail!("ROSTER_CLIENT_TIMEOUT must be at least 1s");
         }
+        if self.max_connections == Some(0) {
+            anyhow::bail!("ROSTER_MAX_CONNECTIONS must be at least 1");
+        }
         let cors_origins = match &self.cors_origins {
             None => Vec::new(),
             Some(list) => list
@@ -227,6 +235,7 @@ impl ServeArgs {
         Ok(roster_http::HttpOptions {
             cors_origins,
             client_timeout: std::time::Duration::from_secs(client_timeout as u64),
+            max_connections: self.max_connections,
             metrics: self.metrics_config()?,
         })
     }

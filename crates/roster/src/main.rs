@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod logging;
 mod serve;
 
 use clap::Parser;
@@ -10,22 +11,9 @@ use roster_core::service::NewAccount;
 
 use crate::config::{Cli, Command, UserCommand};
 
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(&cli.log_format);
+    logging::init(&cli.log_format);
     match cli.command {
         Command::Serve(args) => serve::run(&cli.database_url, args),
         Command::Demo(args) => demo::run(args),

@@ -115,13 +115,9 @@ pub(crate) async fn serve(
     std::io::stdout().flush()?;
     tracing::info!(%addr, "serving");
     let app = roster_http::app_with(roster, &http_options);
-    roster_http::server::serve(
-        listener,
-        app,
-        http_options.client_timeout,
-        shutdown_signal(),
-    )
-    .await?;
+    let limits = http_options.server_limits();
+    tracing::info!(max_connections = limits.max_connections, "connection cap");
+    roster_http::server::serve_with(listener, app, limits, shutdown_signal()).await?;
     worker.shutdown().await;
     tracing::info!("stopped");
     Ok(())

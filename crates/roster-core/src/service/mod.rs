@@ -20,7 +20,10 @@ pub use accounts::{AuthenticatedUser, NewAccount, OrgAccessToken, TokenPair};
 pub use api_keys::API_KEY_PREFIX;
 pub use audit::AuditEntry;
 pub use directory::{PageNumber, RoleChangeOutcome};
-pub use idempotency::{parse_idempotency_key, IdempotencyStart, IDEMPOTENCY_WINDOW_SECS};
+pub use idempotency::{
+    parse_idempotency_key, IdempotencyScope, IdempotencyStart, IdempotentAnswer,
+    IDEMPOTENCY_WINDOW_SECS,
+};
 pub use invitations::{effective_status, Invited};
 pub use labels::RoleSet;
 pub use members::AddMemberOutcome;
@@ -106,6 +109,41 @@ pub struct Ctx {
     /// The one org an org-scoped access token may act in.
     pub org_scope: Option<OrgId>,
     pub request_id: String,
+}
+
+/// Which org an endpoint acts in, as its route says: what decides whether
+/// an org-scoped access token may call it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteOrg {
+    /// The route names an org (`/orgs/{org_id}/…`); `None` when the path
+    /// segment is not an org id at all.
+    Named(Option<OrgId>),
+    /// The surface acts in the credential's own org (the Members API).
+    Credential,
+    /// The route is about no org (the caller's account, its list of orgs,
+    /// invitations to other orgs, the session).
+    Unnamed,
+}
+
+impl Ctx {
+    /// The one check of org-scoped access tokens: such a token works only
+    /// on endpoints about its own org; anything else is refused with 403
+    /// `token_scope`, whether or not the other org exists. Other
+    /// credentials pass (their own rules apply in the services).
+    pub fn admit(&self, route: RouteOrg) -> Result<()> {
+        let Some(scoped) = self.org_scope else {
+            return Ok(());
+        };
+        match route {
+            RouteOrg::Credential => Ok(()),
+            RouteOrg::Named(Some(org)) if org == scoped => Ok(()),
+            RouteOrg::Named(_) | RouteOrg::Unnamed => Err(DomainError::Denied {
+                code: "token_scope",
+                message: "this access token is limited to one organization; \
+                          use the session's own access token for anything else",
+            }),
+        }
+    }
 }
 
 /// What an API key may do: act in one org, within its scopes.

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
+use crate::idempotency::HoldsSecret;
 use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -141,7 +142,7 @@ async fn create_api_key(
     Caller(ctx): Caller,
     Path(org_id): Path<String>,
     Json(body): Json<CreateApiKeyRequest>,
-) -> ApiResult<(StatusCode, Json<CreatedApiKeyResponse>)> {
+) -> ApiResult<(StatusCode, HoldsSecret, Json<CreatedApiKeyResponse>)> {
     let org = OrgId::parse(&org_id)?;
     let expires_at = body
         .expires_at
@@ -154,6 +155,7 @@ async fn create_api_key(
     .await?;
     Ok((
         StatusCode::CREATED,
+        HoldsSecret,
         Json(CreatedApiKeyResponse {
             id: key.id.to_string(),
             name: key.name,

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, ClientAddr, Json};
+use crate::idempotency::HoldsSecret;
 use crate::tenant::dto::{MessageResponse, UserResponse};
 use crate::{blocking, AppState};
 
@@ -123,12 +124,12 @@ async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Json(body): Json<LoginRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<(HoldsSecret, Json<TokenResponse>)> {
     let pair = blocking(&state, move |roster| {
         roster.login(&body.email, &body.password, &client)
     })
     .await?;
-    Ok(Json(pair.into()))
+    Ok((HoldsSecret, Json(pair.into())))
 }
 
 /// The refresh token to rotate.
@@ -156,9 +157,9 @@ struct RefreshRequest {
 async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<RefreshRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<(HoldsSecret, Json<TokenResponse>)> {
     let pair = blocking(&state, move |roster| roster.refresh(&body.refresh_token)).await?;
-    Ok(Json(pair.into()))
+    Ok((HoldsSecret, Json(pair.into())))
 }
 
 /// Optionally, the session's refresh token.

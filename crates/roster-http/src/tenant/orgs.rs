@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Path, Query};
+use crate::idempotency::HoldsSecret;
 use crate::tenant::dto::{ListResponse, MessageResponse, OrgResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -55,7 +56,7 @@ async fn org_access_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path(org_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<OrgAccessTokenResponse>)> {
+) -> ApiResult<(StatusCode, HoldsSecret, Json<OrgAccessTokenResponse>)> {
     let org = OrgId::parse(&org_id)?;
     let token = blocking(&state, move |roster| {
         roster.issue_org_access_token(&ctx, org)
@@ -63,6 +64,7 @@ async fn org_access_token(
     .await?;
     Ok((
         StatusCode::CREATED,
+        HoldsSecret,
         Json(OrgAccessTokenResponse {
             access_token: token.access_token,
             token_type: "Bearer",

@@ -59,7 +59,7 @@ pub fn complete_idempotency_key(
     scope: &str,
     key: &str,
     status: u16,
-    response: &str,
+    response: Option<&str>,
 ) -> Result<()> {
     tx.execute(
         "UPDATE idempotency_keys SET status = $3, response = $4 WHERE scope = $1 AND key = $2",
@@ -67,7 +67,7 @@ pub fn complete_idempotency_key(
             Value::text(scope),
             Value::text(key),
             Value::Int(i64::from(status)),
-            Value::text(response),
+            Value::opt_text(response),
         ],
     )?;
     Ok(())

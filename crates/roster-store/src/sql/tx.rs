@@ -399,7 +399,7 @@ impl Tx for SqlTx<'_> {
         scope: &str,
         key: &str,
         status: u16,
-        response: &str,
+        response: Option<&str>,
     ) -> Result<()> {
         self.guard(|tx| idempotency::complete_idempotency_key(tx, scope, key, status, response))
     }

@@ -123,13 +123,21 @@ impl Browser {
         self.finish(response).await
     }
 
-    /// Posts a form with the CSRF token of this browser's cookie, as the
-    /// console's own forms do. Loads a page first if there is no token yet.
-    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        if !self.cookies.contains_key("roster_csrf") {
-            self.get("/console/login").await;
+    /// The CSRF token the console's forms carry for this browser and its
+    /// current session, read from a page with a form.
+    pub async fn form_token(&mut self) -> String {
+        if self.cookies.contains_key("roster_session") {
+            if let Some(token) = form_token(&self.get("/console/orgs").await.body) {
+                return token;
+            }
         }
-        let csrf = self.cookies["roster_csrf"].clone();
+        form_token(&self.get("/console/login").await.body).expect("the login page has a form")
+    }
+
+    /// Posts a form with the CSRF token of this browser's session, as the
+    /// console's own forms do (read from a page first).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.form_token().await;
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf", &csrf));
         self.post_raw(path, &all).await
@@ -195,7 +203,8 @@ on_both_backends! {
         let csrf = form.set_cookie("roster_csrf").expect("csrf cookie");
         assert!(csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict") && csrf.contains("Path=/console"), "{csrf}");
         assert!(!csrf.contains("Secure"), "plain http gets no Secure flag: {csrf}");
-        assert_eq!(form_token(&form.body).as_deref(), Some(browser.cookies["roster_csrf"].as_str()));
+        let token = form_token(&form.body).expect("the form carries a token");
+        assert_ne!(token, browser.cookies["roster_csrf"], "the form never shows the cookie's secret");
 
         let login = browser.post("/console/login", &[("email", "owner@example.com"), ("password", PASSWORD)]).await;
         assert_eq!(login.status, StatusCode::SEE_OTHER);
@@ -229,7 +238,7 @@ on_both_backends! {
         let wrong = browser.post_raw("/console/orgs", &[("name", "Sneaky"), ("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]).await;
         assert_eq!(wrong.status, StatusCode::FORBIDDEN);
         // A matching token from another site's page is refused by Origin.
-        let csrf = browser.cookies["roster_csrf"].clone();
+        let csrf = browser.form_token().await;
         let foreign = browser.client
             .post(format!("{}/console/orgs", app.base))
             .header("cookie", browser.cookie_header())
@@ -249,6 +258,35 @@ on_both_backends! {
         assert_eq!(created.status, StatusCode::SEE_OTHER);
         let orgs = app.get("/orgs", &owner.token).await.expect(200);
         assert_eq!(orgs["data"][0]["name"], "Acme");
+    }
+}
+
+on_both_backends! {
+    async fn a_csrf_token_of_one_console_session_is_refused_in_another(app) {
+        let alice = app.user("alice@example.com").await;
+        app.user("mallory@example.com").await;
+        // Mallory logs in and reads the token of her own session's forms.
+        let mut mallory = Browser::new(&app);
+        mallory.login("mallory@example.com").await;
+        let minted = mallory.form_token().await;
+        // Alice's browser holds the very same CSRF cookie (planted, say,
+        // from a sibling subdomain) but her own session.
+        let mut alice_browser = Browser::new(&app);
+        alice_browser.cookies.insert("roster_csrf".to_string(), mallory.cookies["roster_csrf"].clone());
+        alice_browser.login("alice@example.com").await;
+        let forged = alice_browser.post_raw("/console/orgs", &[("name", "Forged"), ("csrf", minted.as_str())]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+        assert_eq!(app.get("/orgs", &alice.token).await.expect(200)["data"].as_array().unwrap().len(), 0, "the forged form created an org");
+        // A token minted before logging in is refused after, too.
+        let mut fresh = Browser::new(&app);
+        let anonymous = fresh.form_token().await;
+        fresh.login("alice@example.com").await;
+        let stale = fresh.post_raw("/console/orgs", &[("name", "Stale"), ("csrf", anonymous.as_str())]).await;
+        assert_eq!(stale.status, StatusCode::FORBIDDEN);
+        // Her own session's token works.
+        let created = alice_browser.post("/console/orgs", &[("name", "Mine")]).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        assert_eq!(app.get("/orgs", &alice.token).await.expect(200)["data"][0]["name"], "Mine");
     }
 }
 

@@ -142,3 +142,73 @@ on_both_backends! {
             .expect_error(403, "forbidden");
     }
 }
+
+on_both_backends! {
+    async fn a_client_request_id_is_kept_only_when_short_and_visible_ascii(app) {
+        let echo = |value: Vec<u8>| {
+            let request = app.client.get(format!("{}/healthz", app.base)).header(
+                "x-request-id",
+                reqwest::header::HeaderValue::from_bytes(&value).expect("a header value"),
+            );
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.headers()["x-request-id"].as_bytes().to_vec()
+            }
+        };
+        for kept in ["req-1234".to_string(), "a".repeat(128)] {
+            assert_eq!(echo(kept.clone().into_bytes()).await, kept.into_bytes());
+        }
+        for replaced in ["a".repeat(129).into_bytes(), "x".repeat(4000).into_bytes(), b"a\tb".to_vec(), b"a b".to_vec(), "caf\u{e9}".as_bytes().to_vec()] {
+            let answered = echo(replaced.clone()).await;
+            assert_ne!(answered, replaced);
+            assert!(roster_http::fit_request_id(&answered), "{:?}", String::from_utf8_lossy(&answered));
+            assert_eq!(answered.len(), 36, "a generated UUID");
+        }
+    }
+}
+
+/// A newline in text that reaches the log (here an invitation's personal
+/// message, in the email the log transport prints) cannot start a forged
+/// log line: the server's log writer escapes it.
+async fn a_newline_in_logged_text_cannot_forge_a_log_line(backend: roster_testkit::Backend) {
+    let app = crate::TestApp::spawn_processes_with_env(backend, 1, &[("RUST_LOG", "info")]).await;
+    let owner = app.user("o@example.com").await;
+    let org = app.org(&owner, "Acme").await;
+    let forged = "FORGED-ENTRY  INFO roster: the audit log was cleared by the owner";
+    app.post(
+        &format!("/orgs/{org}/members"),
+        &owner.token,
+        json!({"member_email": "newcomer@example.com", "member_role": "member", "message": format!("hello\n{forged}")}),
+    )
+    .await
+    .expect(201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let log = loop {
+        let log = app.servers[0].stderr_tail();
+        if log.contains("FORGED-ENTRY") {
+            break log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the invitation email was never logged:\n{log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        log.lines()
+            .all(|line| !line.trim_start().starts_with("FORGED-ENTRY")),
+        "a message started its own log line:\n{log}"
+    );
+    assert!(log.contains("hello\\nFORGED-ENTRY"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_newline_in_logged_text_cannot_forge_a_log_line_on_sqlite() {
+    a_newline_in_logged_text_cannot_forge_a_log_line(roster_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_newline_in_logged_text_cannot_forge_a_log_line_on_postgres() {
+    a_newline_in_logged_text_cannot_forge_a_log_line(roster_testkit::Backend::Postgres).await;
+}

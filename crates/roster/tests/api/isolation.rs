@@ -29,9 +29,15 @@ enum Caller {
     KeyWithoutScope,
     /// An API key of another org, with every scope.
     OtherOrgKey,
+    /// The owner's org-scoped access token for this org
+    /// (`POST /orgs/{org}/access-token`).
+    OrgToken,
+    /// The owner's org-scoped access token for another org the owner also
+    /// belongs to.
+    OtherOrgToken,
 }
 
-const CALLERS: [Caller; 11] = [
+const CALLERS: [Caller; 13] = [
     Caller::Anonymous,
     Caller::BadToken,
     Caller::ExpiredToken,
@@ -43,6 +49,8 @@ const CALLERS: [Caller; 11] = [
     Caller::Key,
     Caller::KeyWithoutScope,
     Caller::OtherOrgKey,
+    Caller::OrgToken,
+    Caller::OtherOrgToken,
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -610,10 +618,17 @@ fn expected(row: &Row, caller: Caller) -> u16 {
     match row.access {
         Public => row.ok,
         _ if matches!(caller, Anonymous | BadToken | ExpiredToken) => 401,
+        // An org-scoped token acts (as its owner) on endpoints about its
+        // own org only; everything else is 403 `token_scope`.
         Person => match caller {
+            OrgToken | OtherOrgToken => 403,
             Key | KeyWithoutScope | OtherOrgKey => 403,
             _ => row.ok,
         },
+        Org(_, _) if caller == OrgToken => row.ok,
+        Org(_, _) if caller == OtherOrgToken => 403,
+        CredentialOrg(_, _) if caller == OrgToken => row.ok,
+        CredentialOrg(_, other) if caller == OtherOrgToken => other,
         Org(min, scope) => match caller {
             OtherOrgOwner | OtherOrgKey => 404,
             Key if scope.is_some() && min <= Role::Admin => row.ok,
@@ -638,6 +653,8 @@ struct People {
     target: TestUser,
     other_owner: TestUser,
     other_key: String,
+    /// An org the owner of every fixture also owns, for `OtherOrgToken`.
+    owner_side_org: String,
     expired: String,
     newbie_email: String,
     newbie_username: String,
@@ -684,7 +701,9 @@ async fn people(app: &TestApp) -> People {
     let other_key = app
         .api_key(&other_owner, &other_org, &TestApp::ALL_SCOPES)
         .await;
+    let owner_side_org = app.org(&owner, "Side").await;
     People {
+        owner_side_org,
         expired: expired_token(app, &owner).await,
         owner,
         admin,
@@ -862,6 +881,8 @@ async fn credential(
         Caller::BadToken => return Some("not-a-token".to_string()),
         Caller::ExpiredToken => return Some(p.expired.clone()),
         Caller::OtherOrgKey => return Some(p.other_key.clone()),
+        Caller::OrgToken => return Some(org_token(app, &p.owner, &f.org).await),
+        Caller::OtherOrgToken => return Some(org_token(app, &p.owner, &p.owner_side_org).await),
         Caller::Key | Caller::KeyWithoutScope => {
             let needed = match row.access {
                 Org(_, Some(scope)) | CredentialOrg(scope, _) => Some(scope),
@@ -895,6 +916,15 @@ async fn credential(
     Some(user.token)
 }
 
+/// An org-scoped access token of `user`'s session for `org`.
+async fn org_token(app: &TestApp, user: &TestUser, org: &str) -> String {
+    let answer = app
+        .post(&format!("/orgs/{org}/access-token"), &user.token, json!({}))
+        .await
+        .expect(201);
+    answer["access_token"].as_str().unwrap().to_string()
+}
+
 on_both_backends! {
     async fn every_endpoint_answers_every_caller_as_the_rules_say(app) {
         let p = people(&app).await;
@@ -918,6 +948,13 @@ on_both_backends! {
                 cells += 1;
                 if answer.status.as_u16() != want {
                     failures.push(format!("{} {} as {caller:?}: {} (expected {want}) {}", row.method, row.path, answer.status.as_u16(), answer.body));
+                } else if want == 403
+                    && matches!(caller, Caller::OrgToken | Caller::OtherOrgToken)
+                    && !row.path.starts_with("/console")
+                    && answer.body["code"] != "token_scope"
+                    && answer.body["error"]["code"] != "token_scope"
+                {
+                    failures.push(format!("{} {} as {caller:?}: 403 but not token_scope: {}", row.method, row.path, answer.body));
                 } else if want >= 400
                     // The console answers with HTML pages, not JSON errors.
                     && !row.path.starts_with("/console")

@@ -183,3 +183,203 @@ async fn a_malformed_cors_origin_is_refused_at_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ROSTER_CORS_ORIGINS"), "{stderr}");
 }
+
+/// A server with a one-second client timeout and the given extra settings.
+async fn server_with(
+    backend: Backend,
+    extra: &'static [(&'static str, &'static str)],
+) -> (TestDatabase, RosterProcess) {
+    tokio::task::spawn_blocking(move || {
+        let database = TestDatabase::new(backend).expect("database");
+        let mut env = vec![("ROSTER_CLIENT_TIMEOUT", "1s")];
+        env.extend_from_slice(extra);
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
+        let server = RosterProcess::spawn(bin, database.url(), &env).expect("server");
+        (database, server)
+    })
+    .await
+    .expect("start-up thread")
+}
+
+/// Opens a connection and sends `opening` (maybe nothing), then leaves it.
+fn hostile_socket(base: &str, opening: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(base.trim_start_matches("http://")).expect("connect");
+    if !opening.is_empty() {
+        stream.write_all(opening).expect("write");
+    }
+    stream
+}
+
+/// Whether the server closes `stream` before `deadline`: reads (and
+/// discards whatever it sends, e.g. HTTP/2 SETTINGS) until end of stream.
+fn closed_by_server(mut stream: &TcpStream, deadline: Instant) -> bool {
+    let mut buffer = [0u8; 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        stream.set_read_timeout(Some(left)).expect("read timeout");
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
+            // Reset by the server: closed too.
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Sends a plain `GET /healthz` on a fresh connection and answers the
+/// status line and the time it took.
+fn timed_health(base: &str) -> (String, Duration) {
+    let started = Instant::now();
+    let answer = exchange(
+        base,
+        b"GET /healthz HTTP/1.1\r\nHost: roster\r\nConnection: close\r\n\r\n",
+        None,
+        Duration::from_secs(5),
+    );
+    let status = answer.lines().next().unwrap_or_default().to_string();
+    (status, started.elapsed())
+}
+
+/// Hundreds of sockets that say nothing, half an HTTP/2 preface, a whole
+/// preface and then nothing, or half an HTTP/1 head: `/healthz` still
+/// answers within 100 ms while they are open, and the server closes every
+/// one of them once the client timeout (3 s) has passed.
+async fn silent_and_half_open_connections_are_closed(backend: Backend) {
+    let (_database, server) = server_with(backend, &[("ROSTER_CLIENT_TIMEOUT", "3s")]).await;
+    let base = server.base_url().to_string();
+    tokio::task::spawn_blocking(move || {
+        let (status, _) = timed_health(&base);
+        assert!(status.contains("200"), "{status}");
+        let openings: [&[u8]; 4] = [
+            b"",
+            b"PRI * HTTP/2.0\r\n",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            b"GET /healthz HTTP/1.1\r\nHost: roster\r\n",
+        ];
+        // In batches, each followed by a request on a new connection: the
+        // server accepts in order, so its answer shows the batch was
+        // accepted (a burst of 400 connects would overflow the listen
+        // backlog and leave some waiting on the client's SYN retries).
+        let mut sockets: Vec<TcpStream> = Vec::new();
+        let mut last_batch = Instant::now();
+        for batch in 0..10 {
+            last_batch = Instant::now();
+            sockets.extend((0..40).map(|i| hostile_socket(&base, openings[(batch * 40 + i) % openings.len()])));
+            let (status, _) = timed_health(&base);
+            assert!(status.contains("200"), "{status}");
+        }
+        for _ in 0..3 {
+            let (status, took) = timed_health(&base);
+            assert!(status.contains("200"), "with 400 hostile sockets open: {status}");
+            assert!(
+                took < Duration::from_millis(100),
+                "/healthz took {took:?} with 400 hostile sockets open"
+            );
+        }
+        assert!(
+            last_batch.elapsed() < Duration::from_millis(2500),
+            "the check ran after the timeout: {:?}",
+            last_batch.elapsed()
+        );
+        let deadline = Instant::now() + Duration::from_secs(6);
+        let still_open = sockets
+            .iter()
+            .enumerate()
+            .filter(|(_, socket)| !closed_by_server(socket, deadline))
+            .map(|(i, _)| format!("{:?}", String::from_utf8_lossy(openings[i % openings.len()])))
+            .collect::<Vec<_>>();
+        assert!(
+            still_open.is_empty(),
+            "{} of 400 hostile sockets still open more than 6 s after a 3 s client timeout, e.g. {:?}",
+            still_open.len(),
+            still_open.first()
+        );
+        let (status, _) = timed_health(&base);
+        assert!(status.contains("200"), "{status}");
+        server.terminate();
+    })
+    .await
+    .expect("hostile sockets");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn silent_and_half_open_connections_are_closed_on_sqlite() {
+    silent_and_half_open_connections_are_closed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn silent_and_half_open_connections_are_closed_on_postgres() {
+    silent_and_half_open_connections_are_closed(Backend::Postgres).await;
+}
+
+/// `ROSTER_MAX_CONNECTIONS`: past the cap a new connection gets a 503
+/// `too_many_connections` and is closed; once connections end, new ones
+/// are served again.
+async fn connections_past_the_cap_are_refused_cleanly(backend: Backend) {
+    let (_database, server) = server_with(
+        backend,
+        &[
+            ("ROSTER_MAX_CONNECTIONS", "20"),
+            ("ROSTER_CLIENT_TIMEOUT", "30s"),
+        ],
+    )
+    .await;
+    let base = server.base_url().to_string();
+    tokio::task::spawn_blocking(move || {
+        let held: Vec<TcpStream> = (0..20).map(|_| hostile_socket(&base, b"")).collect();
+        // The server accepts asynchronously: give it a moment to count them.
+        std::thread::sleep(Duration::from_millis(200));
+        let answer = exchange(
+            &base,
+            b"GET /healthz HTTP/1.1\r\nHost: roster\r\n\r\n",
+            None,
+            Duration::from_secs(5),
+        );
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(
+            answer.contains("\"code\":\"too_many_connections\""),
+            "{answer}"
+        );
+        assert!(
+            answer.to_ascii_lowercase().contains("retry-after: 1"),
+            "{answer}"
+        );
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (status, _) = timed_health(&base);
+            if status.contains("200") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still refused after the held connections ended: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server.terminate();
+    })
+    .await
+    .expect("connection cap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_past_the_cap_are_refused_cleanly_on_sqlite() {
+    connections_past_the_cap_are_refused_cleanly(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_past_the_cap_are_refused_cleanly_on_postgres() {
+    connections_past_the_cap_are_refused_cleanly(Backend::Postgres).await;
+}

@@ -172,6 +172,36 @@ impl TestApp {
         }
     }
 
+    /// `spawn_processes` with extra environment for the servers (after
+    /// the suite's own, so it may override them, e.g. `RUST_LOG`).
+    pub async fn spawn_processes_with_env(
+        backend: Backend,
+        count: usize,
+        extra_env: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        let (database, servers) = tokio::task::spawn_blocking(move || {
+            let database = TestDatabase::new(backend).expect("test database");
+            let mut env = vec![("ROSTER_AUTH_RATE_PER_MINUTE", "100000")];
+            env.extend_from_slice(extra_env);
+            let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
+            let servers: Vec<_> = (0..count)
+                .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
+                .collect();
+            (database, servers)
+        })
+        .await
+        .expect("start-up thread");
+        let bases: Vec<String> = servers.iter().map(|s| s.base_url().to_string()).collect();
+        Self {
+            base: bases[0].clone(),
+            bases,
+            client: reqwest::Client::new(),
+            backend,
+            servers,
+            database,
+        }
+    }
+
     /// Starts `count` real `roster serve` processes sharing one fresh
     /// database of `backend` (rate limits raised for the suite). `base` is
     /// the first; `bases` holds them all.

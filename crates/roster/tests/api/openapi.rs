@@ -592,3 +592,29 @@ fn roster_openapi_prints_the_generated_documents() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown surface"));
 }
+
+/// The documents name the API key prefix the server issues (`rsk_`), not
+/// a stale one, wherever they describe keys.
+#[test]
+fn the_documents_name_the_api_key_prefix_the_server_issues() {
+    let prefix = roster_core::service::API_KEY_PREFIX;
+    assert_eq!(prefix, "rsk_");
+    for surface in [Surface::Tenant, Surface::Members, Surface::Organization] {
+        let text = generated(surface).to_string();
+        assert!(!text.contains("rst_"), "{surface:?} names the wrong prefix");
+    }
+    let tenant = generated(Surface::Tenant);
+    let bearer = tenant["components"]["securitySchemes"]
+        .as_object()
+        .expect("security schemes")
+        .values()
+        .find(|scheme| scheme["scheme"] == "bearer")
+        .expect("a bearer scheme");
+    assert!(
+        bearer["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("`{prefix}…`")),
+        "{bearer}"
+    );
+}
