@@ -54,6 +54,11 @@ const SQLITE: &[Migration] = &[
         name: "0005_member_search.sql",
         sql: include_str!("../migrations/sqlite/0005_member_search.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_actor_events.sql",
+        sql: include_str!("../migrations/sqlite/0007_actor_events.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -81,6 +86,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "0005_member_search.sql",
         sql: include_str!("../migrations/postgres/0005_member_search.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_actor_events.sql",
+        sql: include_str!("../migrations/postgres/0007_actor_events.sql"),
     },
 ];
 

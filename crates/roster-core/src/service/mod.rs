@@ -229,6 +229,23 @@ pub(crate) fn people_only(ctx: &Ctx, org: OrgId, refusal: &'static str) -> Resul
     }
 }
 
+/// Refuses a person whose email address is not verified yet: until the
+/// address is proven, the account may verify, ask for a new link, log out
+/// and read itself, but not create orgs, add or invite people, or create
+/// API keys (403 `email_not_verified`). Whoever signs up with someone
+/// else's address thus gets nothing out of it. API keys pass: the person
+/// who created one had a verified address then.
+pub(crate) fn require_verified_email(tx: &mut dyn Tx, ctx: &Ctx) -> Result<()> {
+    let Actor::User(user) = ctx.actor else {
+        return Ok(());
+    };
+    match tx.user(user)? {
+        Some(account) if account.email_verified => Ok(()),
+        Some(_) => Err(DomainError::email_not_verified()),
+        None => Err(DomainError::Unauthenticated),
+    }
+}
+
 /// Locks the org for a change and answers the caller's role in it.
 pub(crate) fn lock_for_change(
     tx: &mut dyn Tx,
