@@ -259,6 +259,7 @@ on_both_backends! {
         app.call(reqwest::Method::POST, "/auth/signup", None, Some(json!({
             "email": "mallory@example.com", "password": PASSWORD, "name": "<script>alert(1)</script>"
         }))).await.expect(201);
+        app.verify("mallory@example.com").await;
         app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "mallory@example.com", "member_role": "member"})).await.expect(201);
         app.patch(&format!("/orgs/{org}"), &owner.token, json!({"description": "\"><img src=x onerror=alert(2)>"})).await.expect(200);
 

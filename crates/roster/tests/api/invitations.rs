@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 
 use crate::{on_both_backends, test_config, TestApp, TestUser, PASSWORD};
 
-/// Signs up without logging in (the invitee's first step).
+/// Signs up and logs in, the address not yet verified (the invitee's
+/// first step).
 async fn signup(app: &TestApp, email: &str) -> TestUser {
-    app.user(email).await
+    app.unverified_user(email).await
 }
 
 async fn invite(app: &TestApp, admin: &TestUser, org: &str, email: &str, role: &str) -> Value {
