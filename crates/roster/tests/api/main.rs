@@ -70,6 +70,9 @@ pub struct TestApp {
     /// database goes).
     pub servers: Vec<RosterProcess>,
     pub database: TestDatabase,
+    /// The database whose outbox the mail helpers read: `database`'s,
+    /// unless a test points the app at a server on another database.
+    pub mail_database_url: String,
 }
 
 /// A signed-up, logged-in user.
@@ -172,6 +175,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             servers: Vec::new(),
+            mail_database_url: database.url().to_string(),
             database,
         }
     }
@@ -201,6 +205,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             servers,
+            mail_database_url: database.url().to_string(),
             database,
         }
     }
@@ -414,12 +419,12 @@ impl TestApp {
 
     /// Emails queued to `to`, newest first, straight from the outbox table.
     pub async fn outbox(&self, to: &str) -> Vec<roster_core::model::OutboxEmail> {
-        outbox_of(self.database.url(), to).await
+        outbox_of(&self.mail_database_url, to).await
     }
 
     /// The token of the newest email to `to` whose link points at `page`.
     pub async fn token_from_email(&self, to: &str, page: &str) -> String {
-        token_in_outbox(self.database.url(), to, page).await
+        token_in_outbox(&self.mail_database_url, to, page).await
     }
 
     /// The org's audit actions, oldest first.
