@@ -74,7 +74,8 @@ pub struct CoreConfig {
     pub auth_rate_per_minute: u32,
     /// Base of the links in emails, e.g. `https://roster.example.com`.
     pub public_url: String,
-    /// Invitation emails one org may queue per hour.
+    /// Invitation emails one org may queue per hour; also the people one
+    /// actor may add at once (without an invitation) per hour, across orgs.
     pub invitation_emails_per_hour: u32,
     /// Lifetime of an email-verification link.
     pub verification_ttl_secs: i64,
