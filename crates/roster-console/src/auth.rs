@@ -265,20 +265,58 @@ pub async fn signup(
     }
 }
 
+fn incomplete_verification_link() -> PageError {
+    PageError::Status(
+        StatusCode::BAD_REQUEST,
+        "This verification link is incomplete: open the link from the email in full.".into(),
+    )
+}
+
 /// `GET /console/verify-email?token=…`: the link of the verification
-/// email. Marking an address verified is safe to do on a GET: the token is
-/// single-use and proves only that the mailbox received it.
-pub async fn verify_email(
-    State(state): State<ConsoleState>,
+/// email. It only shows a button: mail scanners and link previews fetch
+/// links with GET, and must not verify an address for whoever signed up
+/// with it. The address is verified by the POST the button sends.
+pub async fn verify_email_page(
     visit: Visit,
     Query(query): Query<AuthQuery>,
 ) -> Result<Response, PageError> {
     let token = query.token.unwrap_or_default();
     if token.trim().is_empty() {
-        return Err(PageError::Status(
-            StatusCode::BAD_REQUEST,
-            "This verification link is incomplete: open the link from the email in full.".into(),
-        ));
+        return Err(incomplete_verification_link());
+    }
+    Ok(layout::bare(
+        "Verify your email address",
+        html! {
+            div.card.narrow {
+                h1 { "Verify your email address" }
+                p { "Confirm that you signed up for Roster with this email address." }
+                form method="post" action="/console/verify-email" {
+                    (csrf_field(&visit))
+                    input type="hidden" name="token" value=(token);
+                    button type="submit" { "Verify my email address" }
+                }
+                p.hint { "If you did not sign up for Roster, close this page: nothing happens unless you press the button." }
+            }
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /console/verify-email`: marks the address verified (the token is
+/// single-use and proves that the mailbox received it).
+pub async fn verify_email(
+    State(state): State<ConsoleState>,
+    visit: Visit,
+    Form(form): Form<VerifyForm>,
+) -> Result<Response, PageError> {
+    let token = form.token;
+    if token.trim().is_empty() {
+        return Err(incomplete_verification_link());
     }
     let user = state.run(move |r| r.verify_email(&token)).await?;
     if visit.viewer.is_some() {

@@ -55,7 +55,10 @@ pub fn message_of(error: &DomainError) -> String {
         }
         DomainError::Unauthenticated => "Your session has ended. Please log in again.".to_string(),
         DomainError::LastOwner => {
-            "An organization must keep at least one owner: make someone else owner first."
+            "An organization must keep at least one owner. To leave it, first hand \
+             ownership to another member (make them owner on the Members page; the API's \
+             transfer-ownership does both steps at once), or delete the organization \
+             (Leave or delete, on the organization's page)."
                 .to_string()
         }
         DomainError::RateLimited { retry_after_secs } => {

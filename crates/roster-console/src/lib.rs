@@ -82,6 +82,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/login"),
     ("POST", "/logout"),
     ("GET", "/verify-email"),
+    ("POST", "/verify-email"),
     ("POST", "/resend-verification"),
     ("GET", "/accept-invite"),
     ("POST", "/accept-invite"),
@@ -138,7 +139,10 @@ where
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
-        .route("/verify-email", get(auth::verify_email))
+        .route(
+            "/verify-email",
+            get(auth::verify_email_page).post(auth::verify_email),
+        )
         .route("/resend-verification", post(auth::resend_verification))
         .route(
             "/accept-invite",

@@ -38,8 +38,15 @@ pub enum DomainError {
     /// The change collides with the current state.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
-    /// The change would leave an organization without an owner.
-    #[error("an organization must keep at least one owner")]
+    /// The change would leave an organization without an owner. The
+    /// message names the two ways out, so that a person made owner without
+    /// asking is never trapped: hand ownership to another member, or delete
+    /// the organization.
+    #[error(
+        "an organization must keep at least one owner: transfer ownership to another member \
+         (POST /orgs/{{org_id}}/transfer-ownership) or delete the organization \
+         (DELETE /orgs/{{org_id}})"
+    )]
     LastOwner,
     /// The resource existed but can no longer be used.
     #[error("{message}")]
@@ -104,6 +111,15 @@ impl DomainError {
         DomainError::NotFound {
             code: "user_not_found",
             what: "user",
+        }
+    }
+
+    /// The caller's email address is not verified yet (see
+    /// `service::require_verified_email`).
+    pub fn email_not_verified() -> Self {
+        DomainError::Denied {
+            code: "email_not_verified",
+            message: "verify your email address first",
         }
     }
 

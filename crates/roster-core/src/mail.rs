@@ -109,6 +109,54 @@ pub fn invitation_email(email: &InvitationEmail<'_>) -> OutboxEmail {
     queued(email.to, subject, text, html, Some(email.invitation))
 }
 
+/// What the email to a person added to an org without an invitation says.
+pub struct MemberAddedEmail<'a> {
+    pub to: &'a str,
+    pub org_name: &'a str,
+    pub adder: &'a str,
+    pub role: OrgRole,
+    /// The console page that lets the person leave the org.
+    pub leave_url: &'a str,
+}
+
+/// The notice to a person added to an org at once (the seed APIs' "add a
+/// registered user"): who added them, where, and how to leave again,
+/// including what to do if they are, or become, its last owner.
+pub fn member_added_email(email: &MemberAddedEmail<'_>) -> OutboxEmail {
+    let subject = format!("{} added you to {} on Roster", email.adder, email.org_name);
+    let text = format!(
+        "{} added you to the organization \"{}\" as {}.\n\n\
+         If you do not want to be a member, leave it here:\n{}\n\n\
+         Should you ever be its only owner, Roster cannot let you leave an \
+         organization without an owner: transfer ownership to another member \
+         or delete the organization instead (both on the organization's page).\n",
+        email.adder, email.org_name, email.role, email.leave_url
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p><strong>{}</strong> added you to the organization <strong>{}</strong> as {}.</p>\
+             <p>If you do not want to be a member, <a href=\"{}\">leave the organization</a>.</p>\
+             <p style=\"color:#555\">Should you ever be its only owner, Roster cannot let you \
+             leave an organization without an owner: transfer ownership to another member or \
+             delete the organization instead (both on the organization's page).</p>",
+            html_escape(email.adder),
+            html_escape(email.org_name),
+            email.role,
+            html_escape(email.leave_url)
+        ),
+    );
+    queued(email.to, subject, text, html, None)
+}
+
+/// `{public_url}/console/orgs/{org}/leave`: the console's leave page.
+pub fn leave_link(public_url: &str, org: &str) -> String {
+    format!(
+        "{}/console/orgs/{org}/leave",
+        public_url.trim_end_matches('/')
+    )
+}
+
 /// The email-verification email.
 pub fn verification_email(to: &str, verify_url: &str) -> OutboxEmail {
     let subject = "Verify your email address for Roster".to_string();
@@ -171,6 +219,27 @@ mod tests {
             email.text_body.contains("<img src=x onerror=alert(1)>"),
             "the text part is plain text"
         );
+    }
+
+    #[test]
+    fn member_added_emails_name_the_org_and_the_adder_and_link_to_leaving() {
+        let email = member_added_email(&MemberAddedEmail {
+            to: "bob@example.com",
+            org_name: "<Acme>",
+            adder: "Alice (alice@example.com)",
+            role: OrgRole::Admin,
+            leave_url: &leave_link("http://x:1/", "0190"),
+        });
+        assert!(email
+            .subject
+            .contains("Alice (alice@example.com) added you to <Acme>"));
+        assert!(email
+            .text_body
+            .contains("http://x:1/console/orgs/0190/leave"));
+        assert!(email.text_body.contains("transfer ownership"));
+        assert!(email.text_body.contains("delete the organization"));
+        assert!(email.html_body.contains("&lt;Acme&gt;"));
+        assert!(email.invitation_id.is_none());
     }
 
     #[test]

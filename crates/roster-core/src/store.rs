@@ -30,6 +30,10 @@ pub trait Tx {
     fn user_by_number(&mut self, number: i64) -> Result<Option<User>>;
     fn username_taken(&mut self, username: &str) -> Result<bool>;
     fn set_email_verified(&mut self, id: UserId) -> Result<()>;
+    /// Deletes an account whose email is not verified and that belongs to
+    /// no org (its sessions and verification links go with it); answers
+    /// whether it did. A verified account, or one with a membership, stays.
+    fn delete_unverified_user(&mut self, id: UserId) -> Result<bool>;
 
     // --- email verification ---
     fn insert_email_verification(
@@ -253,6 +257,14 @@ pub trait Tx {
         limit: usize,
     ) -> Result<Vec<AuditEvent>>;
     /// Newest first, before `before`, only the events `filter` matches.
+    /// How many events `actor_id` caused with `action`, in any org, since
+    /// `since` (the per-actor budget of direct adds).
+    fn count_actor_events_since(
+        &mut self,
+        actor_id: &str,
+        action: &str,
+        since: Timestamp,
+    ) -> Result<u64>;
     fn list_audit_events_matching(
         &mut self,
         org: OrgId,

@@ -202,7 +202,9 @@ impl From<Member> for ChangedMemberBody {
 
 /// Add a member.
 ///
-/// Adds a registered user, by username, with roles (default `["member"]`).
+/// Adds a user whose email is verified, by username, with roles (default
+/// `["member"]`), and emails them who added them and how to leave. A
+/// username whose account has not verified its email is not found (404).
 #[utoipa::path(
     post,
     path = "/v1/members",
@@ -212,7 +214,7 @@ impl From<Member> for ChangedMemberBody {
     responses(
         (status = 201, description = "Member added successfully", body = ChangedMemberBody),
         (status = 403, description = "Insufficient scope, or `owner` asked for", body = ErrorBody),
-        (status = 404, description = "User not found", body = ErrorBody),
+        (status = 404, description = "User not found (or its email is not verified)", body = ErrorBody),
         (status = 409, description = "User is already a member of this organization", body = ErrorBody),
     )
 )]

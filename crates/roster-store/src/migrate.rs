@@ -59,6 +59,11 @@ const SQLITE: &[Migration] = &[
         name: "0006_idempotency_scoped.sql",
         sql: include_str!("../migrations/sqlite/0006_idempotency_scoped.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_actor_events.sql",
+        sql: include_str!("../migrations/sqlite/0007_actor_events.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -91,6 +96,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "0006_idempotency_scoped.sql",
         sql: include_str!("../migrations/postgres/0006_idempotency_scoped.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_actor_events.sql",
+        sql: include_str!("../migrations/postgres/0007_actor_events.sql"),
     },
 ];
 

@@ -152,7 +152,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_AUTH_RATE_PER_MINUTE", default_value_t = 30)]
     pub auth_rate_per_minute: u32,
 
-    /// Invitation emails one organization may send per hour.
+    /// Invitation emails one organization may send per hour; also the
+    /// people one actor may add at once (without an invitation) per hour.
     #[arg(long, env = "ROSTER_INVITATION_RATE_PER_HOUR", default_value_t = 100)]
     pub invitation_rate_per_hour: u32,
 

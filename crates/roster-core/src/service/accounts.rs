@@ -90,12 +90,21 @@ impl Roster {
         let chosen = account.username.map(Username::parse).transpose()?;
         // Hash before the transaction: it is the slow part and needs no lock.
         let password_hash = hash_password(&password)?;
+        let mut replaced = false;
         let user = store::write(&**self.store(), |tx| {
-            if tx.user_by_email(email.as_str())?.is_some() {
-                return Err(DomainError::conflict(
-                    "email_taken",
-                    "an account with this email already exists",
-                ));
+            replaced = false;
+            if let Some(holder) = tx.user_by_email(email.as_str())? {
+                // An account that never proved the address does not keep
+                // its owner out: the new signup replaces it (see
+                // docs/security.md, "Who owns an email address"). A
+                // verified account, or one already in an org, stays.
+                if holder.email_verified || !tx.delete_unverified_user(holder.id)? {
+                    return Err(DomainError::conflict(
+                        "email_taken",
+                        "an account with this email already exists",
+                    ));
+                }
+                replaced = true;
             }
             let username = match &chosen {
                 Some(username) => {
@@ -123,6 +132,10 @@ impl Roster {
             }
             Ok(user)
         })?;
+        if replaced {
+            // The replaced account's sessions are gone: forget them here too.
+            self.credentials_changed();
+        }
         if !email_verified {
             self.mail_queued();
         }

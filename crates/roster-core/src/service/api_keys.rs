@@ -14,7 +14,10 @@ use crate::store;
 use crate::time::Timestamp;
 use crate::types::OrgName;
 
-use super::{caller_role, lock_for_change, people_only, record, ApiKeyGrant, Ctx, Roster, Target};
+use super::{
+    caller_role, lock_for_change, people_only, record, require_verified_email, ApiKeyGrant, Ctx,
+    Roster, Target,
+};
 
 /// Every API key starts with this, so a bearer credential can be told apart
 /// from an access token without a lookup.
@@ -54,6 +57,7 @@ impl Roster {
                     "only admins and owners may create API keys",
                 ));
             }
+            require_verified_email(tx, ctx)?;
             let key = ApiKey {
                 id: ApiKeyId::new(),
                 org_id: org,

@@ -13,7 +13,7 @@ use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
 use super::members::{apply_removal, apply_role_change};
-use super::{caller_role, lock_for_change, Ctx, Invited, Roster};
+use super::{caller_role, lock_for_change, require_verified_email, Ctx, Invited, Roster};
 
 /// What a role change addressed by email did.
 #[derive(Debug, Clone)]
@@ -227,6 +227,7 @@ impl Roster {
         let invited = store::write(&**self.store(), |tx| {
             let actor = lock_for_change(tx, ctx, org, Scope::InvitationsWrite)?;
             check_role_change(actor, None, role)?;
+            require_verified_email(tx, ctx)?;
             if let Some(user) = tx.user_by_email(email.as_str())? {
                 if tx.membership(org, user.id)?.is_some() {
                     return Err(DomainError::conflict(

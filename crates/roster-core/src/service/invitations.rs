@@ -78,10 +78,7 @@ fn invitation_not_found() -> DomainError {
 }
 
 fn email_not_verified() -> DomainError {
-    DomainError::Denied {
-        code: "email_not_verified",
-        message: "verify your email address first",
-    }
+    DomainError::email_not_verified()
 }
 
 impl Roster {
@@ -181,14 +178,7 @@ impl Roster {
         let org = tx
             .org(invitation.org_id)?
             .ok_or_else(DomainError::org_not_found)?;
-        let inviter = match ctx.actor {
-            Actor::User(user) => match tx.user(user)? {
-                Some(user) if !user.name.is_empty() => format!("{} ({})", user.name, user.email),
-                Some(user) => user.email,
-                None => "Someone".to_string(),
-            },
-            Actor::ApiKey(_) => format!("An administrator of {}", org.name),
-        };
+        let inviter = actor_display(tx, ctx, &org.name)?;
         let accept_url = link(&self.config().public_url, "accept-invite", token);
         tx.insert_outbox_email(&invitation_email(&InvitationEmail {
             to: &invitation.email,
@@ -272,6 +262,7 @@ impl Roster {
                 .filter(|i| i.org_id == org)
                 .ok_or_else(invitation_not_found)?;
             check_role_change(role, None, invitation.role)?;
+            super::require_verified_email(tx, ctx)?;
             if effective_status(&invitation, now) != InvitationStatus::Expired {
                 ensure_open(&invitation, now)?;
             }
@@ -464,6 +455,18 @@ impl Roster {
             .ok_or_else(DomainError::member_not_found)?;
         Ok((org, member))
     }
+}
+
+/// How an email names the person (or key) who acted: "Name (email)".
+pub(crate) fn actor_display(tx: &mut dyn Tx, ctx: &Ctx, org_name: &str) -> Result<String> {
+    Ok(match ctx.actor {
+        Actor::User(user) => match tx.user(user)? {
+            Some(user) if !user.name.is_empty() => format!("{} ({})", user.name, user.email),
+            Some(user) => user.email,
+            None => "Someone".to_string(),
+        },
+        Actor::ApiKey(_) => format!("An administrator of {org_name}"),
+    })
 }
 
 /// The calling user's account (API keys have none).

@@ -12,7 +12,7 @@ use crate::scope::Scope;
 use crate::store;
 use crate::time::Timestamp;
 
-use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+use super::{caller_role, lock_for_change, record, require_verified_email, Ctx, Roster, Target};
 
 /// A base role and labels, parsed from a roles array.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,8 @@ impl Roster {
         })
     }
 
-    /// Adds a registered user, named by username, with a role set.
+    /// Adds a user with a verified address, named by username, with a role
+    /// set (never owner), and tells them by email.
     pub fn add_member_by_username(
         &self,
         ctx: &Ctx,
@@ -94,18 +95,26 @@ impl Roster {
         roles: &RoleSet,
     ) -> Result<Member> {
         let now = Timestamp::now();
-        store::write(&**self.store(), |tx| {
+        let added = store::write(&**self.store(), |tx| {
             let actor = lock_for_change(tx, ctx, org, Scope::MembersWrite)?;
             check_role_change(actor, None, roles.base)?;
+            require_verified_email(tx, ctx)?;
             let user = tx
                 .user_by_username(&username.trim().to_lowercase())?
                 .ok_or_else(DomainError::user_not_found)?;
-            if tx.membership(org, user.id)?.is_some() {
+            let member = tx.membership(org, user.id)?.is_some();
+            // An account that has not proved its address is, for adding,
+            // not registered: it answers as an unknown username.
+            if !user.email_verified && !member {
+                return Err(DomainError::user_not_found());
+            }
+            if member {
                 return Err(DomainError::conflict(
                     "already_member",
                     format!("{} is already a member", user.username),
                 ));
             }
+            self.check_direct_add_budget(tx, ctx, now)?;
             tx.insert_membership(&Membership {
                 org_id: org,
                 user_id: user.id,
@@ -124,13 +133,16 @@ impl Roster {
                 },
                 format!("added {} as {}", user.email, roles.base),
             )?;
+            self.queue_member_added_email(tx, ctx, org, &user, roles.base)?;
             Ok(Member {
                 user,
                 role: roles.base,
                 labels: roles.labels.clone(),
                 joined_at: now,
             })
-        })
+        })?;
+        self.mail_queued();
+        Ok(added)
     }
 
     /// Replaces a member's base role and labels; an owner cannot be modified

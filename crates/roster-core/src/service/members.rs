@@ -4,7 +4,8 @@
 
 use crate::error::{DomainError, Result};
 use crate::ids::{OrgId, ProjectId, UserId};
-use crate::model::{Actor, Invitation, Member, MemberFilter, Membership};
+use crate::mail::{leave_link, member_added_email, MemberAddedEmail};
+use crate::model::{Actor, Invitation, Member, MemberFilter, Membership, User};
 use crate::pagination::{Page, PageRequest};
 use crate::role::{check_removal, check_role_change, OrgRole, ProjectRole};
 use crate::scope::Scope;
@@ -12,7 +13,8 @@ use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
-use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+use super::invitations::actor_display;
+use super::{caller_role, lock_for_change, record, require_verified_email, Ctx, Roster, Target};
 
 /// What `add_member` did.
 #[derive(Debug, Clone)]
@@ -21,7 +23,8 @@ pub enum AddMemberOutcome {
     Added(Member),
     /// An existing member got the requested role.
     RoleUpdated(Member),
-    /// The address has no account: an invitation was created (or the open
+    /// The address has no verified account, or the role is `owner` for
+    /// someone not yet a member: an invitation was created (or the open
     /// one refreshed). `token` is the secret for the invitation link; only
     /// its hash is stored.
     Invited {
@@ -94,8 +97,10 @@ impl Roster {
         })
     }
 
-    /// The Tenant API's "add member": adds a registered user at once,
-    /// re-roles an existing member, or invites an address with no account.
+    /// The Tenant API's "add member": adds a user with a verified address at
+    /// once (and tells them by email), re-roles an existing member, or
+    /// invites: an address with no verified account, and anyone who is to
+    /// become owner without being a member yet.
     pub fn add_member(
         &self,
         ctx: &Ctx,
@@ -115,7 +120,24 @@ impl Roster {
                     "only admins and owners may add members",
                 ));
             }
-            let Some(user) = tx.user_by_email(email.as_str())? else {
+            require_verified_email(tx, ctx)?;
+            // Only an account that proved the address counts as "registered"
+            // here: whoever signed up with someone else's address must not
+            // be added in their place. (An unverified account that is
+            // already a member, from before verification was required,
+            // keeps being managed as the member it is.)
+            let known = match tx.user_by_email(email.as_str())? {
+                Some(user) if user.email_verified => Some(user),
+                Some(user) if tx.membership(org, user.id)?.is_some() => Some(user),
+                _ => None,
+            };
+            let newcomer = match &known {
+                Some(user) => tx.membership(org, user.id)?.is_none(),
+                None => true,
+            };
+            // Nobody becomes an owner without saying yes: for a newcomer the
+            // owner role is always an invitation they accept.
+            if newcomer && (known.is_none() || role == OrgRole::Owner) {
                 check_role_change(actor_role, None, role)?;
                 let invited =
                     self.invite(tx, ctx, org, &email, role, &message, assignments, now)?;
@@ -124,6 +146,9 @@ impl Roster {
                     token: invited.token,
                     refreshed: invited.refreshed,
                 });
+            }
+            let Some(user) = known else {
+                return Err(DomainError::Internal("a newcomer was not invited".into()));
             };
             for (project, _) in assignments {
                 tx.project(org, *project)?
@@ -150,6 +175,7 @@ impl Roster {
                 }
                 None => {
                     check_role_change(actor_role, None, role)?;
+                    self.check_direct_add_budget(tx, ctx, now)?;
                     tx.insert_membership(&Membership {
                         org_id: org,
                         user_id: user.id,
@@ -165,6 +191,7 @@ impl Roster {
                         user_target(user.id),
                         format!("added {} as {role}", user.email),
                     )?;
+                    self.queue_member_added_email(tx, ctx, org, &user, role)?;
                     Ok(AddMemberOutcome::Added(Member {
                         user,
                         role,
@@ -186,10 +213,55 @@ impl Roster {
             }
             Ok(outcome)
         })?;
-        if matches!(outcome, AddMemberOutcome::Invited { .. }) {
+        if matches!(
+            outcome,
+            AddMemberOutcome::Invited { .. } | AddMemberOutcome::Added(_)
+        ) {
             self.mail_queued();
         }
         Ok(outcome)
+    }
+
+    /// Refuses a direct add once the actor (a person or an API key) made
+    /// as many in the last hour as an org may send invitation emails: each
+    /// add mails its person, so adds are budgeted like invitations. Counted
+    /// from the audit log, so every server sharing the database agrees.
+    pub(crate) fn check_direct_add_budget(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Ctx,
+        now: Timestamp,
+    ) -> Result<()> {
+        let per_hour = u64::from(self.config().invitation_emails_per_hour);
+        let since = now.plus_secs(-3600);
+        if tx.count_actor_events_since(&ctx.actor.id_string(), "member.added", since)? >= per_hour {
+            return Err(DomainError::RateLimited {
+                retry_after_secs: 60,
+            });
+        }
+        Ok(())
+    }
+
+    /// Tells a person added without an invitation who added them, where,
+    /// and how to leave again; in the transaction of the add.
+    pub(crate) fn queue_member_added_email(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Ctx,
+        org: OrgId,
+        user: &User,
+        role: OrgRole,
+    ) -> Result<()> {
+        let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
+        let adder = actor_display(tx, ctx, &found.name)?;
+        let leave_url = leave_link(&self.config().public_url, &org.to_string());
+        tx.insert_outbox_email(&member_added_email(&MemberAddedEmail {
+            to: &user.email,
+            org_name: &found.name,
+            adder: &adder,
+            role,
+            leave_url: &leave_url,
+        }))
     }
 
     /// Changes a member's base role.

@@ -77,7 +77,8 @@ pub struct CoreConfig {
     pub auth_rate_per_minute: u32,
     /// Base of the links in emails, e.g. `https://roster.example.com`.
     pub public_url: String,
-    /// Invitation emails one org may queue per hour.
+    /// Invitation emails one org may queue per hour; also the people one
+    /// actor may add at once (without an invitation) per hour, across orgs.
     pub invitation_emails_per_hour: u32,
     /// Lifetime of an email-verification link.
     pub verification_ttl_secs: i64,
@@ -264,6 +265,23 @@ pub(crate) fn people_only(ctx: &Ctx, org: OrgId, refusal: &'static str) -> Resul
         (Actor::User(_), _) => Ok(()),
         (Actor::ApiKey(_), Some(grant)) if grant.org == org => Err(DomainError::Forbidden(refusal)),
         (Actor::ApiKey(_), _) => Err(DomainError::org_not_found()),
+    }
+}
+
+/// Refuses a person whose email address is not verified yet: until the
+/// address is proven, the account may verify, ask for a new link, log out
+/// and read itself, but not create orgs, add or invite people, or create
+/// API keys (403 `email_not_verified`). Whoever signs up with someone
+/// else's address thus gets nothing out of it. API keys pass: the person
+/// who created one had a verified address then.
+pub(crate) fn require_verified_email(tx: &mut dyn Tx, ctx: &Ctx) -> Result<()> {
+    let Actor::User(user) = ctx.actor else {
+        return Ok(());
+    };
+    match tx.user(user)? {
+        Some(account) if account.email_verified => Ok(()),
+        Some(_) => Err(DomainError::email_not_verified()),
+        None => Err(DomainError::Unauthenticated),
     }
 }
 

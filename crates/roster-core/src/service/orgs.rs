@@ -11,7 +11,9 @@ use crate::store;
 use crate::time::Timestamp;
 use crate::types::{Description, OrgName, ResourceStatus};
 
-use super::{caller_role, lock_for_change, people_only, record, Ctx, Roster, Target};
+use super::{
+    caller_role, lock_for_change, people_only, record, require_verified_email, Ctx, Roster, Target,
+};
 
 /// A change to an org's settings; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +64,7 @@ impl Roster {
             updated_at: now,
         };
         store::write(&**self.store(), |tx| {
+            require_verified_email(tx, ctx)?;
             tx.insert_org(&org)?;
             tx.insert_membership(&Membership {
                 org_id: org.id,

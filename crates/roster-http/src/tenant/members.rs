@@ -91,8 +91,10 @@ struct AddMemberRequest {
 
 /// Add organization member.
 ///
-/// Adds a registered user at once, updates an existing member's role, or
-/// invites an address that has no account; `message` says which happened.
+/// Adds a user whose email is verified at once (and emails them who added
+/// them and how to leave), updates an existing member's role, or invites:
+/// an address with no verified account, and anyone who is to become owner
+/// without being a member yet; `message` says which happened.
 #[utoipa::path(
     post,
     path = "/orgs/{org_id}/members",
@@ -102,9 +104,10 @@ struct AddMemberRequest {
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddMemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
+        (status = 403, description = "Insufficient permissions, or the caller's email is not verified (`email_not_verified`)", body = ErrorBody),
         (status = 404, description = "Organization or project not found", body = ErrorBody),
         (status = 409, description = "Already a member with that role", body = ErrorBody),
+        (status = 429, description = "Too many invitations or direct adds; see Retry-After", body = ErrorBody),
     )
 )]
 async fn add_member(

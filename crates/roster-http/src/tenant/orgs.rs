@@ -123,7 +123,7 @@ struct CreateOrgRequest {
     request_body = CreateOrgRequest,
     responses(
         (status = 201, description = "Organization created", body = OrgResponse),
-        (status = 403, description = "An API key cannot create organizations", body = ErrorBody),
+        (status = 403, description = "An API key cannot create organizations, nor can a person whose email is not verified yet (`email_not_verified`)", body = ErrorBody),
     )
 )]
 async fn create_org(

@@ -111,6 +111,18 @@ pub fn username_taken(tx: &mut SqlTx, username: &str) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// One statement, so the conditions and the delete cannot be split by a
+/// concurrent verify or add: the row goes only while it is still unverified
+/// and in no org. Sessions, refresh tokens and verification links cascade.
+pub fn delete_unverified_user(tx: &mut SqlTx, id: UserId) -> Result<bool> {
+    let deleted = tx.execute(
+        "DELETE FROM users WHERE id = $1 AND email_verified = $2 \
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1)",
+        &[Value::text(id), Value::Bool(false)],
+    )?;
+    Ok(deleted > 0)
+}
+
 pub fn set_email_verified(tx: &mut SqlTx, id: UserId) -> Result<()> {
     // The trait passes no time, so `updated_at` is the store's clock.
     tx.execute(

@@ -4,6 +4,7 @@
 use roster_core::error::Result;
 use roster_core::ids::{AuditEventId, OrgId};
 use roster_core::model::{AuditEvent, AuditFilter};
+use roster_core::time::Timestamp;
 
 use super::decode::{self, audit_cols};
 use super::{SqlTx, Value};
@@ -65,6 +66,25 @@ pub fn list_audit_events(
 /// The filters are equality tests on top of the (org_id, id) walk: an
 /// org's log is read by its admins a page at a time, and a filtered page
 /// stops at its limit, so no extra index is needed for it.
+/// Served by the `audit_events_actor` index (migration 0007).
+pub fn count_actor_events_since(
+    tx: &mut SqlTx,
+    actor_id: &str,
+    action: &str,
+    since: Timestamp,
+) -> Result<u64> {
+    let row = tx.query_one(
+        "SELECT COUNT(*) FROM audit_events \
+         WHERE actor_id = $1 AND action = $2 AND created_at >= $3",
+        &[
+            Value::text(actor_id),
+            Value::text(action),
+            Value::Int(since.0),
+        ],
+    )?;
+    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+}
+
 pub fn list_audit_events_matching(
     tx: &mut SqlTx,
     org: OrgId,

@@ -110,6 +110,9 @@ impl Tx for SqlTx<'_> {
     fn set_email_verified(&mut self, id: UserId) -> Result<()> {
         self.guard(|tx| accounts::set_email_verified(tx, id))
     }
+    fn delete_unverified_user(&mut self, id: UserId) -> Result<bool> {
+        self.guard(|tx| accounts::delete_unverified_user(tx, id))
+    }
     fn insert_email_verification(
         &mut self,
         hash: &str,
@@ -419,6 +422,14 @@ impl Tx for SqlTx<'_> {
         limit: usize,
     ) -> Result<Vec<AuditEvent>> {
         self.guard(|tx| audit::list_audit_events(tx, org, before, limit))
+    }
+    fn count_actor_events_since(
+        &mut self,
+        actor_id: &str,
+        action: &str,
+        since: Timestamp,
+    ) -> Result<u64> {
+        self.guard(|tx| audit::count_actor_events_since(tx, actor_id, action, since))
     }
     fn list_audit_events_matching(
         &mut self,

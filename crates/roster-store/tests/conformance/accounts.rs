@@ -223,3 +223,47 @@ pub fn concurrent_refresh_token_uses_succeed_once(store: &dyn Store) {
     });
     assert_eq!(wins, 1);
 }
+
+pub fn only_an_unverified_account_in_no_org_is_deleted(store: &dyn Store) {
+    let squatter = user(store, "squatter");
+    let verified = user(store, "verified");
+    let member = user(store, "member");
+    store::write(store, |tx| tx.set_email_verified(verified.id)).unwrap();
+    let org = crate::support::org(store, "Acme");
+    crate::support::join(store, org.id, member.id, roster_core::role::OrgRole::Member);
+    let now = Timestamp::now();
+    let session = Session {
+        id: SessionId::new(),
+        user_id: squatter.id,
+        created_at: now,
+        expires_at: now.plus_secs(60),
+        revoked_at: None,
+    };
+    store::write(store, |tx| tx.insert_session(&session)).unwrap();
+
+    let deleted = store::write(store, |tx| {
+        Ok((
+            tx.delete_unverified_user(verified.id)?,
+            tx.delete_unverified_user(member.id)?,
+            tx.delete_unverified_user(squatter.id)?,
+            tx.delete_unverified_user(squatter.id)?,
+        ))
+    })
+    .unwrap();
+    assert_eq!(deleted, (false, false, true, false));
+    let (gone, session_gone, kept, still_member) = store::read(store, |tx| {
+        Ok((
+            tx.user(squatter.id)?,
+            tx.session(session.id)?,
+            tx.user(verified.id)?,
+            tx.membership(org.id, member.id)?,
+        ))
+    })
+    .unwrap();
+    assert_eq!(gone, None);
+    assert!(session_gone.is_none(), "its sessions go with it");
+    assert!(kept.is_some() && still_member.is_some());
+    // The address is free again.
+    let again = user(store, "squatter");
+    assert_ne!(again.id, squatter.id);
+}

@@ -393,3 +393,31 @@ pub fn audit_events_filter_by_actor_and_action_and_page(store: &dyn Store) {
     .unwrap()
     .is_empty());
 }
+
+pub fn actor_events_are_counted_across_orgs_since_a_time(store: &dyn Store) {
+    let (acme, other) = (org(store, "Acme"), org(store, "Other"));
+    let (ada, bob) = (UserId::new().to_string(), UserId::new().to_string());
+    for (n, org_id, actor, action) in [
+        (10, acme.id, &ada, "member.added"),
+        (20, other.id, &ada, "member.added"),
+        (30, acme.id, &ada, "member.removed"),
+        (40, acme.id, &bob, "member.added"),
+        (5, acme.id, &ada, "member.added"),
+    ] {
+        let mut e = event(org_id, n);
+        e.actor_id = actor.clone();
+        e.action = action.into();
+        store::write(store, |tx| tx.insert_audit_event(&e)).unwrap();
+    }
+    let count = |actor: &str, since: i64| {
+        store::read(store, |tx| {
+            tx.count_actor_events_since(actor, "member.added", Timestamp(since))
+        })
+        .unwrap()
+    };
+    assert_eq!(count(&ada, 0), 3, "every org, only this action");
+    assert_eq!(count(&ada, 10), 2, "from `since` on, inclusive");
+    assert_eq!(count(&ada, 21), 0);
+    assert_eq!(count(&bob, 0), 1);
+    assert_eq!(count(&UserId::new().to_string(), 0), 0);
+}

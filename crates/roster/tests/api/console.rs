@@ -297,6 +297,7 @@ on_both_backends! {
         app.call(reqwest::Method::POST, "/auth/signup", None, Some(json!({
             "email": "mallory@example.com", "password": PASSWORD, "name": "<script>alert(1)</script>"
         }))).await.expect(201);
+        app.verify("mallory@example.com").await;
         app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "mallory@example.com", "member_role": "member"})).await.expect(201);
         app.patch(&format!("/orgs/{org}"), &owner.token, json!({"description": "\"><img src=x onerror=alert(2)>"})).await.expect(200);
 
@@ -454,7 +455,7 @@ on_both_backends! {
         assert_eq!(bad_cursor.status, StatusCode::BAD_REQUEST);
         let no_token = browser.get("/console/verify-email").await;
         assert_eq!(no_token.status, StatusCode::BAD_REQUEST);
-        let dead_token = browser.get("/console/verify-email?token=nope").await;
+        let dead_token = browser.post("/console/verify-email", &[("token", "nope")]).await;
         assert!(dead_token.status.is_client_error(), "{:?}", dead_token.status);
         let huge = "x".repeat(20_000);
         let too_large = browser.post("/console/orgs", &[("name", huge.as_str())]).await;
@@ -475,7 +476,10 @@ on_both_backends! {
         assert!(orgs.body.contains("not verified"));
 
         let token = app.token_from_email("new@example.com", "verify-email").await;
-        let verified = browser.get(&format!("/console/verify-email?token={token}")).await;
+        let page = browser.get(&format!("/console/verify-email?token={token}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Verify my email address"), "{}", page.body);
+        let verified = browser.post("/console/verify-email", &[("token", token.as_str())]).await;
         assert_eq!(verified.status, StatusCode::SEE_OTHER);
         let orgs = browser.get(verified.location()).await;
         assert!(orgs.body.contains("Your email address is verified."));

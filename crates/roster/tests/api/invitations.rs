@@ -7,9 +7,10 @@ use serde_json::{json, Value};
 
 use crate::{on_both_backends, test_config, TestApp, TestUser, PASSWORD};
 
-/// Signs up without logging in (the invitee's first step).
+/// Signs up and logs in, the address not yet verified (the invitee's
+/// first step).
 async fn signup(app: &TestApp, email: &str) -> TestUser {
-    app.user(email).await
+    app.unverified_user(email).await
 }
 
 async fn invite(app: &TestApp, admin: &TestUser, org: &str, email: &str, role: &str) -> Value {
@@ -190,7 +191,8 @@ on_both_backends! {
         let actions = app.audit_actions(&org, &owner.token).await;
         assert_eq!(&actions[1..], ["invitation.created", "invitation.created", "invitation.revoked", "invitation.resent", "invitation.declined"]);
 
-        // Members may not manage invitations.
+        // Members may not manage invitations (a verified address is added at once).
+        app.verify("a@example.com").await;
         app.add(&owner, &org, &user_a, "member").await;
         app.get(&format!("/orgs/{org}/invitations"), &user_a.token).await.expect_error(403, "forbidden");
         app.get(&format!("/orgs/{org}/invitations?status=nope"), &owner.token).await.expect_error(400, "invalid_request");

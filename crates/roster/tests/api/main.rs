@@ -12,6 +12,7 @@ mod concurrency;
 mod console;
 mod console_browser;
 mod durability;
+mod email_ownership;
 mod idempotency;
 mod input;
 mod invitations;
@@ -69,6 +70,9 @@ pub struct TestApp {
     /// database goes).
     pub servers: Vec<RosterProcess>,
     pub database: TestDatabase,
+    /// The database whose outbox the mail helpers read: `database`'s,
+    /// unless a test points the app at a server on another database.
+    pub mail_database_url: String,
 }
 
 /// A signed-up, logged-in user.
@@ -126,6 +130,9 @@ impl Answer {
 pub fn test_config() -> CoreConfig {
     CoreConfig {
         auth_rate_per_minute: 100_000,
+        // Direct adds share this budget per actor; scenarios that add
+        // hundreds of people set their own lower value when they test it.
+        invitation_emails_per_hour: 100_000,
         public_url: "http://roster.test".to_string(),
         ..CoreConfig::default()
     }
@@ -168,6 +175,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             servers: Vec::new(),
+            mail_database_url: database.url().to_string(),
             database,
         }
     }
@@ -208,7 +216,10 @@ impl TestApp {
     pub async fn spawn_processes(backend: Backend, count: usize) -> Self {
         let (database, servers) = tokio::task::spawn_blocking(move || {
             let database = TestDatabase::new(backend).expect("test database");
-            let env = [("ROSTER_AUTH_RATE_PER_MINUTE", "100000")];
+            let env = [
+                ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+                ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
+            ];
             let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
             let servers: Vec<_> = (0..count)
                 .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
@@ -224,6 +235,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             servers,
+            mail_database_url: database.url().to_string(),
             database,
         }
     }
@@ -338,8 +350,19 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
-    /// Signs up `email` (password `correct horse battery`) and logs in.
+    /// Signs up `email` (password `correct horse battery`), verifies the
+    /// address the way a person does — the token from the verification
+    /// email the server queued, posted to `/auth/verify-email` — and logs
+    /// in. Most scenarios need a verified person: an unverified one may not
+    /// create orgs, invite or create API keys.
     pub async fn user(&self, email: &str) -> TestUser {
+        let user = self.unverified_user(email).await;
+        self.verify(email).await;
+        user
+    }
+
+    /// Signs up `email` and logs in, leaving the address unverified.
+    pub async fn unverified_user(&self, email: &str) -> TestUser {
         let user = self
             .call(
                 Method::POST,
@@ -370,6 +393,19 @@ impl TestApp {
                 .expect("refresh token")
                 .to_string(),
         }
+    }
+
+    /// Verifies `email` with the link of the newest verification email to it.
+    pub async fn verify(&self, email: &str) {
+        let token = self.token_from_email(email, "verify-email").await;
+        self.call(
+            Method::POST,
+            "/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await
+        .expect(200);
     }
 
     /// Creates an org owned by `owner` and answers its id.
@@ -413,32 +449,12 @@ impl TestApp {
 
     /// Emails queued to `to`, newest first, straight from the outbox table.
     pub async fn outbox(&self, to: &str) -> Vec<roster_core::model::OutboxEmail> {
-        let url = self.database.url().to_string();
-        let to = to.to_string();
-        tokio::task::spawn_blocking(move || {
-            let store = roster_store::open(&url).expect("open store");
-            roster_core::store::read(&*store, |tx| tx.list_outbox_emails(Some(&to), 100))
-                .expect("outbox")
-        })
-        .await
-        .expect("outbox thread")
+        outbox_of(&self.mail_database_url, to).await
     }
 
     /// The token of the newest email to `to` whose link points at `page`.
     pub async fn token_from_email(&self, to: &str, page: &str) -> String {
-        let emails = self.outbox(to).await;
-        let marker = format!("/console/{page}?token=");
-        for email in emails {
-            if let Some(start) = email.text_body.find(&marker) {
-                let rest = &email.text_body[start + marker.len()..];
-                return rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        }
-        panic!("no {page} email to {to}");
+        token_in_outbox(&self.mail_database_url, to, page).await
     }
 
     /// The org's audit actions, oldest first.
@@ -459,6 +475,49 @@ impl TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// Emails queued to `to` in the database at `url`, newest first: the
+/// outbox the server writes every email to before delivering it.
+pub async fn outbox_of(url: &str, to: &str) -> Vec<roster_core::model::OutboxEmail> {
+    let (url, to) = (url.to_string(), to.to_string());
+    tokio::task::spawn_blocking(move || {
+        let store = roster_store::open(&url).expect("open store");
+        roster_core::store::read(&*store, |tx| tx.list_outbox_emails(Some(&to), 100))
+            .expect("outbox")
+    })
+    .await
+    .expect("outbox thread")
+}
+
+/// The token of the newest email to `to` whose link points at `page`.
+pub async fn token_in_outbox(url: &str, to: &str, page: &str) -> String {
+    let marker = format!("/console/{page}?token=");
+    for email in outbox_of(url, to).await {
+        if let Some(start) = email.text_body.find(&marker) {
+            let rest = &email.text_body[start + marker.len()..];
+            return rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+    }
+    panic!("no {page} email to {to}");
+}
+
+/// Verifies `email` on the server at `base` with the link of the newest
+/// verification email to it in the database at `url` (for tests that run
+/// `roster serve` processes).
+pub async fn verify_address(client: &reqwest::Client, base: &str, url: &str, email: &str) {
+    let token = token_in_outbox(url, email, "verify-email").await;
+    let answer = client
+        .post(format!("{base}/api/v1/auth/verify-email"))
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(answer.status(), 200, "verify {email}");
+}
 
 on_both_backends! {
     async fn health_and_readiness_answer(app) {

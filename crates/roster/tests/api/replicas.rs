@@ -34,6 +34,7 @@ async fn start() -> Replicated {
                 ("ROSTER_DATABASE_READ_URL", pair.replica_url.as_str()),
                 ("ROSTER_METRICS_TOKEN", TOKEN),
                 ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+                ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
             ],
         )
         .expect("server process");
@@ -44,6 +45,7 @@ async fn start() -> Replicated {
     // The helpers of TestApp, pointed at that server.
     let mut app = TestApp::spawn(Backend::Postgres).await;
     app.base = server.base_url().to_string();
+    app.mail_database_url = pair.primary_url.clone();
     Replicated {
         app,
         server: Some(server),
