@@ -174,8 +174,8 @@ fn signup_form(visit: &Visit, values: &SignupValues<'_>, error: Option<&str>) ->
                 input #username type="text" name="username" value=(values.username) autocomplete="nickname" aria-describedby="username-hint";
                 p.hint #username-hint { "Leave empty to derive one from your email." }
                 label for="password" { "Password" }
-                input #password type="password" name="password" required minlength="8" autocomplete="new-password" aria-describedby="password-hint";
-                p.hint #password-hint { "At least 8 characters." }
+                input #password type="password" name="password" required minlength="12" autocomplete="new-password" aria-describedby="password-hint";
+                p.hint #password-hint { "At least 12 characters, not a common password." }
                 button type="submit" { "Sign up" }
             }
             p { "Already have an account? " a href={ "/console/login?next=" (encode(values.next)) } { "Log in" } }
