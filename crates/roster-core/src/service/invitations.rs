@@ -120,6 +120,11 @@ impl Roster {
         };
         let (invitation, refreshed) = match tx.open_invitation(org, email.as_str())? {
             Some(open) => {
+                // Refreshing rewrites the open invitation's role: the caller
+                // must be allowed to change that role, so an admin cannot
+                // turn an owner's invitation into a lesser one (nor take
+                // it over by re-inviting the address).
+                check_role_change(acting_role(tx, ctx, org)?, Some(open.role), role)?;
                 let refreshed = Invitation {
                     role,
                     message: message.as_str().to_string(),
@@ -463,6 +468,18 @@ impl Roster {
             .member(org, user.id)?
             .ok_or_else(DomainError::member_not_found)?;
         Ok((org, member))
+    }
+}
+
+/// The caller's role in `org` for rules that compare roles: a person's
+/// membership role; an API key acts as an admin, never an owner.
+fn acting_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
+    match ctx.actor {
+        Actor::User(user) => tx
+            .membership(org, user)?
+            .map(|m| m.role)
+            .ok_or_else(DomainError::org_not_found),
+        Actor::ApiKey(_) => Ok(OrgRole::Admin),
     }
 }
 

@@ -315,3 +315,38 @@ on_both_backends! {
         assert_eq!(accepted, 1);
     }
 }
+
+on_both_backends! {
+    async fn an_admin_cannot_reissue_an_owner_invitation_at_a_lower_role(app) {
+        let owner = app.user("inv-owner@example.com").await;
+        let admin = app.user("inv-admin@example.com").await;
+        let org = app.org(&owner, "Owner Invites").await;
+        app.add(&owner, &org, &admin, "admin").await;
+        invite(&app, &owner, &org, "future-owner@example.com", "owner").await;
+        let before = app.outbox("future-owner@example.com").await.len();
+
+        // Re-inviting the address refreshes its open invitation: an admin
+        // may not rewrite an owner invitation that way, on any surface path.
+        for role in ["member", "admin", "guest"] {
+            app.post(&format!("/orgs/{org}/members"), &admin.token, json!({"member_email": "future-owner@example.com", "member_role": role}))
+                .await
+                .expect_error(403, "forbidden");
+        }
+        // Nor resend it (a new token it could read is never mailed).
+        let open = invitations(&app, &org, &owner.token, "").await;
+        let owner_invite = open.iter().find(|i| i["email"] == "future-owner@example.com").unwrap();
+        assert_eq!(owner_invite["role"], "owner");
+        app.post(&format!("/orgs/{org}/invitations/{}/resend", owner_invite["id"].as_str().unwrap()), &admin.token, json!({}))
+            .await
+            .expect_error(403, "forbidden");
+
+        let after = invitations(&app, &org, &owner.token, "").await;
+        let still = after.iter().find(|i| i["email"] == "future-owner@example.com").unwrap();
+        assert_eq!(still["role"], "owner", "the invitation keeps its role");
+        assert_eq!(still["id"], owner_invite["id"]);
+        assert_eq!(app.outbox("future-owner@example.com").await.len(), before, "no new email went out");
+        // An admin still manages lesser invitations as before.
+        invite(&app, &admin, &org, "someone@example.com", "member").await;
+        invite(&app, &admin, &org, "someone@example.com", "guest").await;
+    }
+}
