@@ -202,10 +202,13 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
             .membership(org, user)?
             .map(|m: Membership| m.role)
             .ok_or_else(DomainError::org_not_found),
-        Actor::ApiKey(_) => {
+        Actor::ApiKey(key) => {
             let grant = ctx.api_key.as_ref().ok_or(DomainError::Unauthenticated)?;
             if grant.org != org || tx.org(org)?.is_none() {
                 return Err(DomainError::org_not_found());
+            }
+            if !key_creator_still_admin(tx, org, key)? {
+                return Err(DomainError::Unauthenticated);
             }
             if !grant.scopes.contains(&scope) {
                 return Err(DomainError::Denied {
@@ -216,6 +219,30 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
             Ok(OrgRole::Admin)
         }
     }
+}
+
+/// A key's powers are bounded by its creator's current role: once the
+/// person who created it has left the org, is demoted below admin, or is
+/// no longer active, the key stops working (it acted with their
+/// authority, which they no longer hold). A key with no recorded creator
+/// (rows from before keys recorded one) keeps working. Read inside the
+/// caller's transaction, so it sees the membership as of that moment.
+pub(crate) fn key_creator_still_admin(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    key: crate::ids::ApiKeyId,
+) -> Result<bool> {
+    let Some(key) = tx.api_key(org, key)? else {
+        return Ok(false);
+    };
+    let Some(creator) = key.created_by else {
+        return Ok(true);
+    };
+    let role = tx.membership(org, creator)?.map(|m| m.role);
+    let active = tx
+        .user(creator)?
+        .is_some_and(|u| u.status == crate::types::ResourceStatus::Active);
+    Ok(active && role.is_some_and(|r| r.can_administer()))
 }
 
 /// Refuses API keys for what only people may do in an org; a key of
