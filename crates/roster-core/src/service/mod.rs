@@ -32,7 +32,7 @@ use crate::crypto::{generate_signing_key, TokenSigner};
 use crate::error::{DomainError, Result};
 use crate::ids::{AuditEventId, OrgId, SessionId};
 use crate::model::{Actor, AuditEvent, Membership};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{LoginThrottle, RateLimiter};
 use crate::role::OrgRole;
 use crate::scope::Scope;
 use crate::store::{self, Store, Tx};
@@ -69,8 +69,7 @@ pub struct CoreConfig {
     pub signup: SignupMode,
     pub access_token_ttl_secs: i64,
     pub session_ttl_secs: i64,
-    /// Signup and login attempts per client address per minute; failed
-    /// logins per account get a fifth of it.
+    /// Signup and login attempts per client address per minute.
     pub auth_rate_per_minute: u32,
     /// Base of the links in emails, e.g. `https://roster.example.com`.
     pub public_url: String,
@@ -78,6 +77,13 @@ pub struct CoreConfig {
     pub invitation_emails_per_hour: u32,
     /// Lifetime of an email-verification link.
     pub verification_ttl_secs: i64,
+    /// Invitation emails one address may receive per day, from all orgs
+    /// together (counted in the database, so every instance agrees).
+    pub invitation_emails_per_recipient_per_day: u32,
+    /// Invitation emails one account or API key may cause per hour.
+    pub invitation_emails_per_account_per_hour: u32,
+    /// Organizations one account may create per day.
+    pub orgs_per_account_per_day: u32,
 }
 
 impl Default for CoreConfig {
@@ -91,6 +97,9 @@ impl Default for CoreConfig {
             public_url: "http://127.0.0.1:8080".to_string(),
             invitation_emails_per_hour: 100,
             verification_ttl_secs: 2 * 86_400,
+            invitation_emails_per_recipient_per_day: 5,
+            invitation_emails_per_account_per_hour: 50,
+            orgs_per_account_per_day: 10,
         }
     }
 }
@@ -121,6 +130,7 @@ pub struct Roster {
     config: CoreConfig,
     signer: TokenSigner,
     limiter: RateLimiter,
+    login_throttle: LoginThrottle,
     auth_cache: AuthCache,
     mail_notifier: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -150,6 +160,7 @@ impl Roster {
             config,
             signer: TokenSigner::new(&key),
             limiter: RateLimiter::new(),
+            login_throttle: LoginThrottle::new(),
             auth_cache: AuthCache::default(),
             mail_notifier: std::sync::OnceLock::new(),
         })

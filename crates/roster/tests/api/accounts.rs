@@ -133,8 +133,9 @@ mod login_rate_limit {
         )
         .await;
         app.user("limited@example.com").await; // two attempts: signup + login
-                                               // A fifth of the rate (2) failed logins per account, then 429.
-        for _ in 0..2 {
+                                               // Three failed logins cost nothing; the fourth makes this client
+                                               // wait before its next attempt on this account.
+        for _ in 0..4 {
             app.call(
                 Method::POST,
                 "/auth/login",
@@ -159,7 +160,7 @@ mod login_rate_limit {
         limited.expect_error(429, "rate_limited");
         // The address's budget (10 per minute) runs out too, for any account.
         let mut last = None;
-        for i in 0..10 {
+        for i in 0..5 {
             let answer = app
                 .call(
                     Method::POST,
@@ -347,5 +348,85 @@ crate::on_both_backends! {
             .await
             .expect_error(400, "invalid_request");
         assert!(refused["message"].as_str().unwrap().contains("scripts"), "{refused}");
+    }
+}
+
+/// A client whose connections come from `ip` (any 127.0.0.0/8 address
+/// reaches the test server's 127.0.0.1 listener on Linux).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> (u16, Option<u64>) {
+    let response = client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (response.status().as_u16(), retry_after)
+}
+
+crate::on_both_backends! {
+    async fn a_stranger_guessing_passwords_cannot_lock_the_owner_out(app) {
+        let app = TestApp::spawn_with(app.backend, CoreConfig { auth_rate_per_minute: 30, ..test_config() }).await;
+        app.user("victim@example.com").await;
+        let owner = client_from([127, 0, 0, 1]);
+        let stranger = client_from([127, 0, 0, 2]);
+        // Six wrong passwords from elsewhere (they locked the account
+        // before: a fifth of 30 failed logins per account and minute).
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(login_from(&app, &stranger, "victim@example.com", "not the password").await.0);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(&statuses[..4], &[401, 401, 401, 401], "{statuses:?}");
+        // The stranger waits, longer with each failure, even with the right password.
+        let (status, retry_after) = login_from(&app, &stranger, "victim@example.com", PASSWORD).await;
+        assert_eq!(status, 429);
+        assert!(retry_after.is_some_and(|secs| secs >= 1), "{retry_after:?}");
+        // The owner, from their own address, is not delayed at all.
+        let started = std::time::Instant::now();
+        assert_eq!(login_from(&app, &owner, "victim@example.com", PASSWORD).await.0, 200);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+}
+
+crate::on_both_backends! {
+    async fn failed_logins_back_off_exponentially_and_a_success_resets_them(app) {
+        app.user("forgetful@example.com").await;
+        let client = client_from([127, 0, 0, 3]);
+        for _ in 0..4 {
+            assert_eq!(login_from(&app, &client, "forgetful@example.com", "wrong guess one").await.0, 401);
+        }
+        let (status, first_wait) = login_from(&app, &client, "forgetful@example.com", "wrong guess two").await;
+        assert_eq!(status, 429);
+        let first_wait = first_wait.expect("Retry-After");
+        tokio::time::sleep(std::time::Duration::from_secs(first_wait)).await;
+        assert_eq!(login_from(&app, &client, "forgetful@example.com", "wrong guess three").await.0, 401);
+        let (status, second_wait) = login_from(&app, &client, "forgetful@example.com", PASSWORD).await;
+        assert_eq!(status, 429);
+        let second_wait = second_wait.expect("Retry-After");
+        assert!(second_wait >= 2 * first_wait - 1, "the delay doubles: {first_wait} then {second_wait}");
+        tokio::time::sleep(std::time::Duration::from_secs(second_wait)).await;
+        // The owner gets in, and the count starts over for this client.
+        assert_eq!(login_from(&app, &client, "forgetful@example.com", PASSWORD).await.0, 200);
+        for _ in 0..3 {
+            assert_eq!(login_from(&app, &client, "forgetful@example.com", "wrong again").await.0, 401);
+        }
+        assert_eq!(login_from(&app, &client, "forgetful@example.com", PASSWORD).await.0, 200);
     }
 }

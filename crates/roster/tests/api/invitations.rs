@@ -350,3 +350,93 @@ on_both_backends! {
         invite(&app, &admin, &org, "someone@example.com", "guest").await;
     }
 }
+
+mod invitation_flood {
+    use super::*;
+
+    async fn scenario(backend: roster_testkit::Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            CoreConfig {
+                invitation_emails_per_recipient_per_day: 3,
+                invitation_emails_per_account_per_hour: 5,
+                orgs_per_account_per_day: 2,
+                ..test_config()
+            },
+        )
+        .await;
+        let attacker = app.user("flooder@example.com").await;
+        // Orgs per account per day: every org would bring its own budget.
+        let first = app.org(&attacker, "Flood 1").await;
+        let second = app.org(&attacker, "Flood 2").await;
+        let refused = app
+            .post("/orgs", &attacker.token, json!({"name": "Flood 3"}))
+            .await;
+        let retry: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 3600 && retry <= 86_400, "{retry}");
+        refused.expect_error(429, "rate_limited");
+
+        // Per recipient per day, across orgs and accounts.
+        invite(&app, &attacker, &first, "victim@example.com", "member").await;
+        invite(&app, &attacker, &first, "victim@example.com", "guest").await; // a refresh mails again
+        invite(&app, &attacker, &second, "victim@example.com", "member").await;
+        let refused = app
+            .post(
+                &format!("/orgs/{second}/members"),
+                &attacker.token,
+                json!({"member_email": "victim@example.com", "member_role": "guest"}),
+            )
+            .await;
+        let retry: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 3600 && retry <= 86_400, "{retry}");
+        refused.expect_error(429, "rate_limited");
+        let someone_else = app.user("other-owner@example.com").await;
+        let elsewhere = app.org(&someone_else, "Unrelated").await;
+        app.post(
+            &format!("/orgs/{elsewhere}/members"),
+            &someone_else.token,
+            json!({"member_email": "victim@example.com", "member_role": "member"}),
+        )
+        .await
+        .expect_error(429, "rate_limited");
+        assert_eq!(
+            app.outbox("victim@example.com").await.len(),
+            3,
+            "three emails reached the inbox"
+        );
+
+        // Per account per hour, whatever the addresses.
+        invite(&app, &attacker, &first, "a@example.com", "member").await;
+        invite(&app, &attacker, &second, "b@example.com", "member").await;
+        let refused = app
+            .post(
+                &format!("/orgs/{first}/members"),
+                &attacker.token,
+                json!({"member_email": "c@example.com", "member_role": "member"}),
+            )
+            .await;
+        assert!(refused.headers.contains_key("retry-after"));
+        refused.expect_error(429, "rate_limited");
+        assert!(app.outbox("c@example.com").await.is_empty());
+        // Another account is not held back by the attacker's budget.
+        invite(&app, &someone_else, &elsewhere, "c@example.com", "member").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        scenario(roster_testkit::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        scenario(roster_testkit::Backend::Postgres).await;
+    }
+}

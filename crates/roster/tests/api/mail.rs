@@ -20,6 +20,9 @@ fn start(database: &str, smtp: &str) -> RosterProcess {
         ("ROSTER_SMTP_URL", smtp),
         ("ROSTER_PUBLIC_URL", "http://roster.test"),
         ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+        ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+        ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+        ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
     ];
     RosterProcess::spawn(bin(), database, &env).expect("server")
 }
