@@ -108,7 +108,7 @@ pub async fn login(
     let client = visit.client.clone();
     let (email, password) = (form.email.clone(), form.password);
     match state
-        .run(move |r| r.login(&email, &password, &client))
+        .run_password_work(move |r| r.login(&email, &password, &client))
         .await
     {
         Ok(pair) => with_session(&visit, &pair, &next),
@@ -233,7 +233,7 @@ pub async fn signup(
     let (email, password) = (form.email.clone(), form.password.clone());
     let (name, username) = (form.name.clone(), form.username.clone());
     let created = state
-        .run(move |r| {
+        .run_password_work(move |r| {
             r.signup(
                 NewAccount {
                     email: &email,
