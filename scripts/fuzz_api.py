@@ -134,6 +134,9 @@ class Server:
             "ROSTER_LISTEN": f"127.0.0.1:{self.port}",
             # The fuzzer signs up and logs in far faster than a person.
             "ROSTER_AUTH_RATE_PER_MINUTE": "1000000",
+            "ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY": "1000000",
+            "ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR": "1000000",
+            "ROSTER_ORGS_PER_ACCOUNT_PER_DAY": "1000000",
             # Without SMTP the server delivers mail to its log at info
             # level; the fuzzer reads the verification link from there.
             "RUST_LOG": "warn,roster_mail=info",

@@ -33,7 +33,7 @@ impl Server {
             // The "add + remove a member" scenario adds far more people per
             // hour than a person does; direct adds share the invitation
             // budget per actor, so lift it for the benchmark.
-            .env("ROSTER_INVITATION_RATE_PER_HOUR", "1000000000")
+            .env("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "1000000000")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

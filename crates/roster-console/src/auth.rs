@@ -108,7 +108,7 @@ pub async fn login(
     let client = visit.client.clone();
     let (email, password) = (form.email.clone(), form.password);
     match state
-        .run(move |r| r.login(&email, &password, &client))
+        .run_password_work(move |r| r.login(&email, &password, &client))
         .await
     {
         Ok(pair) => with_session(&visit, &pair, &next),
@@ -174,8 +174,8 @@ fn signup_form(visit: &Visit, values: &SignupValues<'_>, error: Option<&str>) ->
                 input #username type="text" name="username" value=(values.username) autocomplete="nickname" aria-describedby="username-hint";
                 p.hint #username-hint { "Leave empty to derive one from your email." }
                 label for="password" { "Password" }
-                input #password type="password" name="password" required minlength="8" autocomplete="new-password" aria-describedby="password-hint";
-                p.hint #password-hint { "At least 8 characters." }
+                input #password type="password" name="password" required minlength="12" autocomplete="new-password" aria-describedby="password-hint";
+                p.hint #password-hint { "At least 12 characters, not a common password." }
                 button type="submit" { "Sign up" }
             }
             p { "Already have an account? " a href={ "/console/login?next=" (encode(values.next)) } { "Log in" } }
@@ -233,7 +233,7 @@ pub async fn signup(
     let (email, password) = (form.email.clone(), form.password.clone());
     let (name, username) = (form.name.clone(), form.username.clone());
     let created = state
-        .run(move |r| {
+        .run_password_work(move |r| {
             r.signup(
                 NewAccount {
                     email: &email,

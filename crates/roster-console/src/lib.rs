@@ -66,6 +66,22 @@ impl ConsoleState {
             .await
             .map_err(|e| DomainError::Internal(format!("worker thread failed: {e}")))?
     }
+
+    /// `run` for a call that hashes a password (signup, login): waits for
+    /// a turn at password work first, as a future, so a burst of logins
+    /// does not occupy the blocking threads other requests need.
+    pub async fn run_password_work<T, F>(&self, f: F) -> Result<T, DomainError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Roster) -> Result<T, DomainError> + Send + 'static,
+    {
+        let _turn = roster_core::crypto::password_work_turns()
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| DomainError::Internal("password work turns closed".into()))?;
+        self.run(f).await
+    }
 }
 
 /// Where roster-http nests the console.

@@ -21,10 +21,10 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Bounds how many Argon2 computations run at once. Each takes 19 MiB and
-/// a core for tens of milliseconds; a burst of signups or logins would
-/// otherwise run hundreds at once, exhausting memory and starving every
-/// other request. Extra callers wait their turn.
+/// Bounds how many Argon2 computations run at once (`hashing_capacity`).
+/// Each takes 19 MiB and a core for tens of milliseconds; a burst of
+/// signups or logins would otherwise run hundreds at once, exhausting
+/// memory and starving every other request. Extra callers wait their turn.
 struct HashingPermits {
     available: std::sync::Mutex<usize>,
     freed: std::sync::Condvar,
@@ -41,13 +41,35 @@ impl Drop for Permit {
     }
 }
 
+/// How many password hashes may run at once: one per core but one, so
+/// that a burst of logins always leaves a core to every other request
+/// (on a single core, one).
+pub fn hashing_capacity() -> usize {
+    static CAPACITY: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CAPACITY.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .saturating_sub(1)
+            .max(1)
+    })
+}
+
+/// The turns at password work for async callers (the HTTP adapters), with
+/// the same capacity as the permits below. A request that must hash waits
+/// for a turn here *before* it takes a blocking thread: hundreds of
+/// concurrent logins then wait as cheap futures, instead of filling
+/// Tokio's blocking pool with threads parked on the permits below — which
+/// made every other request, needing a blocking thread for its database
+/// call, queue behind them.
+pub fn password_work_turns() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static TURNS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    TURNS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(hashing_capacity())))
+}
+
 fn with_hashing_permit<T>(work: impl FnOnce() -> T) -> T {
     let permits = HASHING.get_or_init(|| HashingPermits {
-        available: std::sync::Mutex::new(
-            std::thread::available_parallelism()
-                .map_or(2, |n| n.get())
-                .max(2),
-        ),
+        available: std::sync::Mutex::new(hashing_capacity()),
         freed: std::sync::Condvar::new(),
     });
     let _permit = {

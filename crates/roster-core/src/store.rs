@@ -193,6 +193,13 @@ pub trait Tx {
     ) -> Result<Vec<Invitation>>;
     /// How many invitation emails an org has queued since `since`.
     fn count_invitation_emails_since(&mut self, org: OrgId, since: Timestamp) -> Result<u64>;
+    /// How many invitation emails were queued to `recipient` (from any
+    /// org) since `since`, and when the oldest of them was.
+    fn count_invitation_emails_to_since(
+        &mut self,
+        recipient: &str,
+        since: Timestamp,
+    ) -> Result<(u64, Option<Timestamp>)>;
 
     // --- outbox ---
     fn insert_outbox_email(&mut self, email: &OutboxEmail) -> Result<()>;

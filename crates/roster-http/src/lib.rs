@@ -54,6 +54,24 @@ where
         .map_err(ApiError)
 }
 
+/// `blocking` for a core call that hashes a password (signup, login):
+/// first waits, as a future, for one of the few turns at password work
+/// (`roster_core::crypto::password_work_turns`), so a burst of logins
+/// queues here without occupying the blocking threads every other
+/// request needs.
+pub async fn blocking_password_work<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Roster) -> Result<T, DomainError> + Send + 'static,
+{
+    let _turn = roster_core::crypto::password_work_turns()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError(DomainError::Internal("password work turns closed".into())))?;
+    blocking(state, f).await
+}
+
 /// Settings of the HTTP layer (the core's own are in `CoreConfig`).
 #[derive(Clone, Debug)]
 pub struct HttpOptions {

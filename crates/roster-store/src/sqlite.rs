@@ -76,6 +76,10 @@ fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Overwrite deleted and rewritten content with zeros, so that a secret
+    // cleared from a row (a delivered email's link) does not linger in the
+    // file's free space.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     if read_only {
         conn.pragma_update(None, "query_only", "ON")?;
     }

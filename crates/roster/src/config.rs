@@ -157,6 +157,27 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_INVITATION_RATE_PER_HOUR", default_value_t = 100)]
     pub invitation_rate_per_hour: u32,
 
+    /// Invitation emails one address may receive per day, from every
+    /// organization together.
+    #[arg(
+        long,
+        env = "ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY",
+        default_value_t = 5
+    )]
+    pub invitations_per_recipient_per_day: u32,
+
+    /// Invitation emails one account (or API key) may cause per hour.
+    #[arg(
+        long,
+        env = "ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR",
+        default_value_t = 50
+    )]
+    pub invitations_per_account_per_hour: u32,
+
+    /// Organizations one account may create per day.
+    #[arg(long, env = "ROSTER_ORGS_PER_ACCOUNT_PER_DAY", default_value_t = 10)]
+    pub orgs_per_account_per_day: u32,
+
     /// Browser origins allowed to call the API, comma-separated
     /// (`https://app.example.com,https://admin.example.com`). Unset: no CORS.
     #[arg(long, env = "ROSTER_CORS_ORIGINS")]
@@ -195,6 +216,24 @@ impl ServeArgs {
         if self.invitation_rate_per_hour == 0 {
             anyhow::bail!("ROSTER_INVITATION_RATE_PER_HOUR must be at least 1");
         }
+        for (value, name) in [
+            (
+                self.invitations_per_recipient_per_day,
+                "ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY",
+            ),
+            (
+                self.invitations_per_account_per_hour,
+                "ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR",
+            ),
+            (
+                self.orgs_per_account_per_day,
+                "ROSTER_ORGS_PER_ACCOUNT_PER_DAY",
+            ),
+        ] {
+            if value == 0 {
+                anyhow::bail!("{name} must be at least 1");
+            }
+        }
         let public_url = match &self.public_url {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                 url.trim_end_matches('/').to_string()
@@ -210,6 +249,9 @@ impl ServeArgs {
             auth_rate_per_minute: self.auth_rate_per_minute,
             public_url,
             invitation_emails_per_hour: self.invitation_rate_per_hour,
+            invitation_emails_per_recipient_per_day: self.invitations_per_recipient_per_day,
+            invitation_emails_per_account_per_hour: self.invitations_per_account_per_hour,
+            orgs_per_account_per_day: self.orgs_per_account_per_day,
             ..CoreConfig::default()
         })
     }

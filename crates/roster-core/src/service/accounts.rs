@@ -222,10 +222,11 @@ impl Roster {
         self.limiter
             .hit(&format!("auth:{client}"), rate, now.secs())?;
         let email = Email::parse(email).map_err(|_| DomainError::InvalidCredentials)?;
-        let account_key = format!("login-failures:{email}");
-        let account_limit = (rate / 5).max(1);
-        self.limiter
-            .check(&account_key, account_limit, now.secs())?;
+        // Failed logins slow down the (account, client address) pair that
+        // made them, never the account everywhere: a stranger guessing from
+        // elsewhere cannot lock the owner out.
+        let pair = format!("{email}|{client}");
+        self.login_throttle.check(&pair, now.secs())?;
         let password = Password::parse_presented(password)?;
 
         let credentials = store::read(&**self.store(), |tx| tx.user_credentials(email.as_str()))?;
@@ -237,12 +238,11 @@ impl Roster {
         let user = match credentials {
             Some(c) if password_ok && c.password_hash.is_some() => c.user,
             _ => {
-                // Count the failure; the attempt that crosses the limit is
-                // still answered as a plain failure.
-                let _ = self.limiter.hit(&account_key, account_limit, now.secs());
+                self.login_throttle.failed(&pair, now.secs());
                 return Err(DomainError::InvalidCredentials);
             }
         };
+        self.login_throttle.succeeded(&pair);
         if user.status != ResourceStatus::Active {
             return Err(DomainError::Forbidden("this account is not active"));
         }

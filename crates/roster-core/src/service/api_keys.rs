@@ -160,9 +160,15 @@ impl Roster {
             }
         }
         let generation = self.auth_cache.generation();
-        let key = store::read(&**self.store(), |tx| tx.api_key_by_hash(&hash))?
-            .ok_or(DomainError::Unauthenticated)?;
-        if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) {
+        let (key, creator_ok) = store::read(&**self.store(), |tx| {
+            let Some(key) = tx.api_key_by_hash(&hash)? else {
+                return Ok((None, false));
+            };
+            let creator_ok = super::key_creator_still_admin(tx, key.org_id, key.id)?;
+            Ok((Some(key), creator_ok))
+        })?;
+        let key = key.ok_or(DomainError::Unauthenticated)?;
+        if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now) || !creator_ok {
             return Err(DomainError::Unauthenticated);
         }
         let mut last_used_at = key.last_used_at;

@@ -99,12 +99,7 @@ impl Roster {
         assignments: &[(ProjectId, ProjectRole)],
         now: Timestamp,
     ) -> Result<Invited> {
-        let per_hour = u64::from(self.config().invitation_emails_per_hour);
-        if tx.count_invitation_emails_since(org, now.plus_secs(-3600))? >= per_hour {
-            return Err(DomainError::RateLimited {
-                retry_after_secs: 60,
-            });
-        }
+        self.check_invitation_budget(tx, ctx, org, email.as_str(), now)?;
         for (project, _) in assignments {
             tx.project(org, *project)?
                 .ok_or_else(DomainError::project_not_found)?;
@@ -117,6 +112,11 @@ impl Roster {
         };
         let (invitation, refreshed) = match tx.open_invitation(org, email.as_str())? {
             Some(open) => {
+                // Refreshing rewrites the open invitation's role: the caller
+                // must be allowed to change that role, so an admin cannot
+                // turn an owner's invitation into a lesser one (nor take
+                // it over by re-inviting the address).
+                check_role_change(acting_role(tx, ctx, org)?, Some(open.role), role)?;
                 let refreshed = Invitation {
                     role,
                     message: message.as_str().to_string(),
@@ -166,6 +166,45 @@ impl Roster {
             token,
             refreshed,
         })
+    }
+
+    /// Refuses an invitation email past one of its budgets (429 with
+    /// `Retry-After`): per org per hour, per recipient address per day
+    /// (from every org together, so nobody can flood one inbox by creating
+    /// orgs), and per account or API key per hour. The org and recipient
+    /// counts are read from the outbox in this transaction, so every
+    /// instance sharing the database agrees on them.
+    fn check_invitation_budget(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &Ctx,
+        org: OrgId,
+        recipient: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let config = self.config();
+        let per_org = u64::from(config.invitation_emails_per_hour);
+        if tx.count_invitation_emails_since(org, now.plus_secs(-3600))? >= per_org {
+            return Err(DomainError::RateLimited {
+                retry_after_secs: 60,
+            });
+        }
+        const DAY_SECS: i64 = 86_400;
+        let per_recipient = u64::from(config.invitation_emails_per_recipient_per_day);
+        let (sent, oldest) =
+            tx.count_invitation_emails_to_since(recipient, now.plus_secs(-DAY_SECS))?;
+        if sent >= per_recipient {
+            let frees_at = oldest.map_or(now.secs() + DAY_SECS, |t| t.secs() + DAY_SECS);
+            return Err(DomainError::RateLimited {
+                retry_after_secs: (frees_at - now.secs()).max(1) as u64,
+            });
+        }
+        self.limiter.hit_in_window(
+            &format!("invitations-by:{}", ctx.actor.id_string()),
+            config.invitation_emails_per_account_per_hour,
+            3600,
+            now.secs(),
+        )
     }
 
     fn queue_invitation_email(
@@ -266,12 +305,7 @@ impl Roster {
             if effective_status(&invitation, now) != InvitationStatus::Expired {
                 ensure_open(&invitation, now)?;
             }
-            let per_hour = u64::from(self.config().invitation_emails_per_hour);
-            if tx.count_invitation_emails_since(org, now.plus_secs(-3600))? >= per_hour {
-                return Err(DomainError::RateLimited {
-                    retry_after_secs: 60,
-                });
-            }
+            self.check_invitation_budget(tx, ctx, org, &invitation.email, now)?;
             let token = random_token("inv_");
             let resent = Invitation {
                 status: InvitationStatus::Pending,
@@ -467,6 +501,18 @@ pub(crate) fn actor_display(tx: &mut dyn Tx, ctx: &Ctx, org_name: &str) -> Resul
         },
         Actor::ApiKey(_) => format!("An administrator of {org_name}"),
     })
+}
+
+/// The caller's role in `org` for rules that compare roles: a person's
+/// membership role; an API key acts as an admin, never an owner.
+fn acting_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
+    match ctx.actor {
+        Actor::User(user) => tx
+            .membership(org, user)?
+            .map(|m| m.role)
+            .ok_or_else(DomainError::org_not_found),
+        Actor::ApiKey(_) => Ok(OrgRole::Admin),
+    }
 }
 
 /// The calling user's account (API keys have none).

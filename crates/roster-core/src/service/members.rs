@@ -223,16 +223,17 @@ impl Roster {
     }
 
     /// Refuses a direct add once the actor (a person or an API key) made
-    /// as many in the last hour as an org may send invitation emails: each
-    /// add mails its person, so adds are budgeted like invitations. Counted
-    /// from the audit log, so every server sharing the database agrees.
+    /// as many in the last hour as it may cause invitation emails
+    /// (`invitation_emails_per_account_per_hour`): each add mails its
+    /// person, so adds are budgeted like invitations. Counted from the
+    /// audit log, so every server sharing the database agrees.
     pub(crate) fn check_direct_add_budget(
         &self,
         tx: &mut dyn Tx,
         ctx: &Ctx,
         now: Timestamp,
     ) -> Result<()> {
-        let per_hour = u64::from(self.config().invitation_emails_per_hour);
+        let per_hour = u64::from(self.config().invitation_emails_per_account_per_hour);
         let since = now.plus_secs(-3600);
         if tx.count_actor_events_since(&ctx.actor.id_string(), "member.added", since)? >= per_hour {
             return Err(DomainError::RateLimited {

@@ -35,7 +35,7 @@ use crate::crypto::{generate_signing_key, TokenSigner};
 use crate::error::{DomainError, Result};
 use crate::ids::{AuditEventId, OrgId, SessionId};
 use crate::model::{Actor, AuditEvent, Membership};
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{LoginThrottle, RateLimiter};
 use crate::role::OrgRole;
 use crate::scope::Scope;
 use crate::store::{self, Store, Tx};
@@ -72,8 +72,7 @@ pub struct CoreConfig {
     pub signup: SignupMode,
     pub access_token_ttl_secs: i64,
     pub session_ttl_secs: i64,
-    /// Signup and login attempts per client address per minute; failed
-    /// logins per account get a fifth of it.
+    /// Signup and login attempts per client address per minute.
     pub auth_rate_per_minute: u32,
     /// Base of the links in emails, e.g. `https://roster.example.com`.
     pub public_url: String,
@@ -82,6 +81,13 @@ pub struct CoreConfig {
     pub invitation_emails_per_hour: u32,
     /// Lifetime of an email-verification link.
     pub verification_ttl_secs: i64,
+    /// Invitation emails one address may receive per day, from all orgs
+    /// together (counted in the database, so every instance agrees).
+    pub invitation_emails_per_recipient_per_day: u32,
+    /// Invitation emails one account or API key may cause per hour.
+    pub invitation_emails_per_account_per_hour: u32,
+    /// Organizations one account may create per day.
+    pub orgs_per_account_per_day: u32,
 }
 
 impl Default for CoreConfig {
@@ -95,6 +101,9 @@ impl Default for CoreConfig {
             public_url: "http://127.0.0.1:8080".to_string(),
             invitation_emails_per_hour: 100,
             verification_ttl_secs: 2 * 86_400,
+            invitation_emails_per_recipient_per_day: 5,
+            invitation_emails_per_account_per_hour: 50,
+            orgs_per_account_per_day: 10,
         }
     }
 }
@@ -160,6 +169,7 @@ pub struct Roster {
     config: CoreConfig,
     signer: TokenSigner,
     limiter: RateLimiter,
+    login_throttle: LoginThrottle,
     auth_cache: AuthCache,
     mail_notifier: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
@@ -189,6 +199,7 @@ impl Roster {
             config,
             signer: TokenSigner::new(&key),
             limiter: RateLimiter::new(),
+            login_throttle: LoginThrottle::new(),
             auth_cache: AuthCache::default(),
             mail_notifier: std::sync::OnceLock::new(),
         })
@@ -241,10 +252,13 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
             .membership(org, user)?
             .map(|m: Membership| m.role)
             .ok_or_else(DomainError::org_not_found),
-        Actor::ApiKey(_) => {
+        Actor::ApiKey(key) => {
             let grant = ctx.api_key.as_ref().ok_or(DomainError::Unauthenticated)?;
             if grant.org != org || tx.org(org)?.is_none() {
                 return Err(DomainError::org_not_found());
+            }
+            if !key_creator_still_admin(tx, org, key)? {
+                return Err(DomainError::Unauthenticated);
             }
             if !grant.scopes.contains(&scope) {
                 return Err(DomainError::Denied {
@@ -255,6 +269,30 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
             Ok(OrgRole::Admin)
         }
     }
+}
+
+/// A key's powers are bounded by its creator's current role: once the
+/// person who created it has left the org, is demoted below admin, or is
+/// no longer active, the key stops working (it acted with their
+/// authority, which they no longer hold). A key with no recorded creator
+/// (rows from before keys recorded one) keeps working. Read inside the
+/// caller's transaction, so it sees the membership as of that moment.
+pub(crate) fn key_creator_still_admin(
+    tx: &mut dyn Tx,
+    org: OrgId,
+    key: crate::ids::ApiKeyId,
+) -> Result<bool> {
+    let Some(key) = tx.api_key(org, key)? else {
+        return Ok(false);
+    };
+    let Some(creator) = key.created_by else {
+        return Ok(true);
+    };
+    let role = tx.membership(org, creator)?.map(|m| m.role);
+    let active = tx
+        .user(creator)?
+        .is_some_and(|u| u.status == crate::types::ResourceStatus::Active);
+    Ok(active && role.is_some_and(|r| r.can_administer()))
 }
 
 /// Refuses API keys for what only people may do in an org; a key of

@@ -54,6 +54,14 @@ impl Roster {
         let name = OrgName::parse(name)?;
         let description = Description::parse(description.unwrap_or_default())?;
         let now = Timestamp::now();
+        // Each org brings its own invitation budget: creating orgs without
+        // end must not multiply what one account may send.
+        self.limiter.hit_in_window(
+            &format!("orgs-by:{user}"),
+            self.config().orgs_per_account_per_day,
+            86_400,
+            now.secs(),
+        )?;
         let org = Org {
             id: OrgId::new(),
             name: name.into_string(),

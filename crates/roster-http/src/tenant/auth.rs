@@ -12,7 +12,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, ClientAddr, Json};
 use crate::idempotency::HoldsSecret;
 use crate::tenant::dto::{MessageResponse, UserResponse};
-use crate::{blocking, AppState};
+use crate::{blocking, blocking_password_work, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,7 +58,7 @@ async fn signup(
     ClientAddr(client): ClientAddr,
     Json(body): Json<SignupRequest>,
 ) -> ApiResult<(StatusCode, Json<UserResponse>)> {
-    let user = blocking(&state, move |roster| {
+    let user = blocking_password_work(&state, move |roster| {
         let account = NewAccount {
             email: &body.email,
             password: &body.password,
@@ -125,7 +125,7 @@ async fn login(
     ClientAddr(client): ClientAddr,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<(HoldsSecret, Json<TokenResponse>)> {
-    let pair = blocking(&state, move |roster| {
+    let pair = blocking_password_work(&state, move |roster| {
         roster.login(&body.email, &body.password, &client)
     })
     .await?;

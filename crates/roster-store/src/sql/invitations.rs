@@ -172,6 +172,24 @@ pub fn count_invitation_emails_since(tx: &mut SqlTx, org: OrgId, since: Timestam
     Ok(u64::try_from(row.int(0)?).unwrap_or(0))
 }
 
+/// Uses the `outbox_emails_recipient` index; a delivered email keeps its
+/// row (without its body), so the count survives delivery.
+pub fn count_invitation_emails_to_since(
+    tx: &mut SqlTx,
+    recipient: &str,
+    since: Timestamp,
+) -> Result<(u64, Option<Timestamp>)> {
+    let row = tx.query_one(
+        "SELECT COUNT(*), MIN(created_at) FROM outbox_emails \
+         WHERE recipient = $1 AND invitation_id IS NOT NULL AND created_at >= $2",
+        &[Value::text(recipient), Value::Int(since.0)],
+    )?;
+    Ok((
+        u64::try_from(row.int(0)?).unwrap_or(0),
+        decode::opt_ts(&row, 1)?,
+    ))
+}
+
 pub fn list_open_invitations_offset(
     tx: &mut SqlTx,
     org: OrgId,

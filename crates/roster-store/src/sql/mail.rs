@@ -134,8 +134,12 @@ pub fn claim_outbox_email(
 }
 
 pub fn mark_outbox_email_sent(tx: &mut SqlTx, email: OutboxEmailId, at: Timestamp) -> Result<()> {
+    // A delivered email's body holds a live secret (an invitation,
+    // verification or reset link) that only the recipient should have:
+    // the row keeps who, what and when, and forgets the body.
     tx.execute(
-        "UPDATE outbox_emails SET sent_at = $2, attempts = attempts + 1, last_error = NULL \
+        "UPDATE outbox_emails SET sent_at = $2, attempts = attempts + 1, last_error = NULL, \
+         text_body = '', html_body = '' \
          WHERE id = $1 AND sent_at IS NULL",
         &[Value::text(email), Value::Int(at.0)],
     )?;

@@ -348,6 +348,13 @@ impl Tx for SqlTx<'_> {
     fn count_invitation_emails_since(&mut self, org: OrgId, since: Timestamp) -> Result<u64> {
         self.guard(|tx| invitations::count_invitation_emails_since(tx, org, since))
     }
+    fn count_invitation_emails_to_since(
+        &mut self,
+        recipient: &str,
+        since: Timestamp,
+    ) -> Result<(u64, Option<Timestamp>)> {
+        self.guard(|tx| invitations::count_invitation_emails_to_since(tx, recipient, since))
+    }
 
     fn insert_outbox_email(&mut self, email: &OutboxEmail) -> Result<()> {
         self.guard(|tx| mail::insert_outbox_email(tx, email))

@@ -133,8 +133,9 @@ mod login_rate_limit {
         )
         .await;
         app.user("limited@example.com").await; // two attempts: signup + login
-                                               // A fifth of the rate (2) failed logins per account, then 429.
-        for _ in 0..2 {
+                                               // Three failed logins cost nothing; the fourth makes this client
+                                               // wait before its next attempt on this account.
+        for _ in 0..4 {
             app.call(
                 Method::POST,
                 "/auth/login",
@@ -159,7 +160,7 @@ mod login_rate_limit {
         limited.expect_error(429, "rate_limited");
         // The address's budget (10 per minute) runs out too, for any account.
         let mut last = None;
-        for i in 0..10 {
+        for i in 0..5 {
             let answer = app
                 .call(
                     Method::POST,
@@ -283,13 +284,241 @@ mod signup_modes {
 crate::on_both_backends! {
     async fn a_common_password_is_refused_at_signup_and_nothing_is_created(app) {
         let refused = app
-            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password123"})))
+            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password1234"})))
             .await
             .expect_error(400, "invalid_request");
         assert!(refused["message"].as_str().unwrap().contains("too common"), "{refused}");
         let login = app
-            .call(reqwest::Method::POST, "/auth/login", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password123"})))
+            .call(reqwest::Method::POST, "/auth/login", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password1234"})))
             .await;
         assert_eq!(login.status, 401, "no account was created");
+    }
+}
+
+crate::on_both_backends! {
+    async fn a_password_under_twelve_characters_is_refused(app) {
+        let refused = app
+            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "eleven@example.com", "password": "tangerine47"})))
+            .await
+            .expect_error(400, "invalid_request");
+        assert!(refused["message"].as_str().unwrap().contains("at least 12"), "{refused}");
+        // A common password of twelve characters or more is refused too:
+        // it comes from the shipped list, not the old short one.
+        for common in ["qwertyuiop123", "1qaz2wsx3edc", "iloveyou1234"] {
+            let refused = app
+                .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "common@example.com", "password": common})))
+                .await
+                .expect_error(400, "invalid_request");
+            assert!(refused["message"].as_str().unwrap().contains("too common"), "{common}: {refused}");
+        }
+        app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "twelve@example.com", "password": "tangerine-47"})))
+            .await
+            .expect(201);
+    }
+}
+
+crate::on_both_backends! {
+    async fn unicode_and_punycode_spellings_of_an_address_are_one_account(app) {
+        let created = app
+            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "Ada@Bücher.example", "password": crate::PASSWORD})))
+            .await
+            .expect(201);
+        assert_eq!(created["email"], "ada@xn--bcher-kva.example");
+        app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "ada@xn--bcher-kva.example", "password": crate::PASSWORD})))
+            .await
+            .expect_error(409, "email_taken");
+        // Full-width letters fold to the same address (NFKC).
+        app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "\u{ff41}da@bücher.example", "password": crate::PASSWORD})))
+            .await
+            .expect_error(409, "email_taken");
+        let login = app
+            .call(reqwest::Method::POST, "/auth/login", None, Some(serde_json::json!({"email": "ada@xn--bcher-kva.example", "password": crate::PASSWORD})))
+            .await
+            .expect(200);
+        let me = app.get("/me", login["access_token"].as_str().unwrap()).await.expect(200);
+        assert_eq!(me["id"], created["id"]);
+    }
+}
+
+crate::on_both_backends! {
+    async fn a_local_part_that_mixes_scripts_is_refused(app) {
+        // "paypal" with a Cyrillic a: made to pass for another address.
+        let refused = app
+            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "p\u{430}ypal@example.com", "password": crate::PASSWORD})))
+            .await
+            .expect_error(400, "invalid_request");
+        assert!(refused["message"].as_str().unwrap().contains("scripts"), "{refused}");
+    }
+}
+
+/// A client whose connections come from `ip` (any 127.0.0.0/8 address
+/// reaches the test server's 127.0.0.1 listener on Linux).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> (u16, Option<u64>) {
+    let response = client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (response.status().as_u16(), retry_after)
+}
+
+crate::on_both_backends! {
+    async fn a_stranger_guessing_passwords_cannot_lock_the_owner_out(app) {
+        let app = TestApp::spawn_with(app.backend, CoreConfig { auth_rate_per_minute: 30, ..test_config() }).await;
+        app.user("victim@example.com").await;
+        let owner = client_from([127, 0, 0, 1]);
+        let stranger = client_from([127, 0, 0, 2]);
+        // Six wrong passwords from elsewhere (they locked the account
+        // before: a fifth of 30 failed logins per account and minute).
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(login_from(&app, &stranger, "victim@example.com", "not the password").await.0);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(&statuses[..4], &[401, 401, 401, 401], "{statuses:?}");
+        // The stranger waits, longer with each failure, even with the right password.
+        let (status, retry_after) = login_from(&app, &stranger, "victim@example.com", PASSWORD).await;
+        assert_eq!(status, 429);
+        assert!(retry_after.is_some_and(|secs| secs >= 1), "{retry_after:?}");
+        // The owner, from their own address, is not delayed at all.
+        let started = std::time::Instant::now();
+        assert_eq!(login_from(&app, &owner, "victim@example.com", PASSWORD).await.0, 200);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+}
+
+crate::on_both_backends! {
+    async fn failed_logins_back_off_exponentially_and_a_success_resets_them(app) {
+        app.user("forgetful@example.com").await;
+        let client = client_from([127, 0, 0, 3]);
+        for _ in 0..4 {
+            assert_eq!(login_from(&app, &client, "forgetful@example.com", "wrong guess one").await.0, 401);
+        }
+        let (status, first_wait) = login_from(&app, &client, "forgetful@example.com", "wrong guess two").await;
+        assert_eq!(status, 429);
+        let first_wait = first_wait.expect("Retry-After");
+        tokio::time::sleep(std::time::Duration::from_secs(first_wait)).await;
+        assert_eq!(login_from(&app, &client, "forgetful@example.com", "wrong guess three").await.0, 401);
+        let (status, second_wait) = login_from(&app, &client, "forgetful@example.com", PASSWORD).await;
+        assert_eq!(status, 429);
+        let second_wait = second_wait.expect("Retry-After");
+        assert!(second_wait >= 2 * first_wait - 1, "the delay doubles: {first_wait} then {second_wait}");
+        tokio::time::sleep(std::time::Duration::from_secs(second_wait)).await;
+        // The owner gets in, and the count starts over for this client.
+        assert_eq!(login_from(&app, &client, "forgetful@example.com", PASSWORD).await.0, 200);
+        for _ in 0..3 {
+            assert_eq!(login_from(&app, &client, "forgetful@example.com", "wrong again").await.0, 401);
+        }
+        assert_eq!(login_from(&app, &client, "forgetful@example.com", PASSWORD).await.0, 200);
+    }
+}
+
+/// The p99 of `samples`, in milliseconds.
+fn p99_millis(samples: &mut [std::time::Duration]) -> u128 {
+    samples.sort();
+    let index = (samples.len() * 99).div_ceil(100).saturating_sub(1);
+    samples[index].as_millis()
+}
+
+/// Latencies of `GET /orgs/{org}`, one request every 10 ms: at most
+/// `count` samples, and for at most 30 seconds.
+async fn route_latencies(
+    app: &TestApp,
+    org: &str,
+    token: &str,
+    count: usize,
+) -> Vec<std::time::Duration> {
+    let probe = reqwest::Client::new();
+    let mut samples = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while samples.len() < count && std::time::Instant::now() < deadline {
+        let started = std::time::Instant::now();
+        let status = probe
+            .get(format!("{}/api/v1/orgs/{org}", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        samples.push(started.elapsed());
+        assert_eq!(status, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    samples
+}
+
+/// The burst tests of both backends share the process's hashing turns;
+/// run them one at a time so each measures its own load.
+static BURST: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+crate::on_both_backends! {
+    async fn a_burst_of_logins_does_not_stall_other_requests(app) {
+        const LOGINS: usize = 700;
+        let _alone = BURST.lock().await;
+        let user = app.user("busy@example.com").await;
+        let org = app.org(&user, "Busy").await;
+        // The route's p99 on this machine with no logins: the tests share
+        // two cores with whatever else runs, and that is not the server's
+        // doing. Warms the route and the credential cache too.
+        let idle = p99_millis(&mut route_latencies(&app, &org, &user.token, 100).await);
+
+        let burst = reqwest::Client::builder().pool_max_idle_per_host(LOGINS).build().unwrap();
+        let mut logins = tokio::task::JoinSet::new();
+        for _ in 0..LOGINS {
+            let (client, base) = (burst.clone(), app.base.clone());
+            logins.spawn(async move {
+                client
+                    .post(format!("{base}/api/v1/auth/login"))
+                    .json(&json!({"email": "busy@example.com", "password": PASSWORD}))
+                    .timeout(std::time::Duration::from_secs(120))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            });
+        }
+        // While the logins queue for their turns at hashing, another route
+        // keeps answering.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut samples = route_latencies(&app, &org, &user.token, 200).await;
+        let still_running = logins.len();
+        let mut statuses = std::collections::HashMap::new();
+        while let Some(status) = logins.join_next().await {
+            *statuses.entry(status.unwrap()).or_insert(0) += 1;
+        }
+        assert_eq!(statuses.get(&200), Some(&LOGINS), "every login succeeded: {statuses:?}");
+        assert!(still_running > 0, "the samples were taken under load");
+        let p99 = p99_millis(&mut samples);
+        // The bound the issue sets is for SQLite: 50 ms. On PostgreSQL the
+        // database server itself competes for the same cores as the
+        // hashing (it stores the 700 new sessions), so its bound is looser;
+        // without the turns, either stalls for hundreds of milliseconds.
+        let bound = match app.backend {
+            roster_testkit::Backend::Sqlite => 50,
+            roster_testkit::Backend::Postgres => 250,
+        };
+        assert!(
+            p99 < bound + idle,
+            "p99 of another route under {LOGINS} logins: {p99} ms over {} samples (idle: {idle} ms)",
+            samples.len()
+        );
     }
 }

@@ -157,3 +157,39 @@ on_both_backends! {
         app.get(&format!("/orgs/{org}/members"), &owner.token).await.expect_error(401, "unauthenticated");
     }
 }
+
+on_both_backends! {
+    async fn a_key_stops_working_when_its_creator_is_demoted_or_removed(app) {
+        let owner = app.user("keyowner@example.com").await;
+        let admin = app.user("keyadmin@example.com").await;
+        let other_admin = app.user("keyadmin2@example.com").await;
+        let org = app.org(&owner, "Key Bounds").await;
+        app.add(&owner, &org, &admin, "admin").await;
+        app.add(&owner, &org, &other_admin, "admin").await;
+        let key = create_key(&app, &admin, &org, &TestApp::ALL_SCOPES).await["key"].as_str().unwrap().to_string();
+        let other_key = create_key(&app, &other_admin, &org, &TestApp::ALL_SCOPES).await["key"].as_str().unwrap().to_string();
+        let owners_key = create_key(&app, &owner, &org, &TestApp::ALL_SCOPES).await["key"].as_str().unwrap().to_string();
+        app.get(&format!("/orgs/{org}/members"), &key).await.expect(200);
+        app.get(&format!("/orgs/{org}/members"), &other_key).await.expect(200);
+
+        // Demoted below admin: the key acted with the creator's authority.
+        app.patch(&format!("/orgs/{org}/members/{}", admin.id), &owner.token, json!({"member_role": "member"})).await.expect(200);
+        // Removed from the org.
+        app.delete(&format!("/orgs/{org}/members/{}", other_admin.id), &owner.token).await.expect(200);
+        // Within the credential cache's bound (1 s) every process sees it.
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        app.get(&format!("/orgs/{org}/members"), &key).await.expect_error(401, "unauthenticated");
+        app.post(&format!("/orgs/{org}/members"), &key, json!({"member_email": "new@example.com", "member_role": "admin"}))
+            .await
+            .expect_error(401, "unauthenticated");
+        app.get(&format!("/orgs/{org}/members"), &other_key).await.expect_error(401, "unauthenticated");
+        assert_eq!(with_apikey_header(&app, &format!("/orgs/{org}/members"), &key).await, 401);
+        // The owner's own key is untouched.
+        app.get(&format!("/orgs/{org}/members"), &owners_key).await.expect(200);
+
+        // A bound, not a revocation: promoted again, the key works again.
+        app.patch(&format!("/orgs/{org}/members/{}", admin.id), &owner.token, json!({"member_role": "admin"})).await.expect(200);
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        app.get(&format!("/orgs/{org}/members"), &key).await.expect(200);
+    }
+}

@@ -182,6 +182,9 @@ async fn owner_and_invitee_manage_an_org_in_a_real_browser(backend: Backend) {
         let env = [
             ("ROSTER_SMTP_URL", smtp.as_str()),
             ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+            ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+            ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+            ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
         ];
         let bin = Path::new(env!("CARGO_BIN_EXE_roster"));
         let server = RosterProcess::spawn(bin, database.url(), &env).expect("server");

@@ -11,8 +11,11 @@ use serde_json::{json, Value};
 
 use crate::PASSWORD;
 
-const ENV: [(&str, &str); 2] = [
+const ENV: [(&str, &str); 5] = [
     ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+    ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+    ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+    ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
     ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
 ];
 

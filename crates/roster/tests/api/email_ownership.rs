@@ -269,7 +269,7 @@ mod direct_adds_are_budgeted_per_actor {
         let app = TestApp::spawn_with(
             backend,
             CoreConfig {
-                invitation_emails_per_hour: 2,
+                invitation_emails_per_account_per_hour: 2,
                 ..test_config()
             },
         )

@@ -317,3 +317,128 @@ on_both_backends! {
         assert_eq!(accepted, 1);
     }
 }
+
+on_both_backends! {
+    async fn an_admin_cannot_reissue_an_owner_invitation_at_a_lower_role(app) {
+        let owner = app.user("inv-owner@example.com").await;
+        let admin = app.user("inv-admin@example.com").await;
+        let org = app.org(&owner, "Owner Invites").await;
+        app.add(&owner, &org, &admin, "admin").await;
+        invite(&app, &owner, &org, "future-owner@example.com", "owner").await;
+        let before = app.outbox("future-owner@example.com").await.len();
+
+        // Re-inviting the address refreshes its open invitation: an admin
+        // may not rewrite an owner invitation that way, on any surface path.
+        for role in ["member", "admin", "guest"] {
+            app.post(&format!("/orgs/{org}/members"), &admin.token, json!({"member_email": "future-owner@example.com", "member_role": role}))
+                .await
+                .expect_error(403, "forbidden");
+        }
+        // Nor resend it (a new token it could read is never mailed).
+        let open = invitations(&app, &org, &owner.token, "").await;
+        let owner_invite = open.iter().find(|i| i["email"] == "future-owner@example.com").unwrap();
+        assert_eq!(owner_invite["role"], "owner");
+        app.post(&format!("/orgs/{org}/invitations/{}/resend", owner_invite["id"].as_str().unwrap()), &admin.token, json!({}))
+            .await
+            .expect_error(403, "forbidden");
+
+        let after = invitations(&app, &org, &owner.token, "").await;
+        let still = after.iter().find(|i| i["email"] == "future-owner@example.com").unwrap();
+        assert_eq!(still["role"], "owner", "the invitation keeps its role");
+        assert_eq!(still["id"], owner_invite["id"]);
+        assert_eq!(app.outbox("future-owner@example.com").await.len(), before, "no new email went out");
+        // An admin still manages lesser invitations as before.
+        invite(&app, &admin, &org, "someone@example.com", "member").await;
+        invite(&app, &admin, &org, "someone@example.com", "guest").await;
+    }
+}
+
+mod invitation_flood {
+    use super::*;
+
+    async fn scenario(backend: roster_testkit::Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            CoreConfig {
+                invitation_emails_per_recipient_per_day: 3,
+                invitation_emails_per_account_per_hour: 5,
+                orgs_per_account_per_day: 2,
+                ..test_config()
+            },
+        )
+        .await;
+        let attacker = app.user("flooder@example.com").await;
+        // Orgs per account per day: every org would bring its own budget.
+        let first = app.org(&attacker, "Flood 1").await;
+        let second = app.org(&attacker, "Flood 2").await;
+        let refused = app
+            .post("/orgs", &attacker.token, json!({"name": "Flood 3"}))
+            .await;
+        let retry: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 3600 && retry <= 86_400, "{retry}");
+        refused.expect_error(429, "rate_limited");
+
+        // Per recipient per day, across orgs and accounts.
+        invite(&app, &attacker, &first, "victim@example.com", "member").await;
+        invite(&app, &attacker, &first, "victim@example.com", "guest").await; // a refresh mails again
+        invite(&app, &attacker, &second, "victim@example.com", "member").await;
+        let refused = app
+            .post(
+                &format!("/orgs/{second}/members"),
+                &attacker.token,
+                json!({"member_email": "victim@example.com", "member_role": "guest"}),
+            )
+            .await;
+        let retry: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 3600 && retry <= 86_400, "{retry}");
+        refused.expect_error(429, "rate_limited");
+        let someone_else = app.user("other-owner@example.com").await;
+        let elsewhere = app.org(&someone_else, "Unrelated").await;
+        app.post(
+            &format!("/orgs/{elsewhere}/members"),
+            &someone_else.token,
+            json!({"member_email": "victim@example.com", "member_role": "member"}),
+        )
+        .await
+        .expect_error(429, "rate_limited");
+        assert_eq!(
+            app.outbox("victim@example.com").await.len(),
+            3,
+            "three emails reached the inbox"
+        );
+
+        // Per account per hour, whatever the addresses.
+        invite(&app, &attacker, &first, "a@example.com", "member").await;
+        invite(&app, &attacker, &second, "b@example.com", "member").await;
+        let refused = app
+            .post(
+                &format!("/orgs/{first}/members"),
+                &attacker.token,
+                json!({"member_email": "c@example.com", "member_role": "member"}),
+            )
+            .await;
+        assert!(refused.headers.contains_key("retry-after"));
+        refused.expect_error(429, "rate_limited");
+        assert!(app.outbox("c@example.com").await.is_empty());
+        // Another account is not held back by the attacker's budget.
+        invite(&app, &someone_else, &elsewhere, "c@example.com", "member").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        scenario(roster_testkit::Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        scenario(roster_testkit::Backend::Postgres).await;
+    }
+}

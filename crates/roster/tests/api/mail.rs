@@ -20,6 +20,9 @@ fn start(database: &str, smtp: &str) -> RosterProcess {
         ("ROSTER_SMTP_URL", smtp),
         ("ROSTER_PUBLIC_URL", "http://roster.test"),
         ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+        ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+        ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+        ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
     ];
     RosterProcess::spawn(bin(), database, &env).expect("server")
 }
@@ -321,4 +324,107 @@ async fn mail_survives_an_smtp_outage_and_a_killed_server_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_survives_an_smtp_outage_and_a_killed_server_on_postgres() {
     mail_survives_an_smtp_outage_and_a_killed_server(Backend::Postgres).await;
+}
+
+/// Every byte of the SQLite database, after folding the write-ahead log
+/// into the main file (as a checkpoint eventually does by itself).
+fn sqlite_file_bytes(url: &str) -> Vec<u8> {
+    let path = url.trim_start_matches("sqlite://");
+    let conn = rusqlite::Connection::open(path).expect("open the database file");
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    drop(conn);
+    let mut bytes = std::fs::read(path).expect("read the database file");
+    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+crate::on_both_backends! {
+    async fn a_delivered_email_leaves_no_live_token_in_the_database(app) {
+        let owner = app.user("sealed-owner@example.com").await;
+        let org = app.org(&owner, "Sealed").await;
+        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "sealed-invitee@example.com", "member_role": "member"}))
+            .await
+            .expect(201);
+        // Before delivery the outbox holds the links (it must, to send them).
+        let invite_token = app.token_from_email("sealed-invitee@example.com", "accept-invite").await;
+        let verify_token = app.token_from_email("sealed-owner@example.com", "verify-email").await;
+
+        let url = app.database.url().to_string();
+        let store = tokio::task::spawn_blocking(move || roster_store::open(&url).expect("store"))
+            .await
+            .unwrap();
+        let transport = roster_mail::Transport::from_config(&roster_mail::MailConfig {
+            smtp_url: None,
+            from: "Roster <noreply@roster.test>".into(),
+        })
+        .unwrap();
+        let worker = roster_mail::spawn_worker(
+            store,
+            transport,
+            roster_mail::RetryPolicy { poll_interval: Duration::from_millis(50), ..Default::default() },
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut emails = app.outbox("sealed-invitee@example.com").await;
+            emails.extend(app.outbox("sealed-owner@example.com").await);
+            if emails.iter().all(|e| e.sent_at.is_some()) {
+                for email in &emails {
+                    assert!(email.text_body.is_empty() && email.html_body.is_empty(), "body kept after delivery: {email:?}");
+                }
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "emails were not delivered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        worker.shutdown().await;
+
+        match app.backend {
+            Backend::Sqlite => {
+                let url = app.database.url().to_string();
+                let bytes = tokio::task::spawn_blocking(move || sqlite_file_bytes(&url)).await.unwrap();
+                for token in [&invite_token, &verify_token] {
+                    assert!(!contains(&bytes, token), "a live token is still in the database file");
+                }
+            }
+            Backend::Postgres => {
+                let url = app.database.url().to_string();
+                let tokens = [invite_token.clone(), verify_token.clone()];
+                let found: i64 = tokio::task::spawn_blocking(move || {
+                    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                    let mut found = 0;
+                    for token in tokens {
+                        let row = client
+                            .query_one(
+                                "SELECT COUNT(*) FROM outbox_emails WHERE strpos(text_body || html_body || subject, $1) > 0",
+                                &[&token],
+                            )
+                            .expect("query");
+                        found += row.get::<_, i64>(0);
+                    }
+                    found
+                })
+                .await
+                .unwrap();
+                assert_eq!(found, 0, "a live token is still in the outbox");
+            }
+        }
+        // The tokens were live: the recipients' links still work.
+        app.call(reqwest::Method::POST, "/auth/verify-email", None, Some(json!({"token": verify_token})))
+            .await
+            .expect(200);
+        let invitee = app.user("sealed-invitee@example.com").await;
+        app.call(reqwest::Method::POST, &format!("/invitations/{invite_token}/accept"), Some(&invitee.token), None)
+            .await
+            .expect(200);
+    }
 }

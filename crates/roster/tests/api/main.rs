@@ -130,9 +130,12 @@ impl Answer {
 pub fn test_config() -> CoreConfig {
     CoreConfig {
         auth_rate_per_minute: 100_000,
-        // Direct adds share this budget per actor; scenarios that add
-        // hundreds of people set their own lower value when they test it.
         invitation_emails_per_hour: 100_000,
+        invitation_emails_per_recipient_per_day: 100_000,
+        // Direct adds share this budget per actor; scenarios that test it
+        // set their own lower value.
+        invitation_emails_per_account_per_hour: 100_000,
+        orgs_per_account_per_day: 100_000,
         public_url: "http://roster.test".to_string(),
         ..CoreConfig::default()
     }
@@ -189,7 +192,12 @@ impl TestApp {
     ) -> Self {
         let (database, servers) = tokio::task::spawn_blocking(move || {
             let database = TestDatabase::new(backend).expect("test database");
-            let mut env = vec![("ROSTER_AUTH_RATE_PER_MINUTE", "100000")];
+            let mut env = vec![
+                ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+                ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+                ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+                ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
+            ];
             env.extend_from_slice(extra_env);
             let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
             let servers: Vec<_> = (0..count)

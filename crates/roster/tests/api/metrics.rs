@@ -13,7 +13,12 @@ use crate::on_both_backends;
 const TOKEN: &str = "metrics-token-0123456789abcdef";
 
 fn spawn(database_url: &str, env: &[(&str, &str)]) -> RosterProcess {
-    let mut all = vec![("ROSTER_AUTH_RATE_PER_MINUTE", "100000")];
+    let mut all = vec![
+        ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
+        ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+        ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+        ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
+    ];
     all.extend_from_slice(env);
     RosterProcess::spawn(Path::new(env!("CARGO_BIN_EXE_roster")), database_url, &all)
         .expect("server process")

@@ -35,6 +35,9 @@ async fn start() -> Replicated {
                 ("ROSTER_METRICS_TOKEN", TOKEN),
                 ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
                 ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
+                ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
+                ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
+                ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
             ],
         )
         .expect("server process");
