@@ -197,37 +197,9 @@ impl TestApp {
                 ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
                 ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
                 ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
-            ];
-            env.extend_from_slice(extra_env);
-            let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
-            let servers: Vec<_> = (0..count)
-                .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
-                .collect();
-            (database, servers)
-        })
-        .await
-        .expect("start-up thread");
-        let bases: Vec<String> = servers.iter().map(|s| s.base_url().to_string()).collect();
-        Self {
-            base: bases[0].clone(),
-            bases,
-            client: reqwest::Client::new(),
-            backend,
-            servers,
-            database,
-        }
-    }
-
-    /// Starts `count` real `roster serve` processes sharing one fresh
-    /// database of `backend` (rate limits raised for the suite). `base` is
-    /// the first; `bases` holds them all.
-    pub async fn spawn_processes(backend: Backend, count: usize) -> Self {
-        let (database, servers) = tokio::task::spawn_blocking(move || {
-            let database = TestDatabase::new(backend).expect("test database");
-            let env = [
-                ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
                 ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
             ];
+            env.extend_from_slice(extra_env);
             let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
             let servers: Vec<_> = (0..count)
                 .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
@@ -246,6 +218,13 @@ impl TestApp {
             mail_database_url: database.url().to_string(),
             database,
         }
+    }
+
+    /// Starts `count` real `roster serve` processes sharing one fresh
+    /// database of `backend` (rate limits raised for the suite). `base` is
+    /// the first; `bases` holds them all.
+    pub async fn spawn_processes(backend: Backend, count: usize) -> Self {
+        Self::spawn_processes_with_env(backend, count, &[]).await
     }
 
     /// Sends a request under `/api/v1`.
