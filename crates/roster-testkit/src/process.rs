@@ -15,11 +15,19 @@ pub struct RosterProcess {
     child: Child,
     base_url: String,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    /// Every log line that carries a console link with a token: the emails
+    /// the server delivered to its log (no SMTP server is configured).
+    mail_lines: Arc<Mutex<Vec<String>>>,
 }
+
+/// Most mail lines kept per process.
+const MAX_MAIL_LINES: usize = 10_000;
 
 impl RosterProcess {
     /// Runs `bin serve` on `database_url` with `extra_env`, and answers once
-    /// it is listening and ready.
+    /// it is listening and ready. Without `ROSTER_SMTP_URL` the server
+    /// delivers email to its log (at info level for `roster_mail`, which
+    /// the default `RUST_LOG` here keeps), where `mailed_token` reads it.
     pub fn spawn(
         bin: &Path,
         database_url: &str,
@@ -30,7 +38,7 @@ impl RosterProcess {
             .arg("serve")
             .env("ROSTER_LISTEN", "127.0.0.1:0")
             .env("ROSTER_DATABASE_URL", database_url)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,roster_mail=info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -48,9 +56,17 @@ impl RosterProcess {
             .ok_or_else(|| anyhow::anyhow!("no stderr"))?;
 
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let mail_lines = Arc::new(Mutex::new(Vec::new()));
         let tail = stderr_tail.clone();
+        let mail = mail_lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("?token=") {
+                    let mut mail = mail.lock().unwrap_or_else(|e| e.into_inner());
+                    if mail.len() < MAX_MAIL_LINES {
+                        mail.push(line.clone());
+                    }
+                }
                 let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
                 if tail.len() >= 200 {
                     tail.pop_front();
@@ -75,6 +91,7 @@ impl RosterProcess {
             child,
             base_url: String::new(),
             stderr_tail,
+            mail_lines,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         process.base_url = loop {
@@ -111,6 +128,25 @@ impl RosterProcess {
     pub fn stderr_tail(&self) -> String {
         let tail = self.stderr_tail.lock().unwrap_or_else(|e| e.into_inner());
         tail.iter().cloned().collect::<Vec<_>>().join("\n")
+    }
+
+    /// The token of the newest email to `to`, delivered to this server's
+    /// log, whose link points at `/console/{page}`.
+    pub fn mailed_token(&self, to: &str, page: &str) -> Option<String> {
+        let marker = format!("/console/{page}?token=");
+        let recipient = format!(" to={to} ");
+        let mail = self.mail_lines.lock().unwrap_or_else(|e| e.into_inner());
+        mail.iter()
+            .rev()
+            .filter(|line| line.contains(&recipient))
+            .find_map(|line| {
+                let start = line.find(&marker)? + marker.len();
+                let token: String = line[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                (!token.is_empty()).then_some(token)
+            })
     }
 
     /// SIGKILL, and reap.

@@ -64,9 +64,10 @@ async fn enable_amcheck(backend: Backend, url: &str) {
     .expect("amcheck thread");
 }
 
-/// Signs up `email`, verifies it from the outbox of the database at `url`
-/// (an unverified account may not create orgs), and logs in.
-async fn signup_and_login(client: &reqwest::Client, base: &str, url: &str, email: &str) -> String {
+/// Signs up `email`, verifies it with the link `server` delivered to its
+/// log (an unverified account may not create orgs), and logs in.
+async fn signup_and_login(client: &reqwest::Client, server: &RosterProcess, email: &str) -> String {
+    let base = server.base_url();
     let signup = client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(&json!({"email": email, "password": PASSWORD}))
@@ -74,7 +75,7 @@ async fn signup_and_login(client: &reqwest::Client, base: &str, url: &str, email
         .await
         .expect("signup");
     assert_eq!(signup.status(), 201);
-    crate::verify_address(client, base, url, email).await;
+    crate::verify_address(client, server, email).await;
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"email": email, "password": PASSWORD}))
@@ -128,7 +129,7 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     let server = start(url.clone()).await;
     let base = server.base_url().to_string();
     let client = reqwest::Client::new();
-    let token = signup_and_login(&client, &base, &url, "owner@example.com").await;
+    let token = signup_and_login(&client, &server, "owner@example.com").await;
     let org: Value = client
         .post(format!("{base}/api/v1/orgs"))
         .bearer_auth(&token)
@@ -264,7 +265,7 @@ async fn check_reports_an_org_without_an_owner(backend: Backend) {
     let url = database.url().to_string();
     let server = start(url.clone()).await;
     let client = reqwest::Client::new();
-    let token = signup_and_login(&client, server.base_url(), &url, "owner@example.com").await;
+    let token = signup_and_login(&client, &server, "owner@example.com").await;
     let created = client
         .post(format!("{}/api/v1/orgs", server.base_url()))
         .bearer_auth(&token)

@@ -439,9 +439,17 @@ impl TestApp {
         outbox_of(&self.mail_database_url, to).await
     }
 
-    /// The token of the newest email to `to` whose link points at `page`.
+    /// The token of the newest email to `to` whose link points at `page`:
+    /// from the outbox for an in-process app (it runs no mail worker, so
+    /// the email waits there), from the servers' logs for `roster serve`
+    /// processes (which deliver at once, and a delivered email's body is
+    /// cleared from the outbox).
     pub async fn token_from_email(&self, to: &str, page: &str) -> String {
-        token_in_outbox(&self.mail_database_url, to, page).await
+        if self.servers.is_empty() {
+            token_in_outbox(&self.mail_database_url, to, page).await
+        } else {
+            token_in_logs(&self.servers, to, page).await
+        }
     }
 
     /// The org's audit actions, oldest first.
@@ -492,11 +500,45 @@ pub async fn token_in_outbox(url: &str, to: &str, page: &str) -> String {
     panic!("no {page} email to {to}");
 }
 
+/// The token of the newest email to `to` whose link points at `page`,
+/// delivered to the log of one of `servers` (waits up to 15 s for the mail
+/// worker).
+pub async fn token_in_logs(servers: &[RosterProcess], to: &str, page: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(token) = servers.iter().find_map(|s| s.mailed_token(to, page)) {
+            return token;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {page} email to {to} in the servers' logs"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Verifies `email` on `server` with the link of the newest verification
+/// email it delivered to its log (for tests that run `roster serve`
+/// processes without SMTP).
+pub async fn verify_address(client: &reqwest::Client, server: &RosterProcess, email: &str) {
+    let token = token_in_logs(std::slice::from_ref(server), email, "verify-email").await;
+    post_verification(client, server.base_url(), &token, email).await;
+}
+
 /// Verifies `email` on the server at `base` with the link of the newest
-/// verification email to it in the database at `url` (for tests that run
-/// `roster serve` processes).
-pub async fn verify_address(client: &reqwest::Client, base: &str, url: &str, email: &str) {
+/// verification email to it still waiting in the outbox of the database at
+/// `url` (delivery has not happened: a delivered email's body is cleared).
+pub async fn verify_address_from_outbox(
+    client: &reqwest::Client,
+    base: &str,
+    url: &str,
+    email: &str,
+) {
     let token = token_in_outbox(url, email, "verify-email").await;
+    post_verification(client, base, &token, email).await;
+}
+
+async fn post_verification(client: &reqwest::Client, base: &str, token: &str, email: &str) {
     let answer = client
         .post(format!("{base}/api/v1/auth/verify-email"))
         .json(&json!({"token": token}))
