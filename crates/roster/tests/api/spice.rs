@@ -307,8 +307,11 @@ on_both_backends! {
         // outsider cannot get one.
         let elsewhere = app.org(&admin, "Elsewhere").await;
         app.get(&format!("/orgs/{elsewhere}"), &admin.token).await.expect(200);
-        app.get(&format!("/orgs/{elsewhere}"), &admin_token).await.expect_error(404, "org_not_found");
-        app.post("/orgs", &admin_token, json!({"name": "Nope"})).await.expect(403);
+        app.get(&format!("/orgs/{elsewhere}"), &admin_token).await.expect_error(403, "token_scope");
+        app.post("/orgs", &admin_token, json!({"name": "Nope"})).await.expect_error(403, "token_scope");
+        app.get("/orgs", &admin_token).await.expect_error(403, "token_scope");
+        app.post("/auth/logout", &admin_token, json!({})).await.expect_error(403, "token_scope");
+        list(&app, &admin_token).await.expect(200);
         let outsider = app.user("outsider@example.com").await;
         app.post(&format!("/orgs/{org}/access-token"), &outsider.token, json!({})).await.expect_error(404, "org_not_found");
         let key = app.api_key(&owner, &org, &["members:read"]).await;
