@@ -131,13 +131,14 @@ impl Roster {
                 Some(user) if tx.membership(org, user.id)?.is_some() => Some(user),
                 _ => None,
             };
-            let newcomer = match &known {
-                Some(user) => tx.membership(org, user.id)?.is_none(),
-                None => true,
-            };
             // Nobody becomes an owner without saying yes: for a newcomer the
             // owner role is always an invitation they accept.
-            if newcomer && (known.is_none() || role == OrgRole::Owner) {
+            let user = match known {
+                Some(user) if role != OrgRole::Owner => Some(user),
+                Some(user) if tx.membership(org, user.id)?.is_some() => Some(user),
+                _ => None,
+            };
+            let Some(user) = user else {
                 check_role_change(actor_role, None, role)?;
                 let invited =
                     self.invite(tx, ctx, org, &email, role, &message, assignments, now)?;
@@ -146,9 +147,6 @@ impl Roster {
                     token: invited.token,
                     refreshed: invited.refreshed,
                 });
-            }
-            let Some(user) = known else {
-                return Err(DomainError::Internal("a newcomer was not invited".into()));
             };
             for (project, _) in assignments {
                 tx.project(org, *project)?

@@ -335,3 +335,32 @@ on_both_backends! {
         assert_eq!(app.get("/me", &user.token).await.expect(200)["email_verified"], true);
     }
 }
+
+on_both_backends! {
+    async fn the_console_invite_form_invites_an_unverified_account_and_a_future_owner(app) {
+        let owner = app.user("owner@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        app.unverified_user("squatted@example.com").await;
+        app.user("verified@example.com").await;
+        let mut browser = Browser::new(&app);
+        browser.login("owner@example.com").await;
+        for (email, role) in [("squatted@example.com", "admin"), ("verified@example.com", "owner")] {
+            let sent = browser
+                .post(&format!("/console/orgs/{org}/members"), &[("email", email), ("role", role), ("message", "")])
+                .await;
+            assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+            assert!(sent.location().ends_with("done=member_invited"), "{email}: {}", sent.location());
+        }
+        assert_eq!(app.roles(&org, &owner.token).await.len(), 1, "nobody joined");
+        let open = app.get(&format!("/orgs/{org}/invitations?status=pending"), &owner.token).await.expect(200);
+        assert_eq!(open["data"].as_array().unwrap().len(), 2);
+
+        // An unverified person's own console refuses creating an org.
+        let mut newcomer = Browser::new(&app);
+        app.unverified_user("fresh@example.com").await;
+        newcomer.login("fresh@example.com").await;
+        let refused = newcomer.post("/console/orgs", &[("name", "Mine")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.body.contains("Verify your email address first."), "{}", refused.body);
+    }
+}
