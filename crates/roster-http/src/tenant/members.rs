@@ -105,6 +105,7 @@ struct AddMemberRequest {
         (status = 403, description = "Insufficient permissions", body = ErrorBody),
         (status = 404, description = "Organization or project not found", body = ErrorBody),
         (status = 409, description = "Already a member with that role", body = ErrorBody),
+        (status = 429, description = "Too many invitation emails (per organization, recipient or account); see Retry-After", body = ErrorBody),
     )
 )]
 async fn add_member(

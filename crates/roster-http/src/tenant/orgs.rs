@@ -122,6 +122,7 @@ struct CreateOrgRequest {
     responses(
         (status = 201, description = "Organization created", body = OrgResponse),
         (status = 403, description = "An API key cannot create organizations", body = ErrorBody),
+        (status = 429, description = "This account created as many organizations as it may per day; see Retry-After", body = ErrorBody),
     )
 )]
 async fn create_org(
