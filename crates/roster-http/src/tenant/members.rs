@@ -107,7 +107,7 @@ struct AddMemberRequest {
         (status = 403, description = "Insufficient permissions, or the caller's email is not verified (`email_not_verified`)", body = ErrorBody),
         (status = 404, description = "Organization or project not found", body = ErrorBody),
         (status = 409, description = "Already a member with that role", body = ErrorBody),
-        (status = 429, description = "Too many invitations or direct adds; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many invitation emails (per organization, recipient or account) or direct adds (per account); see Retry-After", body = ErrorBody),
     )
 )]
 async fn add_member(

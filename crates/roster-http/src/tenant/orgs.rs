@@ -124,6 +124,7 @@ struct CreateOrgRequest {
     responses(
         (status = 201, description = "Organization created", body = OrgResponse),
         (status = 403, description = "An API key cannot create organizations, nor can a person whose email is not verified yet (`email_not_verified`)", body = ErrorBody),
+        (status = 429, description = "This account created as many organizations as it may per day; see Retry-After", body = ErrorBody),
     )
 )]
 async fn create_org(
