@@ -324,6 +324,8 @@ crate::on_both_backends! {
             .await
             .expect(201);
         assert_eq!(created["email"], "ada@xn--bcher-kva.example");
+        // Verified, so a later signup cannot reclaim the address from it.
+        app.verify("ada@xn--bcher-kva.example").await;
         app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "ada@xn--bcher-kva.example", "password": crate::PASSWORD})))
             .await
             .expect_error(409, "email_taken");

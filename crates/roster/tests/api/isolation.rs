@@ -293,7 +293,9 @@ fn table() -> Vec<Row> {
         row(
             POST,
             "/api/v1/auth/login",
-            Some(r#"{"email":"nobody@example.com","password":"wrong horse battery"}"#),
+            // A new address each time: failed logins slow down per
+            // (account, client address), and every caller asks from here.
+            Some(r#"{"email":"{unique}@example.com","password":"wrong horse battery"}"#),
             Public,
             401,
         ),

@@ -351,13 +351,15 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 crate::on_both_backends! {
     async fn a_delivered_email_leaves_no_live_token_in_the_database(app) {
         let owner = app.user("sealed-owner@example.com").await;
+        // Someone whose verification link is still to be used.
+        app.unverified_user("sealed-newcomer@example.com").await;
         let org = app.org(&owner, "Sealed").await;
         app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "sealed-invitee@example.com", "member_role": "member"}))
             .await
             .expect(201);
         // Before delivery the outbox holds the links (it must, to send them).
         let invite_token = app.token_from_email("sealed-invitee@example.com", "accept-invite").await;
-        let verify_token = app.token_from_email("sealed-owner@example.com", "verify-email").await;
+        let verify_token = app.token_from_email("sealed-newcomer@example.com", "verify-email").await;
 
         let url = app.database.url().to_string();
         let store = tokio::task::spawn_blocking(move || roster_store::open(&url).expect("store"))
@@ -377,6 +379,7 @@ crate::on_both_backends! {
         loop {
             let mut emails = app.outbox("sealed-invitee@example.com").await;
             emails.extend(app.outbox("sealed-owner@example.com").await);
+            emails.extend(app.outbox("sealed-newcomer@example.com").await);
             if emails.iter().all(|e| e.sent_at.is_some()) {
                 for email in &emails {
                     assert!(email.text_body.is_empty() && email.html_body.is_empty(), "body kept after delivery: {email:?}");

@@ -149,6 +149,8 @@ on_both_backends! {
         let server = spawn_async(app.database.url(), &env).await;
         let mut app = app;
         app.base = server.base_url().to_string();
+        // The helpers read the server's mail from its log.
+        app.servers.push(server);
 
         let (status, _) = scrape(&app.client, &format!("{}/metrics", app.base), None).await;
         assert_eq!(status, 404, "the main listener does not serve /metrics");
@@ -160,6 +162,5 @@ on_both_backends! {
         let (status, text) = scrape(&app.client, &format!("{metrics_base}/metrics"), None).await;
         assert_eq!(status, 200, "{text}");
         assert_eq!(sample(&text, r#"roster_http_requests_total{method="POST",route="/api/v1/auth/signup",status="201"}"#), Some(1.0), "{text}");
-        drop(server);
     }
 }

@@ -17,8 +17,9 @@ use crate::TestApp;
 const TOKEN: &str = "replica-metrics-token-0123456789";
 
 struct Replicated {
+    /// Holds the server process in `servers` (the helpers read its mail
+    /// from its log).
     app: TestApp,
-    server: Option<RosterProcess>,
     pair: ReplicatedPostgres,
 }
 
@@ -49,17 +50,14 @@ async fn start() -> Replicated {
     let mut app = TestApp::spawn(Backend::Postgres).await;
     app.base = server.base_url().to_string();
     app.mail_database_url = pair.primary_url.clone();
-    Replicated {
-        app,
-        server: Some(server),
-        pair,
-    }
+    app.servers.push(server);
+    Replicated { app, pair }
 }
 
 impl Drop for Replicated {
     fn drop(&mut self) {
         // The server goes before its databases.
-        drop(self.server.take());
+        self.app.servers.clear();
     }
 }
 
