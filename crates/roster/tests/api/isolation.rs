@@ -279,10 +279,12 @@ fn table() -> Vec<Row> {
             Public,
             201,
         ),
+        // A fresh address per call: failed logins are throttled per
+        // (account, client address), and every caller shares 127.0.0.1.
         row(
             POST,
             "/api/v1/auth/login",
-            Some(r#"{"email":"nobody@example.com","password":"wrong horse battery"}"#),
+            Some(r#"{"email":"{unique}-nobody@example.com","password":"wrong horse battery"}"#),
             Public,
             401,
         ),

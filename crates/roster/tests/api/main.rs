@@ -68,6 +68,10 @@ pub struct TestApp {
     /// Real `roster serve` processes (stopped when dropped, before the
     /// database goes).
     pub servers: Vec<RosterProcess>,
+    /// The SMTP server real `roster serve` processes deliver to: a
+    /// delivered email leaves the outbox without its body, so its links
+    /// are read here.
+    pub mail_sink: Option<roster_testkit::SmtpSink>,
     pub database: TestDatabase,
 }
 
@@ -171,6 +175,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             servers: Vec::new(),
+            mail_sink: None,
             database,
         }
     }
@@ -179,9 +184,12 @@ impl TestApp {
     /// database of `backend` (rate limits raised for the suite). `base` is
     /// the first; `bases` holds them all.
     pub async fn spawn_processes(backend: Backend, count: usize) -> Self {
-        let (database, servers) = tokio::task::spawn_blocking(move || {
+        let (database, servers, sink) = tokio::task::spawn_blocking(move || {
             let database = TestDatabase::new(backend).expect("test database");
+            let sink = roster_testkit::SmtpSink::start().expect("SMTP sink");
+            let smtp_url = sink.url();
             let env = [
+                ("ROSTER_SMTP_URL", smtp_url.as_str()),
                 ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
                 ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
                 ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
@@ -191,7 +199,7 @@ impl TestApp {
             let servers: Vec<_> = (0..count)
                 .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
                 .collect();
-            (database, servers)
+            (database, servers, sink)
         })
         .await
         .expect("start-up thread");
@@ -202,6 +210,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             backend,
             servers,
+            mail_sink: Some(sink),
             database,
         }
     }
@@ -402,19 +411,44 @@ impl TestApp {
         .expect("outbox thread")
     }
 
-    /// The token of the newest email to `to` whose link points at `page`.
+    /// The token of the newest email to `to` whose link points at `page`:
+    /// from the outbox while the email waits there, or, once real server
+    /// processes delivered it (and the outbox forgot its body), from the
+    /// SMTP sink they deliver to (waiting up to 10 s for the delivery).
     pub async fn token_from_email(&self, to: &str, page: &str) -> String {
-        let emails = self.outbox(to).await;
         let marker = format!("/console/{page}?token=");
-        for email in emails {
-            if let Some(start) = email.text_body.find(&marker) {
-                let rest = &email.text_body[start + marker.len()..];
-                return rest
+        let token_in = |text: &str| {
+            text.find(&marker).map(|start| {
+                text[start + marker.len()..]
                     .split_whitespace()
                     .next()
                     .unwrap_or_default()
-                    .to_string();
+                    .to_string()
+            })
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            for email in self.outbox(to).await {
+                if let Some(token) = token_in(&email.text_body) {
+                    return token;
+                }
             }
+            let Some(sink) = &self.mail_sink else {
+                break;
+            };
+            let delivered = sink
+                .messages()
+                .into_iter()
+                .rev()
+                .filter(|m| m.to.iter().any(|t| t == to))
+                .find_map(|m| m.text_part().and_then(|text| token_in(&text)));
+            if let Some(token) = delivered {
+                return token;
+            }
+            if std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("no {page} email to {to}");
     }
