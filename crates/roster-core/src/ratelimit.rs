@@ -123,9 +123,15 @@ impl LoginThrottle {
     pub fn failed(&self, key: &str, now_secs: i64) {
         let mut pairs = self.pairs.lock().unwrap_or_else(|p| p.into_inner());
         if pairs.len() > 100_000 {
+            // Forget the stale pairs; if that is not enough (failures from
+            // very many addresses), keep only those made to wait now, so
+            // the map stays bounded whatever an attacker sends.
             pairs.retain(|_, (_, not_before, last)| {
                 now_secs - *last < FORGET_AFTER_SECS || *not_before > now_secs
             });
+            if pairs.len() > 100_000 {
+                pairs.retain(|_, (_, not_before, _)| *not_before > now_secs);
+            }
         }
         let entry = pairs.entry(key.to_string()).or_insert((0, 0, now_secs));
         if now_secs - entry.2 >= FORGET_AFTER_SECS {
