@@ -99,7 +99,8 @@ const FORGET_AFTER_SECS: i64 = 24 * 3600;
 /// successful login from the client resets its count.
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
-    /// key → (failures, not before, last failure), in seconds.
+    /// key → (failures, not before, last failure), in milliseconds: a wait
+    /// of one second must last a second, not until the clock's next second.
     pairs: Mutex<HashMap<String, (u32, i64, i64)>>,
 }
 
@@ -108,41 +109,44 @@ impl LoginThrottle {
         Self::default()
     }
 
-    /// Refuses while the pair must still wait, telling how long.
-    pub fn check(&self, key: &str, now_secs: i64) -> Result<(), DomainError> {
+    /// Refuses while the pair must still wait, telling how long (whole
+    /// seconds, rounded up).
+    pub fn check(&self, key: &str, now_ms: i64) -> Result<(), DomainError> {
         let pairs = self.pairs.lock().unwrap_or_else(|p| p.into_inner());
         match pairs.get(key) {
-            Some((_, not_before, _)) if *not_before > now_secs => Err(DomainError::RateLimited {
-                retry_after_secs: (not_before - now_secs) as u64,
+            Some((_, not_before, _)) if *not_before > now_ms => Err(DomainError::RateLimited {
+                retry_after_secs: ((not_before - now_ms + 999) / 1000) as u64,
             }),
             _ => Ok(()),
         }
     }
 
-    /// Counts a failed attempt and sets the pair's next allowed time.
-    pub fn failed(&self, key: &str, now_secs: i64) {
+    /// Counts a failed attempt and sets the pair's next allowed time, from
+    /// when the attempt failed (after its password check).
+    pub fn failed(&self, key: &str, now_ms: i64) {
+        const FORGET_AFTER_MS: i64 = FORGET_AFTER_SECS * 1000;
         let mut pairs = self.pairs.lock().unwrap_or_else(|p| p.into_inner());
         if pairs.len() > 100_000 {
             // Forget the stale pairs; if that is not enough (failures from
             // very many addresses), keep only those made to wait now, so
             // the map stays bounded whatever an attacker sends.
             pairs.retain(|_, (_, not_before, last)| {
-                now_secs - *last < FORGET_AFTER_SECS || *not_before > now_secs
+                now_ms - *last < FORGET_AFTER_MS || *not_before > now_ms
             });
             if pairs.len() > 100_000 {
-                pairs.retain(|_, (_, not_before, _)| *not_before > now_secs);
+                pairs.retain(|_, (_, not_before, _)| *not_before > now_ms);
             }
         }
-        let entry = pairs.entry(key.to_string()).or_insert((0, 0, now_secs));
-        if now_secs - entry.2 >= FORGET_AFTER_SECS {
-            *entry = (0, 0, now_secs);
+        let entry = pairs.entry(key.to_string()).or_insert((0, 0, now_ms));
+        if now_ms - entry.2 >= FORGET_AFTER_MS {
+            *entry = (0, 0, now_ms);
         }
         entry.0 = entry.0.saturating_add(1);
-        entry.2 = now_secs;
+        entry.2 = now_ms;
         if entry.0 > FREE_FAILURES {
             let doublings = (entry.0 - FREE_FAILURES - 1).min(20);
             let delay = (FIRST_DELAY_SECS << doublings).min(MAX_DELAY_SECS);
-            entry.1 = now_secs + delay;
+            entry.1 = now_ms + delay * 1000;
         }
     }
 
@@ -204,26 +208,31 @@ mod tests {
         throttle.check("acct|a", 0).unwrap();
         throttle.failed("acct|a", 0); // 4th: wait 1 s
         assert!(throttle.check("acct|a", 0).is_err());
-        throttle.check("acct|a", 1).unwrap();
-        throttle.failed("acct|a", 1); // 5th: wait 2 s
-        let Err(DomainError::RateLimited { retry_after_secs }) = throttle.check("acct|a", 1) else {
+        assert!(
+            throttle.check("acct|a", 999).is_err(),
+            "a wait of one second lasts a second"
+        );
+        throttle.check("acct|a", 1000).unwrap();
+        throttle.failed("acct|a", 1000); // 5th: wait 2 s
+        let Err(DomainError::RateLimited { retry_after_secs }) = throttle.check("acct|a", 1000)
+        else {
             panic!("not throttled");
         };
         assert_eq!(retry_after_secs, 2);
         assert!(
-            throttle.check("acct|b", 1).is_ok(),
+            throttle.check("acct|b", 1000).is_ok(),
             "another client is free"
         );
         for _ in 0..40 {
-            throttle.failed("acct|a", 10);
+            throttle.failed("acct|a", 10_000);
         }
-        let Err(DomainError::RateLimited { retry_after_secs }) = throttle.check("acct|a", 10)
+        let Err(DomainError::RateLimited { retry_after_secs }) = throttle.check("acct|a", 10_000)
         else {
             panic!("not throttled");
         };
         assert_eq!(retry_after_secs, MAX_DELAY_SECS as u64, "capped");
         throttle.succeeded("acct|a");
-        assert!(throttle.check("acct|a", 10).is_ok(), "success resets");
+        assert!(throttle.check("acct|a", 10_000).is_ok(), "success resets");
     }
 
     #[test]

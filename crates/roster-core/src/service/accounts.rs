@@ -226,7 +226,7 @@ impl Roster {
         // made them, never the account everywhere: a stranger guessing from
         // elsewhere cannot lock the owner out.
         let pair = format!("{email}|{client}");
-        self.login_throttle.check(&pair, now.secs())?;
+        self.login_throttle.check(&pair, now.millis())?;
         let password = Password::parse_presented(password)?;
 
         let credentials = store::read(&**self.store(), |tx| tx.user_credentials(email.as_str()))?;
@@ -238,7 +238,7 @@ impl Roster {
         let user = match credentials {
             Some(c) if password_ok && c.password_hash.is_some() => c.user,
             _ => {
-                self.login_throttle.failed(&pair, now.secs());
+                self.login_throttle.failed(&pair, Timestamp::now().millis());
                 return Err(DomainError::InvalidCredentials);
             }
         };

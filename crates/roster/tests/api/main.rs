@@ -36,6 +36,12 @@ use roster_testkit::{Backend, RosterProcess, TestDatabase};
 use serde_json::{json, Value};
 
 /// Defines one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
+/// Attributes before `async fn` (e.g. `#[ignore = "…"]`) go on both.
+///
+/// Tests that measure latency are `#[ignore = "measures latency: …"]`: the rest of the
+/// suite, running beside them on a 2-core machine, would decide them.
+/// `scripts/test` runs them after the suite, one at a time
+/// (`cargo test -p roster --test api -- --ignored --test-threads=1`).
 #[macro_export]
 macro_rules! on_both_backends {
     ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
@@ -45,11 +51,13 @@ macro_rules! on_both_backends {
 
             async fn scenario($app: $crate::TestApp) $body
 
+            $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
                 scenario($crate::TestApp::spawn(roster_testkit::Backend::Sqlite).await).await;
             }
 
+            $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 scenario($crate::TestApp::spawn(roster_testkit::Backend::Postgres).await).await;
