@@ -34,6 +34,11 @@ pub trait Tx {
     /// no org (its sessions and verification links go with it); answers
     /// whether it did. A verified account, or one with a membership, stays.
     fn delete_unverified_user(&mut self, id: UserId) -> Result<bool>;
+    /// Accounts whose stored email holds a character outside ASCII: the
+    /// only ones an older, looser normalisation can have left in a form
+    /// that is not canonical now (see `canonicalize_stored_emails`).
+    fn users_with_non_ascii_email(&mut self) -> Result<Vec<(UserId, String)>>;
+    fn set_user_email(&mut self, id: UserId, email: &str, at: Timestamp) -> Result<()>;
 
     // --- email verification ---
     fn insert_email_verification(

@@ -39,6 +39,18 @@ pub fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?;
     tracing::info!(backend = store.backend(), "database ready");
     let roster = Arc::new(Roster::new(store, core_config, signing_key)?);
+    if let Some(report) = roster.canonicalize_stored_emails()? {
+        if !report.rewritten.is_empty() || !report.left.is_empty() {
+            tracing::info!(
+                rewritten = report.rewritten.len(),
+                left = report.left.len(),
+                "stored emails brought to their canonical form (once per database)"
+            );
+        }
+        for (user, _, reason) in &report.left {
+            tracing::warn!(user_id = %user, reason, "an account's email was left as stored; its owner cannot log in with it until it is corrected");
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

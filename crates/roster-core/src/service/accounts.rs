@@ -56,7 +56,66 @@ enum RefreshOutcome {
     ReuseDetected,
 }
 
+/// What `canonicalize_stored_emails` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EmailCanonicalization {
+    /// Accounts whose address was rewritten: (account, stored, canonical).
+    pub rewritten: Vec<(UserId, String, String)>,
+    /// Accounts whose address was left as stored, and why: its canonical
+    /// form belongs to another account, or it no longer parses (a local
+    /// part mixing scripts). Their owners cannot log in with it until an
+    /// operator resolves it.
+    pub left: Vec<(UserId, String, &'static str)>,
+}
+
+/// The setting that records that stored emails are in today's canonical
+/// form (`Email::parse`), so the data step runs once per database.
+const EMAILS_CANONICAL: &str = "emails_canonical_v1";
+
 impl Roster {
+    /// Rewrites every stored email to the canonical form `Email::parse`
+    /// gives today (NFKC, lowercase, IDNA/punycode domain), once per
+    /// database: accounts created before that normalisation may hold a
+    /// Unicode domain or a non-NFKC local part that no longer matches
+    /// what their owners type. Only addresses with a character outside
+    /// ASCII can differ (ASCII ones were already trimmed and lowercased).
+    /// `roster serve` runs it at start; answers `None` when it had run.
+    pub fn canonicalize_stored_emails(&self) -> Result<Option<EmailCanonicalization>> {
+        store::write(&**self.store(), |tx| {
+            if tx.setting(EMAILS_CANONICAL)?.is_some() {
+                return Ok(None);
+            }
+            let now = Timestamp::now();
+            let mut report = EmailCanonicalization::default();
+            for (id, stored) in tx.users_with_non_ascii_email()? {
+                let Ok(email) = Email::parse(&stored) else {
+                    report
+                        .left
+                        .push((id, stored, "it is no longer a valid address"));
+                    continue;
+                };
+                if email.as_str() == stored {
+                    continue;
+                }
+                match tx.user_by_email(email.as_str())? {
+                    Some(other) if other.id != id => report.left.push((
+                        id,
+                        stored,
+                        "its canonical form belongs to another account",
+                    )),
+                    _ => {
+                        tx.set_user_email(id, email.as_str(), now)?;
+                        report
+                            .rewritten
+                            .push((id, stored, email.as_str().to_string()));
+                    }
+                }
+            }
+            tx.insert_setting_if_absent(EMAILS_CANONICAL, "1")?;
+            Ok(Some(report))
+        })
+    }
+
     /// Creates an account through the public signup, honouring the signup
     /// mode and the per-address rate limit.
     pub fn signup(&self, account: NewAccount<'_>, client: &str) -> Result<User> {

@@ -16,7 +16,9 @@ mod projects;
 
 use std::sync::Arc;
 
-pub use accounts::{AuthenticatedUser, NewAccount, OrgAccessToken, TokenPair};
+pub use accounts::{
+    AuthenticatedUser, EmailCanonicalization, NewAccount, OrgAccessToken, TokenPair,
+};
 pub use api_keys::API_KEY_PREFIX;
 pub use audit::AuditEntry;
 pub use directory::{PageNumber, RoleChangeOutcome};

@@ -123,6 +123,26 @@ pub fn delete_unverified_user(tx: &mut SqlTx, id: UserId) -> Result<bool> {
     Ok(deleted > 0)
 }
 
+pub fn users_with_non_ascii_email(tx: &mut SqlTx) -> Result<Vec<(UserId, String)>> {
+    // More bytes than characters: some character is not ASCII (both
+    // SQLite, from 3.43, and PostgreSQL have `octet_length`).
+    let rows = tx.query(
+        "SELECT id, email FROM users WHERE octet_length(email) <> length(email) ORDER BY id",
+        &[],
+    )?;
+    rows.iter()
+        .map(|row| Ok((decode::id(row, 0, "users.id")?, row.text(1)?)))
+        .collect()
+}
+
+pub fn set_user_email(tx: &mut SqlTx, id: UserId, email: &str, at: Timestamp) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET email = $2, updated_at = $3 WHERE id = $1",
+        &[Value::text(id), Value::text(email), Value::Int(at.0)],
+    )?;
+    Ok(())
+}
+
 pub fn set_email_verified(tx: &mut SqlTx, id: UserId) -> Result<()> {
     // The trait passes no time, so `updated_at` is the store's clock.
     tx.execute(

@@ -113,6 +113,12 @@ impl Tx for SqlTx<'_> {
     fn delete_unverified_user(&mut self, id: UserId) -> Result<bool> {
         self.guard(|tx| accounts::delete_unverified_user(tx, id))
     }
+    fn users_with_non_ascii_email(&mut self) -> Result<Vec<(UserId, String)>> {
+        self.guard(accounts::users_with_non_ascii_email)
+    }
+    fn set_user_email(&mut self, id: UserId, email: &str, at: Timestamp) -> Result<()> {
+        self.guard(|tx| accounts::set_user_email(tx, id, email, at))
+    }
     fn insert_email_verification(
         &mut self,
         hash: &str,

@@ -537,3 +537,73 @@ crate::on_both_backends! {
         panic!("p99 of another route under {LOGINS} logins, three bursts: {attempts:?}");
     }
 }
+
+on_both_backends! {
+    async fn stored_emails_from_before_canonicalisation_are_rewritten_once(app) {
+        use roster_core::ids::UserId;
+        use roster_core::model::NewUser;
+        use roster_core::time::Timestamp;
+        // Rows as an older Roster stored them: trimmed and lowercased only.
+        let url = app.database.url().to_string();
+        let (rewritten, left, again, found) = tokio::task::spawn_blocking(move || {
+            let store = roster_store::open(&url).expect("store");
+            let password = roster_core::types::Password::parse_presented(PASSWORD).expect("password");
+            let hash = roster_core::crypto::hash_password(&password).expect("hash");
+            let raw = |email: &str, username: &str| NewUser {
+                id: UserId::new(),
+                email: email.to_string(),
+                username: username.to_string(),
+                name: String::new(),
+                password_hash: Some(hash.clone()),
+                email_verified: true,
+                created_at: Timestamp::now(),
+            };
+            roster_core::store::write(&*store, |tx| {
+                tx.insert_user(&raw("ada@bücher.example", "ada"))?;
+                // Full-width letters: NFKC folds them to "bob@…".
+                tx.insert_user(&raw("\u{ff42}ob@example.com", "bob"))?;
+                // Two spellings of one mailbox: the second cannot take it.
+                tx.insert_user(&raw("cy@xn--bcher-kva.example", "cy"))?;
+                tx.insert_user(&raw("cy@bücher.example", "cy2"))?;
+                // Mixed scripts: no longer an address Roster accepts.
+                tx.insert_user(&raw("p\u{430}ypal@example.com", "mixed"))?;
+                tx.insert_user(&raw("plain@example.com", "plain"))?;
+                Ok(())
+            })
+            .expect("insert raw rows");
+            let roster = roster_core::Roster::new(store.clone(), crate::test_config(), None).expect("roster");
+            let report = roster.canonicalize_stored_emails().expect("canonicalize").expect("first run");
+            let again = roster.canonicalize_stored_emails().expect("second run");
+            let found = roster_core::store::read(&*store, |tx| {
+                Ok([
+                    tx.user_by_email("ada@xn--bcher-kva.example")?.map(|u| u.username),
+                    tx.user_by_email("bob@example.com")?.map(|u| u.username),
+                    tx.user_by_email("cy@xn--bcher-kva.example")?.map(|u| u.username),
+                    tx.user_by_email("cy@bücher.example")?.map(|u| u.username),
+                    tx.user_by_email("plain@example.com")?.map(|u| u.username),
+                ])
+            })
+            .expect("read back");
+            let mut rewritten: Vec<String> = report.rewritten.into_iter().map(|(_, _, to)| to).collect();
+            rewritten.sort();
+            let mut left: Vec<String> = report.left.into_iter().map(|(_, from, _)| from).collect();
+            left.sort();
+            (rewritten, left, again, found)
+        })
+        .await
+        .unwrap();
+        assert_eq!(rewritten, ["ada@xn--bcher-kva.example", "bob@example.com"]);
+        assert_eq!(left, ["cy@bücher.example", "p\u{430}ypal@example.com"]);
+        assert!(again.is_none(), "the data step runs once per database");
+        assert_eq!(
+            found,
+            [Some("ada".into()), Some("bob".into()), Some("cy".into()), Some("cy2".into()), Some("plain".into())]
+        );
+        // Ada logs in again with what she types, in either spelling.
+        for spelling in ["Ada@Bücher.example", "ada@xn--bcher-kva.example"] {
+            app.call(Method::POST, "/auth/login", None, Some(json!({"email": spelling, "password": PASSWORD})))
+                .await
+                .expect(200);
+        }
+    }
+}
