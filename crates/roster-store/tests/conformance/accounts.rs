@@ -51,6 +51,34 @@ pub fn users_get_sequential_numbers_and_read_back(store: &dyn Store) {
     assert_eq!(verified.number, a.number);
 }
 
+pub fn non_ascii_emails_are_found_and_rewritten(store: &dyn Store) {
+    let plain = user(store, "plain");
+    let mut unicode = new_user("uni");
+    unicode.email = "uni@bücher.example".to_string();
+    store::write(store, |tx| tx.insert_user(&unicode).map(|_| ())).unwrap();
+    let found = store::read(store, |tx| tx.users_with_non_ascii_email()).unwrap();
+    assert_eq!(found, vec![(unicode.id, "uni@bücher.example".to_string())]);
+    store::write(store, |tx| {
+        tx.set_user_email(
+            unicode.id,
+            "uni@xn--bcher-kva.example",
+            Timestamp(1_800_000_000_000),
+        )
+    })
+    .unwrap();
+    let (found, moved, kept) = store::read(store, |tx| {
+        Ok((
+            tx.users_with_non_ascii_email()?,
+            tx.user_by_email("uni@xn--bcher-kva.example")?,
+            tx.user(plain.id)?,
+        ))
+    })
+    .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(moved.map(|u| u.id), Some(unicode.id));
+    assert_eq!(kept, Some(plain));
+}
+
 pub fn users_without_password_read_back_none(store: &dyn Store) {
     let mut new = new_user("sso");
     new.password_hash = None;

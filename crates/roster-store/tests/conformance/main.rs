@@ -38,6 +38,7 @@ macro_rules! conformance {
 conformance!(
     accounts::users_get_sequential_numbers_and_read_back,
     accounts::users_without_password_read_back_none,
+    accounts::non_ascii_emails_are_found_and_rewritten,
     accounts::duplicate_email_and_username_are_conflicts,
     accounts::settings_keep_the_first_value,
     accounts::sessions_revoke_once,
