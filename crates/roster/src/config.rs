@@ -152,8 +152,7 @@ pub struct ServeArgs {
     #[arg(long, env = "ROSTER_AUTH_RATE_PER_MINUTE", default_value_t = 30)]
     pub auth_rate_per_minute: u32,
 
-    /// Invitation emails one organization may send per hour; also the
-    /// people one actor may add at once (without an invitation) per hour.
+    /// Invitation emails one organization may send per hour.
     #[arg(long, env = "ROSTER_INVITATION_RATE_PER_HOUR", default_value_t = 100)]
     pub invitation_rate_per_hour: u32,
 
@@ -166,7 +165,8 @@ pub struct ServeArgs {
     )]
     pub invitations_per_recipient_per_day: u32,
 
-    /// Invitation emails one account (or API key) may cause per hour.
+    /// Invitation emails one account (or API key) may cause per hour, and
+    /// people it may add at once (each add mails the person).
     #[arg(
         long,
         env = "ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR",
