@@ -75,11 +75,7 @@ impl ConsoleState {
         T: Send + 'static,
         F: FnOnce(&Roster) -> Result<T, DomainError> + Send + 'static,
     {
-        let _turn = roster_core::crypto::password_work_turns()
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| DomainError::Internal("password work turns closed".into()))?;
+        let _turn = roster_core::crypto::password_work_turn().await?;
         self.run(f).await
     }
 }

@@ -67,6 +67,16 @@ pub fn password_work_turns() -> &'static std::sync::Arc<tokio::sync::Semaphore> 
     TURNS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(hashing_capacity())))
 }
 
+/// Waits, as a future, for a turn at password work (see
+/// `password_work_turns`); the turn lasts as long as the permit.
+pub async fn password_work_turn() -> Result<tokio::sync::OwnedSemaphorePermit, DomainError> {
+    password_work_turns()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| DomainError::Internal("password work turns closed".into()))
+}
+
 fn with_hashing_permit<T>(work: impl FnOnce() -> T) -> T {
     let permits = HASHING.get_or_init(|| HashingPermits {
         available: std::sync::Mutex::new(hashing_capacity()),

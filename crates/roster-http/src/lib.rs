@@ -64,11 +64,9 @@ where
     T: Send + 'static,
     F: FnOnce(&Roster) -> Result<T, DomainError> + Send + 'static,
 {
-    let _turn = roster_core::crypto::password_work_turns()
-        .clone()
-        .acquire_owned()
+    let _turn = roster_core::crypto::password_work_turn()
         .await
-        .map_err(|_| ApiError(DomainError::Internal("password work turns closed".into())))?;
+        .map_err(ApiError)?;
     blocking(state, f).await
 }
 
