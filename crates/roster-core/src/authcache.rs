@@ -216,6 +216,7 @@ mod tests {
             grant: ApiKeyGrant {
                 org: OrgId::new(),
                 scopes: vec![],
+                creator: None,
             },
             expires_at: Some(Timestamp(now.0 + 1_000)),
             last_used_at: None,

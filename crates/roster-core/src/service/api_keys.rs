@@ -164,7 +164,7 @@ impl Roster {
             let Some(key) = tx.api_key_by_hash(&hash)? else {
                 return Ok((None, false));
             };
-            let creator_ok = super::key_creator_still_admin(tx, key.org_id, key.id)?;
+            let creator_ok = super::key_creator_still_admin(tx, key.org_id, key.created_by)?;
             Ok((Some(key), creator_ok))
         })?;
         let key = key.ok_or(DomainError::Unauthenticated)?;
@@ -179,6 +179,7 @@ impl Roster {
         let grant = ApiKeyGrant {
             org: key.org_id,
             scopes: key.scopes,
+            creator: key.created_by,
         };
         self.auth_cache.store_key(
             hash,

@@ -35,7 +35,7 @@ pub use projects::ProjectUpdate;
 use crate::authcache::AuthCache;
 use crate::crypto::{generate_signing_key, TokenSigner};
 use crate::error::{DomainError, Result};
-use crate::ids::{AuditEventId, OrgId, SessionId};
+use crate::ids::{AuditEventId, OrgId, SessionId, UserId};
 use crate::model::{Actor, AuditEvent, Membership};
 use crate::ratelimit::{LoginThrottle, RateLimiter};
 use crate::role::OrgRole;
@@ -78,15 +78,15 @@ pub struct CoreConfig {
     pub auth_rate_per_minute: u32,
     /// Base of the links in emails, e.g. `https://roster.example.com`.
     pub public_url: String,
-    /// Invitation emails one org may queue per hour; also the people one
-    /// actor may add at once (without an invitation) per hour, across orgs.
+    /// Invitation emails one org may queue per hour.
     pub invitation_emails_per_hour: u32,
     /// Lifetime of an email-verification link.
     pub verification_ttl_secs: i64,
     /// Invitation emails one address may receive per day, from all orgs
     /// together (counted in the database, so every instance agrees).
     pub invitation_emails_per_recipient_per_day: u32,
-    /// Invitation emails one account or API key may cause per hour.
+    /// Invitation emails one account or API key may cause per hour; also
+    /// the people it may add at once (each add mails the person).
     pub invitation_emails_per_account_per_hour: u32,
     /// Organizations one account may create per day.
     pub orgs_per_account_per_day: u32,
@@ -163,6 +163,9 @@ impl Ctx {
 pub struct ApiKeyGrant {
     pub org: OrgId,
     pub scopes: Vec<Scope>,
+    /// The person who created the key (none for keys from before keys
+    /// recorded one): the key acts with their authority while they hold it.
+    pub creator: Option<UserId>,
 }
 
 /// The application: a store, the settings, and the token signer.
@@ -254,12 +257,12 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
             .membership(org, user)?
             .map(|m: Membership| m.role)
             .ok_or_else(DomainError::org_not_found),
-        Actor::ApiKey(key) => {
+        Actor::ApiKey(_) => {
             let grant = ctx.api_key.as_ref().ok_or(DomainError::Unauthenticated)?;
             if grant.org != org || tx.org(org)?.is_none() {
                 return Err(DomainError::org_not_found());
             }
-            if !key_creator_still_admin(tx, org, key)? {
+            if !key_creator_still_admin(tx, org, grant.creator)? {
                 return Err(DomainError::Unauthenticated);
             }
             if !grant.scopes.contains(&scope) {
@@ -282,12 +285,9 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
 pub(crate) fn key_creator_still_admin(
     tx: &mut dyn Tx,
     org: OrgId,
-    key: crate::ids::ApiKeyId,
+    creator: Option<UserId>,
 ) -> Result<bool> {
-    let Some(key) = tx.api_key(org, key)? else {
-        return Ok(false);
-    };
-    let Some(creator) = key.created_by else {
+    let Some(creator) = creator else {
         return Ok(true);
     };
     let role = tx.membership(org, creator)?.map(|m| m.role);
