@@ -236,7 +236,17 @@ impl Roster {
                     ));
                 }
             }
-            self.invite(tx, ctx, org, &email, role, &message, assignments, now)
+            self.invite(
+                tx,
+                ctx,
+                actor,
+                org,
+                &email,
+                role,
+                &message,
+                assignments,
+                now,
+            )
         })?;
         self.mail_queued();
         Ok(invited)

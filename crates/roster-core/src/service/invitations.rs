@@ -85,13 +85,14 @@ impl Roster {
     /// Creates an invitation, or refreshes the open one of the same address
     /// (new token, role, message, assignments and expiry) instead of
     /// creating a second; queues its email. Runs inside the caller's
-    /// transaction, which holds the org lock and has checked the caller's
-    /// right to grant `role`.
+    /// transaction, which holds the org lock and has checked that the
+    /// caller, acting as `actor`, may grant `role`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn invite(
         &self,
         tx: &mut dyn Tx,
         ctx: &Ctx,
+        actor: OrgRole,
         org: OrgId,
         email: &Email,
         role: OrgRole,
@@ -116,7 +117,7 @@ impl Roster {
                 // must be allowed to change that role, so an admin cannot
                 // turn an owner's invitation into a lesser one (nor take
                 // it over by re-inviting the address).
-                check_role_change(acting_role(tx, ctx, org)?, Some(open.role), role)?;
+                check_role_change(actor, Some(open.role), role)?;
                 let refreshed = Invitation {
                     role,
                     message: message.as_str().to_string(),
@@ -501,18 +502,6 @@ pub(crate) fn actor_display(tx: &mut dyn Tx, ctx: &Ctx, org_name: &str) -> Resul
         },
         Actor::ApiKey(_) => format!("An administrator of {org_name}"),
     })
-}
-
-/// The caller's role in `org` for rules that compare roles: a person's
-/// membership role; an API key acts as an admin, never an owner.
-fn acting_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId) -> Result<OrgRole> {
-    match ctx.actor {
-        Actor::User(user) => tx
-            .membership(org, user)?
-            .map(|m| m.role)
-            .ok_or_else(DomainError::org_not_found),
-        Actor::ApiKey(_) => Ok(OrgRole::Admin),
-    }
 }
 
 /// The calling user's account (API keys have none).

@@ -121,27 +121,33 @@ impl Roster {
                 ));
             }
             require_verified_email(tx, ctx)?;
-            // Only an account that proved the address counts as "registered"
-            // here: whoever signed up with someone else's address must not
-            // be added in their place. (An unverified account that is
-            // already a member, from before verification was required,
-            // keeps being managed as the member it is.)
-            let known = match tx.user_by_email(email.as_str())? {
-                Some(user) if user.email_verified => Some(user),
-                Some(user) if tx.membership(org, user.id)?.is_some() => Some(user),
-                _ => None,
+            let found = tx.user_by_email(email.as_str())?;
+            let is_member = match &found {
+                Some(user) => tx.membership(org, user.id)?.is_some(),
+                None => false,
             };
-            // Nobody becomes an owner without saying yes: for a newcomer the
-            // owner role is always an invitation they accept.
-            let user = match known {
-                Some(user) if role != OrgRole::Owner => Some(user),
-                Some(user) if tx.membership(org, user.id)?.is_some() => Some(user),
-                _ => None,
-            };
+            // Only an account that proved the address counts as
+            // "registered": whoever signed up with someone else's address
+            // must not be added in their place. Nobody becomes an owner
+            // without saying yes: for a newcomer the owner role is always
+            // an invitation they accept. A member (even one unverified from
+            // before verification was required) is managed as the member
+            // it is.
+            let user =
+                found.filter(|user| is_member || (user.email_verified && role != OrgRole::Owner));
             let Some(user) = user else {
                 check_role_change(actor_role, None, role)?;
-                let invited =
-                    self.invite(tx, ctx, org, &email, role, &message, assignments, now)?;
+                let invited = self.invite(
+                    tx,
+                    ctx,
+                    actor_role,
+                    org,
+                    &email,
+                    role,
+                    &message,
+                    assignments,
+                    now,
+                )?;
                 return Ok(AddMemberOutcome::Invited {
                     invitation: invited.invitation,
                     token: invited.token,
