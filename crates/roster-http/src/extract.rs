@@ -167,7 +167,16 @@ impl FromRequestParts<AppState> for CredentialOrgCaller {
 /// Turns the request's bearer token or API key into a `Ctx`: 401 when
 /// there is none or it is not valid (bad, expired, logged out, revoked).
 /// Says nothing yet about what the caller may do.
+/// The caller an earlier layer of this request already authenticated (the
+/// idempotency layer must know it before the handler runs), so the
+/// handler's extractor does not authenticate a second time.
+#[derive(Clone)]
+pub(crate) struct Authenticated(pub Ctx);
+
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Ctx, ApiError> {
+    if let Some(Authenticated(ctx)) = parts.extensions.get::<Authenticated>() {
+        return Ok(ctx.clone());
+    }
     let credential = bearer_token(parts)
         .or_else(|| apikey_header(parts))
         .ok_or(ApiError(DomainError::Unauthenticated))?

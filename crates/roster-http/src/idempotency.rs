@@ -23,7 +23,7 @@ use roster_core::crypto::sha256_hex;
 use roster_core::service::{IdempotencyScope, IdempotencyStart, IdempotentAnswer};
 
 use crate::error::{error_response, ApiError};
-use crate::extract::authenticate;
+use crate::extract::{authenticate, Authenticated};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
 /// Largest answer kept for replay.
@@ -71,13 +71,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let Ok(ctx) = authenticate(&parts, &state).await else {
         // Not authenticated: no record is read or written; the handler
         // gives its own answer (401, or a public endpoint's).
         return next.run(Request::from_parts(parts, body)).await;
     };
     let scope = IdempotencyScope::new(&ctx, method.as_str(), &path);
+    parts.extensions.insert(Authenticated(ctx));
     // The route's own body limit still applies when the handler reads the
     // body; this bound only has to admit the largest route's.
     let Ok(bytes) = to_bytes(body, MAX_BULK_BODY_BYTES).await else {
