@@ -120,21 +120,11 @@ on_both_backends! {
     }
 }
 
-mod login_rate_limit {
-    use super::*;
-
-    async fn scenario(backend: roster_testkit::Backend) {
-        let app = TestApp::spawn_with(
-            backend,
-            CoreConfig {
-                auth_rate_per_minute: 10,
-                ..test_config()
-            },
-        )
-        .await;
+on_both_backends! {
+    async fn login_rate_limit(app with CoreConfig { auth_rate_per_minute: 10, ..test_config() }) {
         app.user("limited@example.com").await; // two attempts: signup + login
-                                               // Three failed logins cost nothing; the fourth makes this client
-                                               // wait before its next attempt on this account.
+        // Three failed logins cost nothing; the fourth makes this client
+        // wait before its next attempt on this account.
         for _ in 0..4 {
             app.call(
                 Method::POST,
@@ -173,30 +163,10 @@ mod login_rate_limit {
         }
         assert_eq!(last, Some(429));
     }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sqlite() {
-        scenario(roster_testkit::Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn postgres() {
-        scenario(roster_testkit::Backend::Postgres).await;
-    }
 }
 
-mod signup_modes {
-    use super::*;
-
-    async fn scenario(backend: roster_testkit::Backend) {
-        let closed = TestApp::spawn_with(
-            backend,
-            CoreConfig {
-                signup: SignupMode::Closed,
-                ..test_config()
-            },
-        )
-        .await;
+on_both_backends! {
+    async fn signup_modes(closed with CoreConfig { signup: SignupMode::Closed, ..test_config() }) {
         closed
             .call(
                 Method::POST,
@@ -207,14 +177,7 @@ mod signup_modes {
             .await
             .expect_error(403, "signup_closed");
 
-        let app = TestApp::spawn_with(
-            backend,
-            CoreConfig {
-                signup: SignupMode::InviteOnly,
-                ..test_config()
-            },
-        )
-        .await;
+        let app = TestApp::spawn_with(closed.backend, CoreConfig { signup: SignupMode::InviteOnly, ..test_config() }).await;
         app.call(
             Method::POST,
             "/auth/signup",
@@ -268,16 +231,6 @@ mod signup_modes {
         )
         .await
         .expect(201);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sqlite() {
-        scenario(roster_testkit::Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn postgres() {
-        scenario(roster_testkit::Backend::Postgres).await;
     }
 }
 
@@ -383,8 +336,7 @@ async fn login_from(
 }
 
 crate::on_both_backends! {
-    async fn a_stranger_guessing_passwords_cannot_lock_the_owner_out(app) {
-        let app = TestApp::spawn_with(app.backend, CoreConfig { auth_rate_per_minute: 30, ..test_config() }).await;
+    async fn a_stranger_guessing_passwords_cannot_lock_the_owner_out(app with CoreConfig { auth_rate_per_minute: 30, ..test_config() }) {
         app.user("victim@example.com").await;
         let owner = client_from([127, 0, 0, 1]);
         let stranger = client_from([127, 0, 0, 2]);

@@ -3,43 +3,14 @@
 //! the backup began is there. And restore's refusals: a database that holds
 //! data (without --force), a file that is not a Roster backup.
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use roster_testkit::{RosterProcess, TestDatabase};
+use roster_testkit::TestDatabase;
 use serde_json::json;
 
+use crate::servers::{printed, run_roster, serve};
 use crate::{on_both_backends, PASSWORD};
-
-fn roster(database_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_roster"))
-        .args(args)
-        .env("ROSTER_DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run roster")
-}
-
-async fn roster_async(database_url: &str, args: &[&str]) -> Output {
-    let url = database_url.to_string();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        roster(&url, &args)
-    })
-    .await
-    .expect("roster thread")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 on_both_backends! {
     async fn a_backup_taken_under_writes_restores_every_acknowledged_write(app) {
@@ -77,7 +48,7 @@ on_both_backends! {
         let file = dir.path().join("roster.backup");
         let file_arg = file.to_str().unwrap();
         let before_backup: Vec<String> = acknowledged.lock().unwrap().clone();
-        let backed_up = roster_async(app.database.url(), &["backup", file_arg]).await;
+        let backed_up = run_roster(app.database.url(), &["backup", file_arg]).await;
         let after_backup = acknowledged.lock().unwrap().len();
         // Keep writing a little longer, then stop.
         while acknowledged.lock().unwrap().len() < after_backup + 5 {
@@ -85,32 +56,26 @@ on_both_backends! {
         }
         stop.store(true, Ordering::Relaxed);
         writer.await.expect("writer");
-        assert!(backed_up.status.success(), "{}", text(&backed_up));
+        assert!(backed_up.status.success(), "{}", printed(&backed_up));
         assert!(file.is_file());
         if app.backend == roster_testkit::Backend::Sqlite {
-            assert!(text(&backed_up).contains("integrity check: ok"), "{}", text(&backed_up));
+            assert!(printed(&backed_up).contains("integrity check: ok"), "{}", printed(&backed_up));
         }
-        let again = roster_async(app.database.url(), &["backup", file_arg]).await;
+        let again = run_roster(app.database.url(), &["backup", file_arg]).await;
         assert!(!again.status.success(), "a backup never overwrites a file");
-        assert!(text(&again).contains("already exists"), "{}", text(&again));
+        assert!(printed(&again).contains("already exists"), "{}", printed(&again));
 
         // Restore into a fresh database and serve it.
         let backend = app.backend;
         let restored = tokio::task::spawn_blocking(move || TestDatabase::new(backend).unwrap())
             .await
             .unwrap();
-        let out = roster_async(restored.url(), &["restore", file_arg]).await;
-        assert!(out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("passes `roster check`"), "{}", text(&out));
+        let out = run_roster(restored.url(), &["restore", file_arg]).await;
+        assert!(out.status.success(), "{}", printed(&out));
+        assert!(printed(&out).contains("passes `roster check`"), "{}", printed(&out));
 
-        let url = restored.url().to_string();
-        let server = tokio::task::spawn_blocking(move || {
-            RosterProcess::spawn(Path::new(env!("CARGO_BIN_EXE_roster")), &url, &[]).unwrap()
-        })
-        .await
-        .unwrap();
         let mut served = app;
-        served.base = server.base_url().to_string();
+        served.use_server(serve(restored.url(), &[]).await);
         let login = served
             .call(reqwest::Method::POST, "/auth/login", None, Some(json!({"email": owner.email, "password": PASSWORD})))
             .await
@@ -119,20 +84,12 @@ on_both_backends! {
         for id in &before_backup {
             served.get(&format!("/orgs/{org}/projects/{id}"), &token).await.expect(200);
         }
-        let mut listed = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = match &cursor {
-                Some(c) => served.get(&format!("/orgs/{org}/projects?limit=1000&cursor={c}"), &token).await,
-                None => served.get(&format!("/orgs/{org}/projects?limit=1000"), &token).await,
-            }
-            .expect(200);
-            listed.extend(page["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()));
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_string()),
-                None => break,
-            }
-        }
+        let listed: Vec<String> = served
+            .all_pages(&format!("/orgs/{org}/projects"), &token)
+            .await
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect();
         let all_acknowledged = acknowledged.lock().unwrap().clone();
         assert!(listed.len() >= before_backup.len(), "{} < {}", listed.len(), before_backup.len());
         assert!(
@@ -141,27 +98,27 @@ on_both_backends! {
         );
 
         // The restored database now holds data: restore refuses it unless forced.
-        tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
+        served.stop_servers().await;
         // The original database is still open in the in-process server: in use.
         for args in [&["restore", file_arg][..], &["restore", "--force", file_arg][..]] {
-            let refused = roster_async(served.database.url(), args).await;
+            let refused = run_roster(served.database.url(), args).await;
             assert!(!refused.status.success(), "a live database is never overwritten");
-            assert!(text(&refused).contains("in use"), "{}", text(&refused));
+            assert!(printed(&refused).contains("in use"), "{}", printed(&refused));
         }
         // (PostgreSQL notices the stopped server's connections are gone a
         // moment after it exits.)
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let refused = loop {
-            let refused = roster_async(restored.url(), &["restore", file_arg]).await;
-            if !text(&refused).contains("in use") || std::time::Instant::now() > deadline {
+            let refused = run_roster(restored.url(), &["restore", file_arg]).await;
+            if !printed(&refused).contains("in use") || std::time::Instant::now() > deadline {
                 break refused;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         };
         assert!(!refused.status.success());
-        assert!(text(&refused).contains("--force"), "{}", text(&refused));
-        let forced = roster_async(restored.url(), &["restore", "--force", file_arg]).await;
-        assert!(forced.status.success(), "{}", text(&forced));
+        assert!(printed(&refused).contains("--force"), "{}", printed(&refused));
+        let forced = run_roster(restored.url(), &["restore", "--force", file_arg]).await;
+        assert!(forced.status.success(), "{}", printed(&forced));
 
         // A file that is not a backup is refused before anything is touched.
         let junk = dir.path().join("junk");
@@ -169,8 +126,8 @@ on_both_backends! {
         let fresh = tokio::task::spawn_blocking(move || TestDatabase::new(backend).unwrap())
             .await
             .unwrap();
-        let out = roster_async(fresh.url(), &["restore", junk.to_str().unwrap()]).await;
-        assert!(!out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("not"), "{}", text(&out));
+        let out = run_roster(fresh.url(), &["restore", junk.to_str().unwrap()]).await;
+        assert!(!out.status.success(), "{}", printed(&out));
+        assert!(printed(&out).contains("not"), "{}", printed(&out));
     }
 }

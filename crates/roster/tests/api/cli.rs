@@ -3,120 +3,37 @@
 
 use std::process::Command;
 
-use roster_testkit::{Backend, RosterProcess, TestDatabase};
+use roster_testkit::{Backend, TestDatabase};
 use serde_json::json;
 
-use crate::PASSWORD;
+use crate::servers::{printed, run_roster};
+use crate::{on_both_backends, TestApp, PASSWORD};
 
-fn roster(database_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_roster"))
-        .args(args)
-        .env("ROSTER_DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run roster")
-}
-
-async fn created_users_are_verified_and_can_log_in(backend: Backend) {
-    let (database, server) = tokio::task::spawn_blocking(move || {
-        let database = TestDatabase::new(backend).unwrap();
-        let migrated = roster(database.url(), &["migrate"]);
-        assert!(
-            migrated.status.success(),
-            "{}",
-            String::from_utf8_lossy(&migrated.stderr)
-        );
-        let created = roster(
-            database.url(),
-            &[
-                "user",
-                "create",
-                "--email",
-                "Op@Example.com",
-                "--password",
-                PASSWORD,
-                "--name",
-                "Operator",
-            ],
-        );
-        assert!(
-            created.status.success(),
-            "{}",
-            String::from_utf8_lossy(&created.stderr)
-        );
+on_both_backends! {
+    async fn user_create_makes_a_verified_account(backend: Backend) {
+        let mut app = TestApp::without_server(backend, &[]).await;
+        let url = app.database.url().to_string();
+        let migrated = run_roster(&url, &["migrate"]).await;
+        assert!(migrated.status.success(), "{}", printed(&migrated));
+        let created = run_roster(&url, &["user", "create", "--email", "Op@Example.com", "--password", PASSWORD, "--name", "Operator"]).await;
+        assert!(created.status.success(), "{}", printed(&created));
         assert!(String::from_utf8_lossy(&created.stdout).contains("op@example.com"));
-        let again = roster(
-            database.url(),
-            &[
-                "user",
-                "create",
-                "--email",
-                "op@example.com",
-                "--password",
-                PASSWORD,
-            ],
-        );
+        let again = run_roster(&url, &["user", "create", "--email", "op@example.com", "--password", PASSWORD]).await;
         assert!(!again.status.success(), "a duplicate email is refused");
         assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
-        let weak = roster(
-            database.url(),
-            &[
-                "user",
-                "create",
-                "--email",
-                "weak@example.com",
-                "--password",
-                "short",
-            ],
-        );
+        let weak = run_roster(&url, &["user", "create", "--email", "weak@example.com", "--password", "short"]).await;
         assert!(!weak.status.success(), "a weak password is refused");
-        let server = RosterProcess::spawn(
-            std::path::Path::new(env!("CARGO_BIN_EXE_roster")),
-            database.url(),
-            &[],
-        )
-        .unwrap();
-        (database, server)
-    })
-    .await
-    .unwrap();
-    let client = reqwest::Client::new();
-    let tokens: serde_json::Value = client
-        .post(format!("{}/api/v1/auth/login", server.base_url()))
-        .json(&json!({"email": "op@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let me: serde_json::Value = client
-        .get(format!("{}/api/v1/me", server.base_url()))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["email_verified"], true);
-    assert_eq!(me["name"], "Operator");
-    tokio::task::spawn_blocking(move || {
-        server.terminate();
-        drop(database);
-    })
-    .await
-    .unwrap();
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_create_makes_a_verified_account_on_sqlite() {
-    created_users_are_verified_and_can_log_in(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_create_makes_a_verified_account_on_postgres() {
-    created_users_are_verified_and_can_log_in(Backend::Postgres).await;
+        app.start_servers(1).await;
+        let tokens = app
+            .call(reqwest::Method::POST, "/auth/login", None, Some(json!({"email": "op@example.com", "password": PASSWORD})))
+            .await
+            .expect(200);
+        let me = app.get("/me", tokens["access_token"].as_str().unwrap()).await.expect(200);
+        assert_eq!(me["email_verified"], true);
+        assert_eq!(me["name"], "Operator");
+        app.stop_servers().await;
+    }
 }
 
 #[test]
@@ -125,7 +42,7 @@ fn a_short_secret_key_file_is_refused_at_start() {
     let key = dir.path().join("key");
     std::fs::write(&key, "too short").unwrap();
     let database = TestDatabase::new(Backend::Sqlite).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_roster"))
+    let output = Command::new(crate::servers::roster_bin())
         .arg("serve")
         .env("ROSTER_DATABASE_URL", database.url())
         .env("ROSTER_LISTEN", "127.0.0.1:0")

@@ -17,8 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use roster_testkit::{Backend, RosterProcess, SmtpSink, TestDatabase};
+use roster_testkit::SmtpSink;
 use serde_json::json;
+
+use crate::{on_both_backends, TestApp};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -163,273 +165,247 @@ async fn mailed_link(sink: &Arc<Mutex<SmtpSink>>, to: &str, marker: &str) -> Str
     }
 }
 
-async fn owner_and_invitee_manage_an_org_in_a_real_browser(backend: Backend) {
-    if let Some(reason) = missing_browser() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("browser test cannot run under CI: {reason}");
+on_both_backends! {
+    async fn owner_and_invitee_manage_an_org_in_a_real_browser(backend: Backend) {
+        if let Some(reason) = missing_browser() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("browser test cannot run under CI: {reason}");
+            }
+            eprintln!("skipping the console browser test: {reason}");
+            return;
         }
-        eprintln!("skipping the console browser test: {reason}");
-        return;
+        let tag = backend.name();
+        let sink = Arc::new(Mutex::new(SmtpSink::start().expect("smtp sink")));
+        let smtp = sink.lock().unwrap().url();
+        let app = TestApp::spawn_processes_with_env(backend, 1, &[("ROSTER_SMTP_URL", &smtp)]).await;
+        let base = app.base.clone();
+        let driver = tokio::task::spawn_blocking(Chromedriver::start)
+            .await
+            .expect("driver thread");
+        let shot = |name: &str| format!("{tag}-{name}");
+
+        // The owner signs up.
+        let owner = browser(&driver).await;
+        owner
+            .goto(&format!("{base}/console/signup"))
+            .await
+            .expect("signup page");
+        fill(&owner, "#email", "owner@example.com").await;
+        fill(&owner, "#name", "Olivia Owner").await;
+        fill(&owner, "#password", PASSWORD).await;
+        screenshot(&owner, &shot("01-signup")).await;
+        click_then(
+            &owner,
+            "form[action='/console/signup'] button[type=submit]",
+            "#create-org",
+        )
+        .await;
+        assert!(page_text(&owner).await.contains("not verified"));
+
+        // …verifies from the mailed link…
+        let verify = mailed_link(&sink, "owner@example.com", "/console/verify-email?token=").await;
+        assert!(verify.starts_with(&base), "{verify}");
+        owner.goto(&verify).await.expect("verify link");
+        // Opening the link verifies nothing (mail scanners open links too):
+        // the page asks for the button.
+        click_then(
+            &owner,
+            "form[action='/console/verify-email'] button[type=submit]",
+            "#create-org",
+        )
+        .await;
+        assert!(page_text(&owner)
+            .await
+            .contains("Your email address is verified."));
+
+        // …creates an org…
+        fill(&owner, "#org-name", "Acme <Rockets>").await;
+        fill(
+            &owner,
+            "#org-description",
+            "We build \"rockets\" & <things>",
+        )
+        .await;
+        click_then(
+            &owner,
+            "form[action='/console/orgs'] button[type=submit]",
+            ".orgnav",
+        )
+        .await;
+        let text = page_text(&owner).await;
+        assert!(
+            text.contains("Organization created.") && text.contains("Acme <Rockets>"),
+            "{text}"
+        );
+        screenshot(&owner, &shot("02-org-overview")).await;
+        let org_url = owner.current_url().await.expect("url");
+        let org_path = org_url.path().to_string();
+
+        // …and invites an address.
+        owner
+            .goto(&format!("{base}{org_path}/members"))
+            .await
+            .expect("members");
+        fill(&owner, "#invite-email", "invitee@example.com").await;
+        owner
+            .find(Locator::Css("#invite-role"))
+            .await
+            .unwrap()
+            .select_by_value("member")
+            .await
+            .unwrap();
+        fill(&owner, "#invite-message", "Welcome aboard!").await;
+        click_then(
+            &owner,
+            "form[action$='/members'] button[type=submit]:not(.secondary)",
+            ".notice",
+        )
+        .await;
+        assert!(page_text(&owner).await.contains("Invitation sent."));
+        screenshot(&owner, &shot("03-members")).await;
+        owner
+            .goto(&format!("{base}{org_path}/invitations"))
+            .await
+            .expect("invitations");
+        assert!(page_text(&owner).await.contains("invitee@example.com"));
+        screenshot(&owner, &shot("04-invitations")).await;
+
+        // The invitee, in a second browser session, signs up from the link and accepts.
+        let accept = mailed_link(
+            &sink,
+            "invitee@example.com",
+            "/console/accept-invite?token=",
+        )
+        .await;
+        let invitee = browser(&driver).await;
+        invitee.goto(&accept).await.expect("accept link");
+        screenshot(&invitee, &shot("05-invitation-landing")).await;
+        click_then(&invitee, "a[href^='/console/signup?invite=']", "#password").await;
+        fill(&invitee, "#email", "invitee@example.com").await;
+        fill(&invitee, "#password", PASSWORD).await;
+        click_then(
+            &invitee,
+            "form[action='/console/signup'] button[type=submit]",
+            "form[action='/console/accept-invite']",
+        )
+        .await;
+        click_then(
+            &invitee,
+            "form[action='/console/accept-invite'] button[type=submit]",
+            ".orgnav",
+        )
+        .await;
+        let text = page_text(&invitee).await;
+        assert!(
+            text.contains("Invitation accepted") && text.contains("Acme <Rockets>"),
+            "{text}"
+        );
+        screenshot(&invitee, &shot("06-invitee-joined")).await;
+
+        // The owner changes the invitee's role…
+        owner
+            .goto(&format!("{base}{org_path}/members"))
+            .await
+            .expect("members");
+        let role = owner
+            .find(Locator::Css("select[id^='role-']"))
+            .await
+            .expect("role select");
+        role.select_by_value("admin").await.unwrap();
+        click_then(
+            &owner,
+            "form[action$='/role'] button[type=submit]",
+            ".notice",
+        )
+        .await;
+        assert!(page_text(&owner).await.contains("Role changed."));
+
+        // …creates an API key (shown once, with a working copy button)…
+        owner
+            .goto(&format!("{base}{org_path}/api-keys"))
+            .await
+            .expect("api keys");
+        fill(&owner, "#key-name", "CI deploys").await;
+        click_then(
+            &owner,
+            "form[action$='/api-keys'] button[type=submit]",
+            "#new-key",
+        )
+        .await;
+        let key = owner
+            .find(Locator::Css("#new-key"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(key.starts_with("rsk_"), "{key}");
+        let copy = owner.find(Locator::Css("button[data-copy]")).await.unwrap();
+        assert!(
+            copy.is_displayed().await.unwrap(),
+            "the script reveals the copy button"
+        );
+        screenshot(&owner, &shot("07-api-key-created")).await;
+        let members = reqwest::Client::new()
+            .get(format!(
+                "{base}/api/v1{}/members",
+                org_path.trim_start_matches("/console")
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(members.status(), 200, "the key works");
+
+        // …and removes the member, confirming first.
+        owner
+            .goto(&format!("{base}{org_path}/members"))
+            .await
+            .expect("members");
+        click_then(&owner, "a[href$='/remove']", "button.danger").await;
+        screenshot(&owner, &shot("08-confirm-remove")).await;
+        click_then(&owner, "button.danger", ".notice").await;
+        let text = page_text(&owner).await;
+        assert!(
+            text.contains("Member removed.") && !text.contains("invitee@example.com"),
+            "{text}"
+        );
+
+        // The audit page shows it all.
+        owner
+            .goto(&format!("{base}{org_path}/audit"))
+            .await
+            .expect("audit");
+        let audit = owner
+            .find(Locator::Css("table"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for action in [
+            "org.created",
+            "invitation.created",
+            "invitation.accepted",
+            "member.role_changed",
+            "api_key.created",
+            "member.removed",
+        ] {
+            assert!(audit.contains(action), "audit lacks {action}: {audit}");
+        }
+        screenshot(&owner, &shot("09-audit")).await;
+
+        // Narrow screens: the members table stacks.
+        owner.set_window_size(390, 844).await.expect("resize");
+        owner
+            .goto(&format!("{base}{org_path}/members"))
+            .await
+            .expect("members");
+        screenshot(&owner, &shot("10-members-narrow")).await;
+
+        invitee.close().await.expect("close invitee");
+        owner.close().await.expect("close owner");
+        drop(driver);
+        drop(app);
     }
-    let tag = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    let sink = Arc::new(Mutex::new(SmtpSink::start().expect("smtp sink")));
-    let smtp = sink.lock().unwrap().url();
-    let (database, server) = tokio::task::spawn_blocking(move || {
-        let database = TestDatabase::new(backend).expect("database");
-        let env = [
-            ("ROSTER_SMTP_URL", smtp.as_str()),
-            ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
-            ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
-            ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
-            ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
-        ];
-        let bin = Path::new(env!("CARGO_BIN_EXE_roster"));
-        let server = RosterProcess::spawn(bin, database.url(), &env).expect("server");
-        (database, server)
-    })
-    .await
-    .expect("start-up thread");
-    let base = server.base_url().to_string();
-    let driver = tokio::task::spawn_blocking(Chromedriver::start)
-        .await
-        .expect("driver thread");
-    let shot = |name: &str| format!("{tag}-{name}");
-
-    // The owner signs up.
-    let owner = browser(&driver).await;
-    owner
-        .goto(&format!("{base}/console/signup"))
-        .await
-        .expect("signup page");
-    fill(&owner, "#email", "owner@example.com").await;
-    fill(&owner, "#name", "Olivia Owner").await;
-    fill(&owner, "#password", PASSWORD).await;
-    screenshot(&owner, &shot("01-signup")).await;
-    click_then(
-        &owner,
-        "form[action='/console/signup'] button[type=submit]",
-        "#create-org",
-    )
-    .await;
-    assert!(page_text(&owner).await.contains("not verified"));
-
-    // …verifies from the mailed link…
-    let verify = mailed_link(&sink, "owner@example.com", "/console/verify-email?token=").await;
-    assert!(verify.starts_with(&base), "{verify}");
-    owner.goto(&verify).await.expect("verify link");
-    // Opening the link verifies nothing (mail scanners open links too):
-    // the page asks for the button.
-    click_then(
-        &owner,
-        "form[action='/console/verify-email'] button[type=submit]",
-        "#create-org",
-    )
-    .await;
-    assert!(page_text(&owner)
-        .await
-        .contains("Your email address is verified."));
-
-    // …creates an org…
-    fill(&owner, "#org-name", "Acme <Rockets>").await;
-    fill(
-        &owner,
-        "#org-description",
-        "We build \"rockets\" & <things>",
-    )
-    .await;
-    click_then(
-        &owner,
-        "form[action='/console/orgs'] button[type=submit]",
-        ".orgnav",
-    )
-    .await;
-    let text = page_text(&owner).await;
-    assert!(
-        text.contains("Organization created.") && text.contains("Acme <Rockets>"),
-        "{text}"
-    );
-    screenshot(&owner, &shot("02-org-overview")).await;
-    let org_url = owner.current_url().await.expect("url");
-    let org_path = org_url.path().to_string();
-
-    // …and invites an address.
-    owner
-        .goto(&format!("{base}{org_path}/members"))
-        .await
-        .expect("members");
-    fill(&owner, "#invite-email", "invitee@example.com").await;
-    owner
-        .find(Locator::Css("#invite-role"))
-        .await
-        .unwrap()
-        .select_by_value("member")
-        .await
-        .unwrap();
-    fill(&owner, "#invite-message", "Welcome aboard!").await;
-    click_then(
-        &owner,
-        "form[action$='/members'] button[type=submit]:not(.secondary)",
-        ".notice",
-    )
-    .await;
-    assert!(page_text(&owner).await.contains("Invitation sent."));
-    screenshot(&owner, &shot("03-members")).await;
-    owner
-        .goto(&format!("{base}{org_path}/invitations"))
-        .await
-        .expect("invitations");
-    assert!(page_text(&owner).await.contains("invitee@example.com"));
-    screenshot(&owner, &shot("04-invitations")).await;
-
-    // The invitee, in a second browser session, signs up from the link and accepts.
-    let accept = mailed_link(
-        &sink,
-        "invitee@example.com",
-        "/console/accept-invite?token=",
-    )
-    .await;
-    let invitee = browser(&driver).await;
-    invitee.goto(&accept).await.expect("accept link");
-    screenshot(&invitee, &shot("05-invitation-landing")).await;
-    click_then(&invitee, "a[href^='/console/signup?invite=']", "#password").await;
-    fill(&invitee, "#email", "invitee@example.com").await;
-    fill(&invitee, "#password", PASSWORD).await;
-    click_then(
-        &invitee,
-        "form[action='/console/signup'] button[type=submit]",
-        "form[action='/console/accept-invite']",
-    )
-    .await;
-    click_then(
-        &invitee,
-        "form[action='/console/accept-invite'] button[type=submit]",
-        ".orgnav",
-    )
-    .await;
-    let text = page_text(&invitee).await;
-    assert!(
-        text.contains("Invitation accepted") && text.contains("Acme <Rockets>"),
-        "{text}"
-    );
-    screenshot(&invitee, &shot("06-invitee-joined")).await;
-
-    // The owner changes the invitee's role…
-    owner
-        .goto(&format!("{base}{org_path}/members"))
-        .await
-        .expect("members");
-    let role = owner
-        .find(Locator::Css("select[id^='role-']"))
-        .await
-        .expect("role select");
-    role.select_by_value("admin").await.unwrap();
-    click_then(
-        &owner,
-        "form[action$='/role'] button[type=submit]",
-        ".notice",
-    )
-    .await;
-    assert!(page_text(&owner).await.contains("Role changed."));
-
-    // …creates an API key (shown once, with a working copy button)…
-    owner
-        .goto(&format!("{base}{org_path}/api-keys"))
-        .await
-        .expect("api keys");
-    fill(&owner, "#key-name", "CI deploys").await;
-    click_then(
-        &owner,
-        "form[action$='/api-keys'] button[type=submit]",
-        "#new-key",
-    )
-    .await;
-    let key = owner
-        .find(Locator::Css("#new-key"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(key.starts_with("rsk_"), "{key}");
-    let copy = owner.find(Locator::Css("button[data-copy]")).await.unwrap();
-    assert!(
-        copy.is_displayed().await.unwrap(),
-        "the script reveals the copy button"
-    );
-    screenshot(&owner, &shot("07-api-key-created")).await;
-    let members = reqwest::Client::new()
-        .get(format!(
-            "{base}/api/v1{}/members",
-            org_path.trim_start_matches("/console")
-        ))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(members.status(), 200, "the key works");
-
-    // …and removes the member, confirming first.
-    owner
-        .goto(&format!("{base}{org_path}/members"))
-        .await
-        .expect("members");
-    click_then(&owner, "a[href$='/remove']", "button.danger").await;
-    screenshot(&owner, &shot("08-confirm-remove")).await;
-    click_then(&owner, "button.danger", ".notice").await;
-    let text = page_text(&owner).await;
-    assert!(
-        text.contains("Member removed.") && !text.contains("invitee@example.com"),
-        "{text}"
-    );
-
-    // The audit page shows it all.
-    owner
-        .goto(&format!("{base}{org_path}/audit"))
-        .await
-        .expect("audit");
-    let audit = owner
-        .find(Locator::Css("table"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for action in [
-        "org.created",
-        "invitation.created",
-        "invitation.accepted",
-        "member.role_changed",
-        "api_key.created",
-        "member.removed",
-    ] {
-        assert!(audit.contains(action), "audit lacks {action}: {audit}");
-    }
-    screenshot(&owner, &shot("09-audit")).await;
-
-    // Narrow screens: the members table stacks.
-    owner.set_window_size(390, 844).await.expect("resize");
-    owner
-        .goto(&format!("{base}{org_path}/members"))
-        .await
-        .expect("members");
-    screenshot(&owner, &shot("10-members-narrow")).await;
-
-    invitee.close().await.expect("close invitee");
-    owner.close().await.expect("close owner");
-    drop(driver);
-    drop(server);
-    drop(database);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn owner_and_invitee_manage_an_org_in_a_real_browser_on_sqlite() {
-    owner_and_invitee_manage_an_org_in_a_real_browser(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn owner_and_invitee_manage_an_org_in_a_real_browser_on_postgres() {
-    owner_and_invitee_manage_an_org_in_a_real_browser(Backend::Postgres).await;
 }

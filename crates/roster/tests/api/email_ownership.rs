@@ -262,18 +262,8 @@ on_both_backends! {
     }
 }
 
-mod direct_adds_are_budgeted_per_actor {
-    use super::*;
-
-    async fn scenario(backend: roster_testkit::Backend) {
-        let app = TestApp::spawn_with(
-            backend,
-            CoreConfig {
-                invitation_emails_per_account_per_hour: 2,
-                ..test_config()
-            },
-        )
-        .await;
+on_both_backends! {
+    async fn direct_adds_are_budgeted_per_actor(app with CoreConfig { invitation_emails_per_account_per_hour: 2, ..test_config() }) {
         let owner = app.user("owner@example.com").await;
         let first = app.org(&owner, "First").await;
         let second = app.org(&owner, "Second").await;
@@ -302,16 +292,6 @@ mod direct_adds_are_budgeted_per_actor {
         let other = app.user("other@example.com").await;
         let third = app.org(&other, "Third").await;
         add(&app, &other, &third, "c@example.com", "member").await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sqlite() {
-        scenario(roster_testkit::Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn postgres() {
-        scenario(roster_testkit::Backend::Postgres).await;
     }
 }
 

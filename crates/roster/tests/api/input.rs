@@ -168,47 +168,39 @@ on_both_backends! {
     }
 }
 
-/// A newline in text that reaches the log (here an invitation's personal
-/// message, in the email the log transport prints) cannot start a forged
-/// log line: the server's log writer escapes it.
-async fn a_newline_in_logged_text_cannot_forge_a_log_line(backend: roster_testkit::Backend) {
-    let app = crate::TestApp::spawn_processes_with_env(backend, 1, &[("RUST_LOG", "info")]).await;
-    let owner = app.user("o@example.com").await;
-    let org = app.org(&owner, "Acme").await;
-    let forged = "FORGED-ENTRY  INFO roster: the audit log was cleared by the owner";
-    app.post(
-        &format!("/orgs/{org}/members"),
-        &owner.token,
-        json!({"member_email": "newcomer@example.com", "member_role": "member", "message": format!("hello\n{forged}")}),
-    )
-    .await
-    .expect(201);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let log = loop {
-        let log = app.servers[0].stderr_tail();
-        if log.contains("FORGED-ENTRY") {
-            break log;
-        }
+on_both_backends! {
+    /// A newline in text that reaches the log (here an invitation's personal
+    /// message, in the email the log transport prints) cannot start a forged
+    /// log line: the server's log writer escapes it.
+    async fn a_newline_in_logged_text_cannot_forge_a_log_line(backend: Backend) {
+        let app = crate::TestApp::spawn_processes_with_env(backend, 1, &[("RUST_LOG", "info")]).await;
+        let owner = app.user("o@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        let forged = "FORGED-ENTRY  INFO roster: the audit log was cleared by the owner";
+        app.post(
+            &format!("/orgs/{org}/members"),
+            &owner.token,
+            json!({"member_email": "newcomer@example.com", "member_role": "member", "message": format!("hello\n{forged}")}),
+        )
+        .await
+        .expect(201);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let log = loop {
+            let log = app.servers[0].stderr_tail();
+            if log.contains("FORGED-ENTRY") {
+                break log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the invitation email was never logged:\n{log}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
         assert!(
-            std::time::Instant::now() < deadline,
-            "the invitation email was never logged:\n{log}"
+            log.lines()
+                .all(|line| !line.trim_start().starts_with("FORGED-ENTRY")),
+            "a message started its own log line:\n{log}"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
-    assert!(
-        log.lines()
-            .all(|line| !line.trim_start().starts_with("FORGED-ENTRY")),
-        "a message started its own log line:\n{log}"
-    );
-    assert!(log.contains("hello\\nFORGED-ENTRY"), "{log}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_newline_in_logged_text_cannot_forge_a_log_line_on_sqlite() {
-    a_newline_in_logged_text_cannot_forge_a_log_line(roster_testkit::Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_newline_in_logged_text_cannot_forge_a_log_line_on_postgres() {
-    a_newline_in_logged_text_cannot_forge_a_log_line(roster_testkit::Backend::Postgres).await;
+        assert!(log.contains("hello\\nFORGED-ENTRY"), "{log}");
+    }
 }

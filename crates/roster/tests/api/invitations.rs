@@ -199,19 +199,8 @@ on_both_backends! {
     }
 }
 
-mod expiry_and_rate_limit {
-    use super::*;
-
-    async fn scenario(backend: roster_testkit::Backend) {
-        let app = TestApp::spawn_with(
-            backend,
-            CoreConfig {
-                invitation_ttl_secs: 1,
-                invitation_emails_per_hour: 3,
-                ..test_config()
-            },
-        )
-        .await;
+on_both_backends! {
+    async fn expiry_and_rate_limit(app with CoreConfig { invitation_ttl_secs: 1, invitation_emails_per_hour: 3, ..test_config() }) {
         let owner = app.user("owner@example.com").await;
         let org = app.org(&owner, "Acme").await;
         invite(&app, &owner, &org, "late@example.com", "member").await;
@@ -271,16 +260,6 @@ mod expiry_and_rate_limit {
             app.outbox("d@example.com").await.is_empty(),
             "a refused invitation queues no email"
         );
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sqlite() {
-        scenario(roster_testkit::Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn postgres() {
-        scenario(roster_testkit::Backend::Postgres).await;
     }
 }
 
@@ -353,20 +332,13 @@ on_both_backends! {
     }
 }
 
-mod invitation_flood {
-    use super::*;
-
-    async fn scenario(backend: roster_testkit::Backend) {
-        let app = TestApp::spawn_with(
-            backend,
-            CoreConfig {
-                invitation_emails_per_recipient_per_day: 3,
-                invitation_emails_per_account_per_hour: 5,
-                orgs_per_account_per_day: 2,
-                ..test_config()
-            },
-        )
-        .await;
+on_both_backends! {
+    async fn invitation_flood(app with CoreConfig {
+        invitation_emails_per_recipient_per_day: 3,
+        invitation_emails_per_account_per_hour: 5,
+        orgs_per_account_per_day: 2,
+        ..test_config()
+    }) {
         let attacker = app.user("flooder@example.com").await;
         // Orgs per account per day: every org would bring its own budget.
         let first = app.org(&attacker, "Flood 1").await;
@@ -430,15 +402,5 @@ mod invitation_flood {
         assert!(app.outbox("c@example.com").await.is_empty());
         // Another account is not held back by the attacker's budget.
         invite(&app, &someone_else, &elsewhere, "c@example.com", "member").await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn sqlite() {
-        scenario(roster_testkit::Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn postgres() {
-        scenario(roster_testkit::Backend::Postgres).await;
     }
 }

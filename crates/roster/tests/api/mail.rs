@@ -3,82 +3,54 @@
 //! mail lost or doubled across an SMTP outage and a SIGKILL restart.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::Client;
-use roster_testkit::{Backend, ReceivedMail, RosterProcess, SmtpSink, TestDatabase};
-use serde_json::{json, Value};
+use reqwest::Method;
+use roster_testkit::{Backend, ReceivedMail, SmtpSink};
+use serde_json::json;
 
-use crate::PASSWORD;
+use crate::{on_both_backends, TestApp};
 
-fn bin() -> &'static std::path::Path {
-    std::path::Path::new(env!("CARGO_BIN_EXE_roster"))
-}
+/// An SMTP sink shared with the blocking threads that wait on it.
+struct Sink(Arc<Mutex<SmtpSink>>);
 
-fn start(database: &str, smtp: &str) -> RosterProcess {
-    let env = [
-        ("ROSTER_SMTP_URL", smtp),
-        ("ROSTER_PUBLIC_URL", "http://roster.test"),
-        ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
-        ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
-        ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
-        ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
-    ];
-    RosterProcess::spawn(bin(), database, &env).expect("server")
-}
-
-async fn call(
-    client: &Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut request = client
-        .request(method, format!("{base}/api/v1{path}"))
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
+impl Sink {
+    fn start() -> Self {
+        Sink(Arc::new(Mutex::new(SmtpSink::start().unwrap())))
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+
+    fn url(&self) -> String {
+        self.0.lock().unwrap().url()
+    }
+
+    /// Runs `f` on the sink off the async threads (it waits on sockets).
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SmtpSink) -> T + Send + 'static,
+    ) -> T {
+        let sink = self.0.clone();
+        tokio::task::spawn_blocking(move || f(&mut sink.lock().unwrap()))
+            .await
+            .unwrap()
+    }
+
+    /// Waits for the sink to hold `count` messages.
+    async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        self.with(move |sink| sink.wait_for(count, timeout).unwrap())
+            .await
+    }
 }
 
-async fn signup_and_login(client: &Client, base: &str, email: &str) -> String {
-    let (status, _) = call(
-        client,
-        base,
-        reqwest::Method::POST,
-        "/auth/signup",
-        None,
-        json!({"email": email, "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let (_, tokens) = call(
-        client,
-        base,
-        reqwest::Method::POST,
-        "/auth/login",
-        None,
-        json!({"email": email, "password": PASSWORD}),
-    )
-    .await;
-    tokens["access_token"].as_str().unwrap().to_string()
-}
-
-/// Waits (off the async threads) for the sink to hold `count` messages.
-async fn wait_for(
-    sink: &std::sync::Arc<std::sync::Mutex<SmtpSink>>,
-    count: usize,
-    timeout: Duration,
-) -> Vec<ReceivedMail> {
-    let sink = sink.clone();
-    tokio::task::spawn_blocking(move || sink.lock().unwrap().wait_for(count, timeout).unwrap())
-        .await
-        .unwrap()
+/// A `roster serve` on a fresh database of `backend` whose mail goes to
+/// `sink`, with links to `http://roster.test`.
+async fn served_with_mail(backend: Backend, sink: &Sink) -> TestApp {
+    let smtp = sink.url();
+    let env = [
+        ("ROSTER_SMTP_URL", smtp.as_str()),
+        ("ROSTER_PUBLIC_URL", "http://roster.test"),
+    ];
+    TestApp::spawn_processes_with_env(backend, 1, &env).await
 }
 
 fn token_in(mail: &ReceivedMail, page: &str) -> String {
@@ -98,232 +70,109 @@ fn mail_to<'a>(messages: &'a [ReceivedMail], to: &str) -> Vec<&'a ReceivedMail> 
         .collect()
 }
 
-async fn an_invitee_joins_through_the_links_of_real_emails(backend: Backend) {
-    let sink = std::sync::Arc::new(std::sync::Mutex::new(SmtpSink::start().unwrap()));
-    let smtp = sink.lock().unwrap().url();
-    let (database, server) = tokio::task::spawn_blocking(move || {
-        let database = TestDatabase::new(backend).unwrap();
-        let server = start(database.url(), &smtp);
-        (database, server)
-    })
-    .await
-    .unwrap();
-    let (client, base) = (Client::new(), server.base_url().to_string());
+on_both_backends! {
+    async fn an_invitee_joins_through_the_links_of_real_emails(backend: Backend) {
+        let sink = Sink::start();
+        let mut app = served_with_mail(backend, &sink).await;
 
-    // The owner verifies through the emailed link.
-    let owner = signup_and_login(&client, &base, "owner@example.com").await;
-    let messages = wait_for(&sink, 1, Duration::from_secs(15)).await;
-    let verify = token_in(mail_to(&messages, "owner@example.com")[0], "verify-email");
-    let (status, user) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/auth/verify-email",
-        None,
-        json!({"token": verify}),
-    )
-    .await;
-    assert_eq!((status, user["email_verified"].clone()), (200, json!(true)));
+        // The owner verifies through the emailed link.
+        let owner = app.unverified_user("owner@example.com").await;
+        let messages = sink.wait_for(1, Duration::from_secs(15)).await;
+        let verify = token_in(mail_to(&messages, "owner@example.com")[0], "verify-email");
+        let user = app.call(Method::POST, "/auth/verify-email", None, Some(json!({"token": verify}))).await.expect(200);
+        assert_eq!(user["email_verified"], true);
 
-    let (_, org) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/orgs",
-        Some(&owner),
-        json!({"name": "Acme <b>&</b> Co"}),
-    )
-    .await;
-    let org = org["id"].as_str().unwrap().to_string();
-    let (_, project) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        &format!("/orgs/{org}/projects"),
-        Some(&owner),
-        json!({"name": "Apollo"}),
-    )
-    .await;
-    let project = project["id"].as_str().unwrap().to_string();
-    let (status, _) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        &format!("/orgs/{org}/members"),
-        Some(&owner),
-        json!({"member_email": "new@example.com", "member_role": "member", "message": "<script>x</script>",
-               "project_assignments": [{"project_id": project, "role": "member"}]}),
-    )
-    .await;
-    assert_eq!(status, 201);
-
-    let messages = wait_for(&sink, 2, Duration::from_secs(15)).await;
-    let invitation = mail_to(&messages, "new@example.com")[0];
-    assert!(invitation.header("subject").unwrap().contains("Acme"));
-    let html = invitation.html_part().expect("html part");
-    assert!(
-        html.contains("Acme &lt;b&gt;&amp;&lt;/b&gt; Co")
-            && html.contains("&lt;script&gt;x&lt;/script&gt;"),
-        "{html}"
-    );
-    assert!(!html.contains("<script>"));
-    let token = token_in(invitation, "accept-invite");
-
-    // Delivered: the invitation is now "sent". The sink has the message as
-    // soon as the SMTP transaction ends, a moment before the worker commits
-    // the new status, so poll for it (bounded).
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, listed) = call(
-            &client,
-            &base,
-            reqwest::Method::GET,
-            &format!("/orgs/{org}/invitations"),
-            Some(&owner),
-            Value::Null,
-        )
-        .await;
-        if listed["data"][0]["status"] == "sent" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the invitation never became sent: {listed}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-
-    let invitee = signup_and_login(&client, &base, "new@example.com").await;
-    let (status, accepted) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        &format!("/invitations/{token}/accept"),
-        Some(&invitee),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(status, 200, "{accepted}");
-    let (_, members) = call(
-        &client,
-        &base,
-        reqwest::Method::GET,
-        &format!("/orgs/{org}/projects/{project}/members"),
-        Some(&owner),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(members["data"][0]["member_email"], "new@example.com");
-    tokio::task::spawn_blocking(move || {
-        server.terminate();
-        drop(database);
-    })
-    .await
-    .unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invitee_joins_through_the_links_of_real_emails_on_sqlite() {
-    an_invitee_joins_through_the_links_of_real_emails(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invitee_joins_through_the_links_of_real_emails_on_postgres() {
-    an_invitee_joins_through_the_links_of_real_emails(Backend::Postgres).await;
-}
-
-async fn mail_survives_an_smtp_outage_and_a_killed_server(backend: Backend) {
-    let sink = std::sync::Arc::new(std::sync::Mutex::new(SmtpSink::start().unwrap()));
-    sink.lock().unwrap().stop();
-    let smtp = sink.lock().unwrap().url();
-    let (database, first) = {
-        let smtp = smtp.clone();
-        tokio::task::spawn_blocking(move || {
-            let database = TestDatabase::new(backend).unwrap();
-            let server = start(database.url(), &smtp);
-            (database, server)
-        })
-        .await
-        .unwrap()
-    };
-    let (client, base) = (Client::new(), first.base_url().to_string());
-    let owner = signup_and_login(&client, &base, "owner@example.com").await;
-    // The SMTP server is down: the owner reads the link from the outbox
-    // (the verification email is still delivered, later, exactly once).
-    crate::verify_address_from_outbox(&client, &base, database.url(), "owner@example.com").await;
-    let (_, org) = call(
-        &client,
-        &base,
-        reqwest::Method::POST,
-        "/orgs",
-        Some(&owner),
-        json!({"name": "Acme"}),
-    )
-    .await;
-    let org = org["id"].as_str().unwrap().to_string();
-    for i in 0..3 {
-        let (status, _) = call(
-            &client,
-            &base,
-            reqwest::Method::POST,
+        let org = app.org(&owner, "Acme <b>&</b> Co").await;
+        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
+        let project = project["id"].as_str().unwrap().to_string();
+        app.post(
             &format!("/orgs/{org}/members"),
-            Some(&owner),
-            json!({"member_email": format!("guest{i}@example.com"), "member_role": "guest"}),
+            &owner.token,
+            json!({"member_email": "new@example.com", "member_role": "member", "message": "<script>x</script>",
+                   "project_assignments": [{"project_id": project, "role": "member"}]}),
         )
-        .await;
-        assert_eq!(status, 201);
-    }
-    // Let the first server try (and fail) to deliver, then kill it hard.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let url = database.url().to_string();
-    let second = tokio::task::spawn_blocking(move || {
-        first.kill();
-        start(&url, &smtp)
-    })
-    .await
-    .unwrap();
-    {
-        let sink = sink.clone();
-        tokio::task::spawn_blocking(move || sink.lock().unwrap().restart().unwrap())
-            .await
-            .unwrap();
-    }
-    // One verification email and three invitations, each exactly once.
-    wait_for(&sink, 4, Duration::from_secs(40)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let messages = {
-        let sink = sink.clone();
-        tokio::task::spawn_blocking(move || sink.lock().unwrap().messages())
-            .await
-            .unwrap()
-    };
-    let mut per_recipient: HashMap<String, usize> = HashMap::new();
-    for mail in &messages {
-        for to in &mail.to {
-            *per_recipient.entry(to.clone()).or_default() += 1;
+        .await
+        .expect(201);
+
+        let messages = sink.wait_for(2, Duration::from_secs(15)).await;
+        let invitation = mail_to(&messages, "new@example.com")[0];
+        assert!(invitation.header("subject").unwrap().contains("Acme"));
+        let html = invitation.html_part().expect("html part");
+        assert!(
+            html.contains("Acme &lt;b&gt;&amp;&lt;/b&gt; Co")
+                && html.contains("&lt;script&gt;x&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"));
+        let token = token_in(invitation, "accept-invite");
+
+        // Delivered: the invitation is now "sent". The sink has the message as
+        // soon as the SMTP transaction ends, a moment before the worker commits
+        // the new status, so poll for it (bounded).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let listed = app.get(&format!("/orgs/{org}/invitations"), &owner.token).await.body;
+            if listed["data"][0]["status"] == "sent" {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the invitation never became sent: {listed}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+
+        let invitee = app.unverified_user("new@example.com").await;
+        app.call(Method::POST, &format!("/invitations/{token}/accept"), Some(&invitee.token), None)
+            .await
+            .expect(200);
+        let members = app.get(&format!("/orgs/{org}/projects/{project}/members"), &owner.token).await.body;
+        assert_eq!(members["data"][0]["member_email"], "new@example.com");
+        app.stop_servers().await;
     }
-    assert_eq!(per_recipient.len(), 4, "{per_recipient:?}");
-    assert!(
-        per_recipient.values().all(|n| *n == 1),
-        "no duplicates: {per_recipient:?}"
-    );
-    tokio::task::spawn_blocking(move || {
-        second.terminate();
-        drop(database);
-    })
-    .await
-    .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mail_survives_an_smtp_outage_and_a_killed_server_on_sqlite() {
-    mail_survives_an_smtp_outage_and_a_killed_server(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mail_survives_an_smtp_outage_and_a_killed_server_on_postgres() {
-    mail_survives_an_smtp_outage_and_a_killed_server(Backend::Postgres).await;
+on_both_backends! {
+    async fn mail_survives_an_smtp_outage_and_a_killed_server(backend: Backend) {
+        let sink = Sink::start();
+        sink.with(|sink| sink.stop()).await;
+        let mut app = served_with_mail(backend, &sink).await;
+        let owner = app.unverified_user("owner@example.com").await;
+        // The SMTP server is down: the owner reads the link from the outbox
+        // (the verification email is still delivered, later, exactly once).
+        app.verify("owner@example.com").await;
+        let org = app.org(&owner, "Acme").await;
+        for i in 0..3 {
+            app.post(
+                &format!("/orgs/{org}/members"),
+                &owner.token,
+                json!({"member_email": format!("guest{i}@example.com"), "member_role": "guest"}),
+            )
+            .await
+            .expect(201);
+        }
+        // Let the first server try (and fail) to deliver, then kill it hard.
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        app.kill_servers().await;
+        app.start_servers(1).await;
+        sink.with(|sink| sink.restart().unwrap()).await;
+        // One verification email and three invitations, each exactly once.
+        sink.wait_for(4, Duration::from_secs(40)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let messages = sink.with(|sink| sink.messages()).await;
+        let mut per_recipient: HashMap<String, usize> = HashMap::new();
+        for mail in &messages {
+            for to in &mail.to {
+                *per_recipient.entry(to.clone()).or_default() += 1;
+            }
+        }
+        assert_eq!(per_recipient.len(), 4, "{per_recipient:?}");
+        assert!(
+            per_recipient.values().all(|n| *n == 1),
+            "no duplicates: {per_recipient:?}"
+        );
+        app.stop_servers().await;
+    }
 }
 
 /// Every byte of the SQLite database, after folding the write-ahead log
@@ -348,7 +197,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|window| window == needle.as_bytes())
 }
 
-crate::on_both_backends! {
+on_both_backends! {
     async fn a_delivered_email_leaves_no_live_token_in_the_database(app) {
         let owner = app.user("sealed-owner@example.com").await;
         // Someone whose verification link is still to be used.

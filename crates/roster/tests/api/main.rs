@@ -25,6 +25,7 @@ mod openapi;
 mod orgs;
 mod projects;
 mod replicas;
+mod servers;
 mod spice;
 mod surfaces;
 
@@ -36,7 +37,14 @@ use roster_testkit::{Backend, RosterProcess, TestDatabase};
 use serde_json::{json, Value};
 
 /// Defines one test per backend: `mod name { fn sqlite(); fn postgres(); }`.
-/// Attributes before `async fn` (e.g. `#[ignore = "…"]`) go on both.
+/// Attributes before `async fn` (e.g. `#[ignore = "…"]`) go on both. The
+/// scenario takes one of:
+///
+/// - `(app)`: an in-process app with the suite's settings (`test_config`);
+/// - `(app with CONFIG)`: the same with other `CoreConfig` settings, e.g.
+///   `CoreConfig { auth_rate_per_minute: 10, ..test_config() }`;
+/// - `(backend: Backend)`: the backend, for scenarios that start what they
+///   need themselves (`roster serve` processes, the `roster` command).
 ///
 /// Tests that measure latency are `#[ignore = "measures latency: …"]`: the rest of the
 /// suite, running beside them on a 2-core machine, would decide them.
@@ -44,24 +52,39 @@ use serde_json::{json, Value};
 /// (`cargo test -p roster --test api -- --ignored --test-threads=1`).
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn scenario($app: $crate::TestApp) $body
+            async fn scenario($backend: roster_testkit::Backend) $body
 
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                scenario($crate::TestApp::spawn(roster_testkit::Backend::Sqlite).await).await;
+                scenario(roster_testkit::Backend::Sqlite).await;
             }
 
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                scenario($crate::TestApp::spawn(roster_testkit::Backend::Postgres).await).await;
+                scenario(roster_testkit::Backend::Postgres).await;
             }
+        }
+    };
+    ($(#[$meta:meta])* async fn $name:ident($app:ident with $config:expr) $body:block) => {
+        $crate::on_both_backends! {
+            $(#[$meta])*
+            async fn $name(backend: Backend) {
+                let $app = $crate::TestApp::spawn_with(backend, $config).await;
+                $body
+            }
+        }
+    };
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $crate::on_both_backends! {
+            $(#[$meta])*
+            async fn $name($app with $crate::test_config()) $body
         }
     };
 }
@@ -81,6 +104,9 @@ pub struct TestApp {
     /// The database whose outbox the mail helpers read: `database`'s,
     /// unless a test points the app at a server on another database.
     pub mail_database_url: String,
+    /// The environment `start_servers` gives `roster serve` processes
+    /// besides the suite's own (`servers::SUITE_LIMITS`).
+    pub server_env: Vec<(String, String)>,
 }
 
 /// A signed-up, logged-in user.
@@ -101,6 +127,19 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Reads a response: status, headers, and the body as JSON.
+    pub async fn read(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body read");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
     /// Asserts the status and, for errors, that the body is `{code, message}`.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
@@ -187,52 +226,14 @@ impl TestApp {
             backend,
             servers: Vec::new(),
             mail_database_url: database.url().to_string(),
+            server_env: Vec::new(),
             database,
         }
     }
 
-    /// `spawn_processes` with extra environment for the servers (after
-    /// the suite's own, so it may override them, e.g. `RUST_LOG`).
-    pub async fn spawn_processes_with_env(
-        backend: Backend,
-        count: usize,
-        extra_env: &'static [(&'static str, &'static str)],
-    ) -> Self {
-        let (database, servers) = tokio::task::spawn_blocking(move || {
-            let database = TestDatabase::new(backend).expect("test database");
-            let mut env = vec![
-                ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
-                ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
-                ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
-                ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
-                ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
-            ];
-            env.extend_from_slice(extra_env);
-            let bin = std::path::Path::new(env!("CARGO_BIN_EXE_roster"));
-            let servers: Vec<_> = (0..count)
-                .map(|_| RosterProcess::spawn(bin, database.url(), &env).expect("server process"))
-                .collect();
-            (database, servers)
-        })
-        .await
-        .expect("start-up thread");
-        let bases: Vec<String> = servers.iter().map(|s| s.base_url().to_string()).collect();
-        Self {
-            base: bases[0].clone(),
-            bases,
-            client: reqwest::Client::new(),
-            backend,
-            servers,
-            mail_database_url: database.url().to_string(),
-            database,
-        }
-    }
-
-    /// Starts `count` real `roster serve` processes sharing one fresh
-    /// database of `backend` (rate limits raised for the suite). `base` is
-    /// the first; `bases` holds them all.
-    pub async fn spawn_processes(backend: Backend, count: usize) -> Self {
-        Self::spawn_processes_with_env(backend, count, &[]).await
+    /// A request to a path under the server root.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
     }
 
     /// Sends a request under `/api/v1`.
@@ -255,23 +256,14 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self.request(method, path);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body read");
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            body,
-            headers,
-        }
+        Answer::read(request.send().await.expect("request sent")).await
     }
 
     /// Sends a request to a path under the server root with a credential
@@ -283,23 +275,11 @@ impl TestApp {
         key: &str,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("apikey", key);
+        let mut request = self.request(method, path).header("apikey", key);
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.expect("body read");
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            body,
-            headers,
-        }
+        Answer::read(request.send().await.expect("request sent")).await
     }
 
     /// Creates an API key of `org` with `scopes` and answers the secret.
@@ -449,14 +429,33 @@ impl TestApp {
 
     /// The token of the newest email to `to` whose link points at `page`:
     /// from the outbox for an in-process app (it runs no mail worker, so
-    /// the email waits there), from the servers' logs for `roster serve`
-    /// processes (which deliver at once, and a delivered email's body is
-    /// cleared from the outbox).
+    /// the email waits there) and for `roster serve` processes that send
+    /// over SMTP (the test reads it before delivery: a delivered email's
+    /// body is cleared from the outbox), from the servers' logs for
+    /// processes that deliver to their log (at once).
     pub async fn token_from_email(&self, to: &str, page: &str) -> String {
-        if self.servers.is_empty() {
+        let over_smtp = self.server_env.iter().any(|(k, _)| k == "ROSTER_SMTP_URL");
+        if self.servers.is_empty() || over_smtp {
             token_in_outbox(&self.mail_database_url, to, page).await
         } else {
             token_in_logs(&self.servers, to, page).await
+        }
+    }
+
+    /// Every item of a paginated list under `/api/v1`, page by page.
+    pub async fn all_pages(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = self
+                .get(&format!("{path}?limit=1000{cursor}"), token)
+                .await
+                .expect(200);
+            items.extend(page["data"].as_array().expect("data").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return items,
+            }
         }
     }
 
@@ -523,37 +522,6 @@ pub async fn token_in_logs(servers: &[RosterProcess], to: &str, page: &str) -> S
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-}
-
-/// Verifies `email` on `server` with the link of the newest verification
-/// email it delivered to its log (for tests that run `roster serve`
-/// processes without SMTP).
-pub async fn verify_address(client: &reqwest::Client, server: &RosterProcess, email: &str) {
-    let token = token_in_logs(std::slice::from_ref(server), email, "verify-email").await;
-    post_verification(client, server.base_url(), &token, email).await;
-}
-
-/// Verifies `email` on the server at `base` with the link of the newest
-/// verification email to it still waiting in the outbox of the database at
-/// `url` (delivery has not happened: a delivered email's body is cleared).
-pub async fn verify_address_from_outbox(
-    client: &reqwest::Client,
-    base: &str,
-    url: &str,
-    email: &str,
-) {
-    let token = token_in_outbox(url, email, "verify-email").await;
-    post_verification(client, base, &token, email).await;
-}
-
-async fn post_verification(client: &reqwest::Client, base: &str, token: &str, email: &str) {
-    let answer = client
-        .post(format!("{base}/api/v1/auth/verify-email"))
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .expect("verify");
-    assert_eq!(answer.status(), 200, "verify {email}");
 }
 
 on_both_backends! {
