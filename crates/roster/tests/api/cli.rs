@@ -1,12 +1,9 @@
 //! The binary's subcommands: `migrate`, `user create`, and `serve` with a
 //! signing key from a file.
 
-use std::process::Command;
-
-use roster_testkit::{Backend, TestDatabase};
 use serde_json::json;
 
-use crate::servers::{printed, run_roster};
+use crate::servers::{printed, refused_at_start, run_roster};
 use crate::{on_both_backends, TestApp, PASSWORD};
 
 on_both_backends! {
@@ -36,19 +33,11 @@ on_both_backends! {
     }
 }
 
-#[test]
-fn a_short_secret_key_file_is_refused_at_start() {
+#[tokio::test]
+async fn a_short_secret_key_file_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("key");
     std::fs::write(&key, "too short").unwrap();
-    let database = TestDatabase::new(Backend::Sqlite).unwrap();
-    let output = Command::new(crate::servers::roster_bin())
-        .arg("serve")
-        .env("ROSTER_DATABASE_URL", database.url())
-        .env("ROSTER_LISTEN", "127.0.0.1:0")
-        .env("ROSTER_SECRET_KEY_FILE", &key)
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32 bytes"));
+    let stderr = refused_at_start(&[("ROSTER_SECRET_KEY_FILE", key.to_str().unwrap())]).await;
+    assert!(stderr.contains("at least 32 bytes"), "{stderr}");
 }

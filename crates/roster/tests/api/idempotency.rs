@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{on_both_backends, TestApp, PASSWORD};
+use crate::{on_both_backends, Answer, TestApp, PASSWORD};
 
 async fn send(
     app: &TestApp,
@@ -15,22 +15,7 @@ async fn send(
     key: &str,
     body: Value,
 ) -> (u16, Value, bool) {
-    let mut request = app
-        .client
-        .request(method, format!("{}/api/v1{path}", app.base))
-        .header("idempotency-key", key)
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let replayed = response.headers().get("idempotent-replayed").is_some();
-    (
-        status,
-        response.json().await.unwrap_or(Value::Null),
-        replayed,
-    )
+    send_root(app, method, &format!("/api/v1{path}"), token, key, body).await
 }
 
 on_both_backends! {
@@ -231,31 +216,26 @@ async fn idempotency_rows(app: &TestApp) -> Vec<(String, Option<i64>, Option<Str
     .expect("read thread")
 }
 
-/// Like `send`, for a path under the server root.
+/// Sends `body` with an `Idempotency-Key` to a path under the server
+/// root: answers the status, the body, and whether the answer is a replay.
 async fn send_root(
     app: &TestApp,
     method: Method,
     path: &str,
-    credential: &str,
+    token: Option<&str>,
     key: &str,
     body: Value,
 ) -> (u16, Value, bool) {
-    let response = app
-        .client
-        .request(method, format!("{}{path}", app.base))
+    let mut request = app
+        .request(method, path)
         .header("idempotency-key", key)
-        .bearer_auth(credential)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let replayed = response.headers().get("idempotent-replayed").is_some();
-    (
-        status,
-        response.json().await.unwrap_or(Value::Null),
-        replayed,
-    )
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer = Answer::read(request.send().await.unwrap()).await;
+    let replayed = answer.headers.contains_key("idempotent-replayed");
+    (answer.status.as_u16(), answer.body, replayed)
 }
 
 on_both_backends! {
@@ -267,20 +247,20 @@ on_both_backends! {
         let bob_name = app.get("/me", &bob.token).await.expect(200)["username"].as_str().unwrap().to_string();
 
         let body = json!({"username": bob_name});
-        let (first, added, _) = send_root(&app, Method::POST, "/v1/members", &key, "spice-add", body.clone()).await;
-        let (second, again, replayed) = send_root(&app, Method::POST, "/v1/members", &key, "spice-add", body).await;
+        let (first, added, _) = send_root(&app, Method::POST, "/v1/members", Some(&key), "spice-add", body.clone()).await;
+        let (second, again, replayed) = send_root(&app, Method::POST, "/v1/members", Some(&key), "spice-add", body).await;
         assert_eq!((first, second, replayed), (201, 201, true), "the retry is not a 409");
         assert_eq!(added, again);
 
         let invite = json!({"to": ["carol@example.com", "dan@example.com"], "organizationRole": "Member"});
         let path = format!("/v2/organization/{org}/invites");
-        let (first, sent, _) = send_root(&app, Method::POST, &path, &key, "ango-invite", invite.clone()).await;
-        let (second, again, replayed) = send_root(&app, Method::POST, &path, &key, "ango-invite", invite).await;
+        let (first, sent, _) = send_root(&app, Method::POST, &path, Some(&key), "ango-invite", invite.clone()).await;
+        let (second, again, replayed) = send_root(&app, Method::POST, &path, Some(&key), "ango-invite", invite).await;
         assert_eq!((first, second, replayed), (200, 200, true));
         assert_eq!(sent, again);
         assert_eq!(app.outbox("carol@example.com").await.len(), 1, "one email, not two");
         let other = json!({"to": ["erin@example.com"], "organizationRole": "Member"});
-        let (status, refused, _) = send_root(&app, Method::POST, &path, &key, "ango-invite", other).await;
+        let (status, refused, _) = send_root(&app, Method::POST, &path, Some(&key), "ango-invite", other).await;
         assert_eq!((status, refused["code"].as_str()), (422, Some("idempotency_key_reused")));
         assert_eq!(refused["status"], "error", "the Organization API's envelope holds for every error");
     }

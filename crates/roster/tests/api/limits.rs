@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use roster_testkit::Backend;
 
+use crate::servers::refused_at_start;
 use crate::{on_both_backends, TestApp};
 
 /// A `roster serve` with a one-second client timeout and `extra` settings.
@@ -145,23 +146,7 @@ on_both_backends! {
 /// A bad allow-list entry stops the server at start with a clear message.
 #[tokio::test]
 async fn a_malformed_cors_origin_is_refused_at_start() {
-    let output = tokio::task::spawn_blocking(|| {
-        let dir = tempfile::tempdir().expect("dir");
-        std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("serve")
-            .env("ROSTER_LISTEN", "127.0.0.1:0")
-            .env(
-                "ROSTER_DATABASE_URL",
-                format!("sqlite://{}/r.db", dir.path().display()),
-            )
-            .env("ROSTER_CORS_ORIGINS", "https://ok.example.com,*")
-            .output()
-            .expect("run roster")
-    })
-    .await
-    .expect("thread");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_at_start(&[("ROSTER_CORS_ORIGINS", "https://ok.example.com,*")]).await;
     assert!(stderr.contains("ROSTER_CORS_ORIGINS"), "{stderr}");
 }
 

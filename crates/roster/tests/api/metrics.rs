@@ -4,36 +4,10 @@
 //! real `roster serve` on the scenario's fresh database, configured through
 //! the environment as an operator would.
 
-use std::path::Path;
-
-use roster_testkit::RosterProcess;
-
 use crate::on_both_backends;
+use crate::servers::serve;
 
 const TOKEN: &str = "metrics-token-0123456789abcdef";
-
-fn spawn(database_url: &str, env: &[(&str, &str)]) -> RosterProcess {
-    let mut all = vec![
-        ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
-        ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
-        ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
-        ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
-    ];
-    all.extend_from_slice(env);
-    RosterProcess::spawn(Path::new(env!("CARGO_BIN_EXE_roster")), database_url, &all)
-        .expect("server process")
-}
-
-async fn spawn_async(database_url: &str, env: &[(&'static str, String)]) -> RosterProcess {
-    let url = database_url.to_string();
-    let env = env.to_vec();
-    tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        spawn(&url, &env)
-    })
-    .await
-    .expect("start-up thread")
-}
 
 async fn scrape(client: &reqwest::Client, url: &str, token: Option<&str>) -> (u16, String) {
     let mut request = client.get(url);
@@ -53,7 +27,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 on_both_backends! {
     async fn metrics_are_off_unless_configured(app) {
-        let server = spawn_async(app.database.url(), &[]).await;
+        let server = serve(app.database.url(), &[]).await;
         let (status, body) = scrape(&app.client, &format!("{}/metrics", server.base_url()), Some(TOKEN)).await;
         assert_eq!(status, 404, "{body}");
         let body: serde_json::Value = serde_json::from_str(&body).expect("JSON 404");
@@ -65,11 +39,8 @@ on_both_backends! {
     async fn metrics_need_the_token_and_count_requests_by_route_template(app) {
         // Email delivery fails (nothing listens on port 1), so the
         // verification emails of the signups stay in the outbox.
-        let env = [
-            ("ROSTER_METRICS_TOKEN", TOKEN.to_string()),
-            ("ROSTER_SMTP_URL", "smtp://127.0.0.1:1".to_string()),
-        ];
-        let server = spawn_async(app.database.url(), &env).await;
+        let env = [("ROSTER_METRICS_TOKEN", TOKEN), ("ROSTER_SMTP_URL", "smtp://127.0.0.1:1")];
+        let server = serve(app.database.url(), &env).await;
         let mut app = app;
         app.base = server.base_url().to_string();
         let url = format!("{}/metrics", app.base);
@@ -145,12 +116,11 @@ on_both_backends! {
     async fn a_metrics_listener_serves_metrics_only_and_the_main_listener_none(app) {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let metrics_base = format!("http://127.0.0.1:{port}");
-        let env = [("ROSTER_METRICS_LISTEN", format!("127.0.0.1:{port}"))];
-        let server = spawn_async(app.database.url(), &env).await;
+        let listen = format!("127.0.0.1:{port}");
+        let server = serve(app.database.url(), &[("ROSTER_METRICS_LISTEN", &listen)]).await;
         let mut app = app;
-        app.base = server.base_url().to_string();
         // The helpers read the server's mail from its log.
-        app.servers.push(server);
+        app.use_server(server);
 
         let (status, _) = scrape(&app.client, &format!("{}/metrics", app.base), None).await;
         assert_eq!(status, 404, "the main listener does not serve /metrics");

@@ -6,12 +6,12 @@
 //! real `roster serve` on them. PostgreSQL only: the setting is refused on
 //! SQLite.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use roster_testkit::{Backend, ReplicatedPostgres, RosterProcess, TestDatabase};
+use roster_testkit::{Backend, ReplicatedPostgres};
 use serde_json::json;
 
+use crate::servers::{refused_at_start, spawn_server};
 use crate::TestApp;
 
 const TOKEN: &str = "replica-metrics-token-0123456789";
@@ -28,29 +28,19 @@ struct Replicated {
 async fn start() -> Replicated {
     let (pair, server) = tokio::task::spawn_blocking(|| {
         let pair = ReplicatedPostgres::start();
-        let server = RosterProcess::spawn(
-            Path::new(env!("CARGO_BIN_EXE_roster")),
-            &pair.primary_url,
-            &[
-                ("ROSTER_DATABASE_READ_URL", pair.replica_url.as_str()),
-                ("ROSTER_METRICS_TOKEN", TOKEN),
-                ("ROSTER_AUTH_RATE_PER_MINUTE", "100000"),
-                ("ROSTER_INVITATION_RATE_PER_HOUR", "100000"),
-                ("ROSTER_INVITATIONS_PER_RECIPIENT_PER_DAY", "100000"),
-                ("ROSTER_INVITATIONS_PER_ACCOUNT_PER_HOUR", "100000"),
-                ("ROSTER_ORGS_PER_ACCOUNT_PER_DAY", "100000"),
-            ],
-        )
-        .expect("server process");
+        let env = [
+            ("ROSTER_DATABASE_READ_URL", pair.replica_url.as_str()),
+            ("ROSTER_METRICS_TOKEN", TOKEN),
+        ];
+        let server = spawn_server(&pair.primary_url, &env);
         (pair, server)
     })
     .await
     .expect("start-up thread");
     // The helpers of TestApp, pointed at that server.
     let mut app = TestApp::spawn(Backend::Postgres).await;
-    app.base = server.base_url().to_string();
     app.mail_database_url = pair.primary_url.clone();
-    app.servers.push(server);
+    app.use_server(server);
     Replicated { app, pair }
 }
 
@@ -220,23 +210,8 @@ async fn reads_fall_back_to_the_primary_when_the_replica_is_gone() {
 
 #[tokio::test]
 async fn a_read_url_is_refused_with_sqlite() {
-    let out = tokio::task::spawn_blocking(|| {
-        let database = TestDatabase::new(Backend::Sqlite).unwrap();
-        std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("serve")
-            .env("ROSTER_LISTEN", "127.0.0.1:0")
-            .env("ROSTER_DATABASE_URL", database.url())
-            .env(
-                "ROSTER_DATABASE_READ_URL",
-                "postgres://reader:secret@127.0.0.1:1/roster",
-            )
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let read_url = "postgres://reader:secret@127.0.0.1:1/roster";
+    let stderr = refused_at_start(&[("ROSTER_DATABASE_READ_URL", read_url)]).await;
     assert!(stderr.contains("ROSTER_DATABASE_READ_URL"), "{stderr}");
     assert!(
         !stderr.contains("secret"),

@@ -62,6 +62,26 @@ pub async fn run_roster(url: &str, args: &[&str]) -> Output {
     .expect("roster thread")
 }
 
+/// Runs `roster serve` on a fresh SQLite database with `env`, which must
+/// make it refuse to start; answers what it printed to stderr.
+pub async fn refused_at_start(env: &[(&str, &str)]) -> String {
+    let env = owned(env);
+    let output = tokio::task::spawn_blocking(move || {
+        let database = TestDatabase::new(Backend::Sqlite).expect("test database");
+        Command::new(roster_bin())
+            .arg("serve")
+            .env("ROSTER_LISTEN", "127.0.0.1:0")
+            .env("ROSTER_DATABASE_URL", database.url())
+            .envs(env)
+            .output()
+            .expect("run roster serve")
+    })
+    .await
+    .expect("roster thread");
+    assert!(!output.status.success(), "roster serve started");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// Everything a command printed, stdout then stderr.
 pub fn printed(output: &Output) -> String {
     format!(
