@@ -76,9 +76,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_key_never_grants_changes_or_removes_the_owner_role(app) {
         let owner = app.user("o@example.com").await;
-        let second = app.user("s@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &second, "member").await;
+        let (org, [second]) = app.org_with(&owner, "Acme", [("s@example.com", "member")]).await;
         let key = create_key(&app, &owner, &org, &["members:read", "members:write", "org:write"]).await["key"].as_str().unwrap().to_string();
         app.patch(&format!("/orgs/{org}/members/{}", second.id), &key, json!({"member_role": "owner"})).await.expect_error(403, "forbidden");
         app.patch(&format!("/orgs/{org}/members/{}", owner.id), &key, json!({"member_role": "admin"})).await.expect_error(403, "forbidden");
@@ -94,9 +92,7 @@ on_both_backends! {
 on_both_backends! {
     async fn revoked_expired_and_unknown_keys_get_401(app) {
         let owner = app.user("o@example.com").await;
-        let member = app.user("m@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &member, "member").await;
+        let (org, [member]) = app.org_with(&owner, "Acme", [("m@example.com", "member")]).await;
         let created = create_key(&app, &owner, &org, &["members:read"]).await;
         let (id, key) = (created["id"].as_str().unwrap().to_string(), created["key"].as_str().unwrap().to_string());
         app.delete(&format!("/orgs/{org}/api-keys/{id}"), &member.token).await.expect_error(403, "forbidden");
@@ -161,11 +157,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_key_stops_working_when_its_creator_is_demoted_or_removed(app) {
         let owner = app.user("keyowner@example.com").await;
-        let admin = app.user("keyadmin@example.com").await;
-        let other_admin = app.user("keyadmin2@example.com").await;
-        let org = app.org(&owner, "Key Bounds").await;
-        app.add(&owner, &org, &admin, "admin").await;
-        app.add(&owner, &org, &other_admin, "admin").await;
+        let (org, [admin, other_admin]) = app.org_with(&owner, "Key Bounds", [("keyadmin@example.com", "admin"), ("keyadmin2@example.com", "admin")]).await;
         let key = create_key(&app, &admin, &org, &TestApp::ALL_SCOPES).await["key"].as_str().unwrap().to_string();
         let other_key = create_key(&app, &other_admin, &org, &TestApp::ALL_SCOPES).await["key"].as_str().unwrap().to_string();
         let owners_key = create_key(&app, &owner, &org, &TestApp::ALL_SCOPES).await["key"].as_str().unwrap().to_string();

@@ -7,9 +7,7 @@ use crate::on_both_backends;
 on_both_backends! {
     async fn every_change_writes_one_audit_event_readable_by_admins_only(app) {
         let owner = app.user("o@example.com").await;
-        let bob = app.user("b@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &bob, "member").await;
+        let (org, [bob]) = app.org_with(&owner, "Acme", [("b@example.com", "member")]).await;
         app.patch(&format!("/orgs/{org}/members/{}", bob.id), &owner.token, json!({"member_role": "admin"})).await.expect(200);
         app.patch(&format!("/orgs/{org}"), &owner.token, json!({"name": "Acme 2"})).await.expect(200);
         app.delete(&format!("/orgs/{org}/members/{}", bob.id), &owner.token).await.expect(200);

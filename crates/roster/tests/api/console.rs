@@ -323,13 +323,7 @@ on_both_backends! {
 on_both_backends! {
     async fn actions_a_role_may_not_take_are_hidden_and_refused(app) {
         let owner = app.user("owner@example.com").await;
-        let admin = app.user("admin@example.com").await;
-        let member = app.user("member@example.com").await;
-        let guest = app.user("guest@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &admin, "admin").await;
-        app.add(&owner, &org, &member, "member").await;
-        app.add(&owner, &org, &guest, "guest").await;
+        let (org, [_admin, member, _guest]) = app.org_with(&owner, "Acme", [("admin@example.com", "admin"), ("member@example.com", "member"), ("guest@example.com", "guest")]).await;
 
         let mut as_member = Browser::new(&app);
         as_member.login("member@example.com").await;
@@ -535,9 +529,7 @@ on_both_backends! {
 on_both_backends! {
     async fn invitations_projects_keys_and_audit_from_the_console(app) {
         let owner = app.user("owner@example.com").await;
-        let bob = app.user("bob@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &bob, "member").await;
+        let (org, [bob]) = app.org_with(&owner, "Acme", [("bob@example.com", "member")]).await;
         let mut browser = Browser::new(&app);
         browser.login("owner@example.com").await;
 

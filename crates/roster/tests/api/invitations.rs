@@ -300,9 +300,7 @@ on_both_backends! {
 on_both_backends! {
     async fn an_admin_cannot_reissue_an_owner_invitation_at_a_lower_role(app) {
         let owner = app.user("inv-owner@example.com").await;
-        let admin = app.user("inv-admin@example.com").await;
-        let org = app.org(&owner, "Owner Invites").await;
-        app.add(&owner, &org, &admin, "admin").await;
+        let (org, [admin]) = app.org_with(&owner, "Owner Invites", [("inv-admin@example.com", "admin")]).await;
         invite(&app, &owner, &org, "future-owner@example.com", "owner").await;
         let before = app.outbox("future-owner@example.com").await.len();
 

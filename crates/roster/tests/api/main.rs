@@ -392,6 +392,24 @@ impl TestApp {
         org["id"].as_str().expect("org id").to_string()
     }
 
+    /// Creates an org owned by `owner` with a new, verified person per
+    /// `(email, role)` added to it; answers the org's id and those people.
+    pub async fn org_with<const N: usize>(
+        &self,
+        owner: &TestUser,
+        name: &str,
+        people: [(&str, &str); N],
+    ) -> (String, [TestUser; N]) {
+        let org = self.org(owner, name).await;
+        let mut added = Vec::with_capacity(N);
+        for (email, role) in people {
+            let person = self.user(email).await;
+            self.add(owner, &org, &person, role).await;
+            added.push(person);
+        }
+        (org, added.try_into().expect("one person per entry"))
+    }
+
     /// Adds a registered user to an org with a role, as `admin`.
     pub async fn add(&self, admin: &TestUser, org: &str, user: &TestUser, role: &str) {
         self.post(

@@ -32,9 +32,7 @@ on_both_backends! {
 on_both_backends! {
     async fn adding_an_existing_member_changes_its_role_or_conflicts(app) {
         let owner = app.user("o@example.com").await;
-        let bob = app.user("bob@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &bob, "member").await;
+        let (org, [bob]) = app.org_with(&owner, "Acme", [("bob@example.com", "member")]).await;
         let updated = app
             .post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": bob.email, "member_role": "admin"}))
             .await
@@ -76,11 +74,7 @@ on_both_backends! {
 on_both_backends! {
     async fn members_and_guests_may_not_manage_members(app) {
         let owner = app.user("o@example.com").await;
-        let member = app.user("m@example.com").await;
-        let guest = app.user("g@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &member, "member").await;
-        app.add(&owner, &org, &guest, "guest").await;
+        let (org, [member, guest]) = app.org_with(&owner, "Acme", [("m@example.com", "member"), ("g@example.com", "guest")]).await;
         app.post(&format!("/orgs/{org}/members"), &member.token, json!({"member_email": "x@example.com", "member_role": "member"}))
             .await
             .expect_error(403, "forbidden");
@@ -100,11 +94,7 @@ on_both_backends! {
 on_both_backends! {
     async fn only_owners_grant_change_or_remove_the_owner_role(app) {
         let owner = app.user("o@example.com").await;
-        let admin = app.user("a@example.com").await;
-        let other = app.user("x@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &admin, "admin").await;
-        app.add(&owner, &org, &other, "member").await;
+        let (org, [admin, other]) = app.org_with(&owner, "Acme", [("a@example.com", "admin"), ("x@example.com", "member")]).await;
         app.patch(&format!("/orgs/{org}/members/{}", other.id), &admin.token, json!({"member_role": "owner"}))
             .await
             .expect_error(403, "forbidden");
@@ -151,9 +141,7 @@ on_both_backends! {
 on_both_backends! {
     async fn any_member_may_leave_and_loses_its_project_memberships(app) {
         let owner = app.user("o@example.com").await;
-        let member = app.user("m@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &member, "guest").await;
+        let (org, [member]) = app.org_with(&owner, "Acme", [("m@example.com", "guest")]).await;
         let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
         let project_id = project["id"].as_str().unwrap();
         app.post(&format!("/orgs/{org}/projects/{project_id}/members"), &owner.token, json!({"member_id": member.id, "member_role": "member"}))

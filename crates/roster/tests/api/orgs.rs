@@ -73,11 +73,7 @@ on_both_backends! {
 on_both_backends! {
     async fn admins_update_the_org_and_members_may_not(app) {
         let owner = app.user("o@example.com").await;
-        let admin = app.user("a@example.com").await;
-        let member = app.user("m@example.com").await;
-        let org = app.org(&owner, "Before").await;
-        app.add(&owner, &org, &admin, "admin").await;
-        app.add(&owner, &org, &member, "member").await;
+        let (org, [admin, member]) = app.org_with(&owner, "Before", [("a@example.com", "admin"), ("m@example.com", "member")]).await;
 
         let updated = app.patch(&format!("/orgs/{org}"), &admin.token, json!({"name": "After"})).await.expect(200);
         assert_eq!(updated["name"], "After");
@@ -98,9 +94,7 @@ on_both_backends! {
 on_both_backends! {
     async fn only_an_owner_deletes_an_org(app) {
         let owner = app.user("o@example.com").await;
-        let admin = app.user("a@example.com").await;
-        let org = app.org(&owner, "Doomed").await;
-        app.add(&owner, &org, &admin, "admin").await;
+        let (org, [admin]) = app.org_with(&owner, "Doomed", [("a@example.com", "admin")]).await;
         app.delete(&format!("/orgs/{org}"), &admin.token).await.expect_error(403, "forbidden");
         let gone = app.delete(&format!("/orgs/{org}"), &owner.token).await.expect(200);
         assert!(gone["message"].is_string());
@@ -113,9 +107,7 @@ on_both_backends! {
 on_both_backends! {
     async fn transferring_ownership_swaps_owner_and_admin_in_one_step(app) {
         let owner = app.user("o@example.com").await;
-        let heir = app.user("h@example.com").await;
-        let org = app.org(&owner, "Legacy").await;
-        app.add(&owner, &org, &heir, "member").await;
+        let (org, [heir]) = app.org_with(&owner, "Legacy", [("h@example.com", "member")]).await;
         app.post(&format!("/orgs/{org}/transfer-ownership"), &heir.token, json!({"member_id": owner.id}))
             .await
             .expect_error(403, "forbidden");

@@ -7,9 +7,7 @@ use crate::on_both_backends;
 on_both_backends! {
     async fn admins_create_read_update_list_and_delete_projects(app) {
         let owner = app.user("o@example.com").await;
-        let member = app.user("m@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &member, "member").await;
+        let (org, [member]) = app.org_with(&owner, "Acme", [("m@example.com", "member")]).await;
         let created = app
             .post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo", "description": "Moon"}))
             .await
@@ -42,10 +40,8 @@ on_both_backends! {
 on_both_backends! {
     async fn project_members_must_be_org_members(app) {
         let owner = app.user("o@example.com").await;
-        let member = app.user("m@example.com").await;
         let outsider = app.user("x@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &member, "member").await;
+        let (org, [member]) = app.org_with(&owner, "Acme", [("m@example.com", "member")]).await;
         let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
         let pid = project["id"].as_str().unwrap();
         let path = format!("/orgs/{org}/projects/{pid}/members");
@@ -74,11 +70,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_project_admin_manages_its_project_but_not_others(app) {
         let owner = app.user("o@example.com").await;
-        let lead = app.user("lead@example.com").await;
-        let dev = app.user("dev@example.com").await;
-        let org = app.org(&owner, "Acme").await;
-        app.add(&owner, &org, &lead, "member").await;
-        app.add(&owner, &org, &dev, "member").await;
+        let (org, [lead, dev]) = app.org_with(&owner, "Acme", [("lead@example.com", "member"), ("dev@example.com", "member")]).await;
         let mine = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Mine"})).await.expect(201);
         let other = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Other"})).await.expect(201);
         let (mine, other) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
