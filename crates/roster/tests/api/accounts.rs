@@ -216,12 +216,7 @@ on_both_backends! {
             .await
             .expect(201);
         let org_id = org["id"].as_str().unwrap();
-        app.post(
-            &format!("/orgs/{org_id}/members"),
-            op,
-            json!({"member_email": "guest@example.com", "member_role": "member"}),
-        )
-        .await
+        app.add_member(op, org_id, "guest@example.com", "member").await
         .expect(201);
         app.call(
             Method::POST,

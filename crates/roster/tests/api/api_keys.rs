@@ -48,7 +48,7 @@ on_both_backends! {
 
         // A change made with the key is audited with the key as the actor.
         let bob = app.user("bob@example.com").await;
-        app.post(&format!("/orgs/{org}/members"), &key, json!({"member_email": bob.email, "member_role": "member"})).await.expect(201);
+        app.add_member(&key, &org, &bob.email, "member").await.expect(201);
         let audit = app.get(&format!("/orgs/{org}/audit-events?limit=1"), &owner.token).await.expect(200);
         assert_eq!(audit["data"][0]["actor"], json!({"type": "api_key", "id": created["id"]}));
     }
@@ -60,8 +60,7 @@ on_both_backends! {
         let org = app.org(&owner, "Acme").await;
         let other = app.org(&owner, "Other").await;
         let reader = create_key(&app, &owner, &org, &["members:read"]).await["key"].as_str().unwrap().to_string();
-        app.post(&format!("/orgs/{org}/members"), &reader, json!({"member_email": "x@example.com", "member_role": "member"}))
-            .await
+        app.add_member(&reader, &org, "x@example.com", "member").await
             .expect_error(403, "insufficient_scope");
         app.get(&format!("/orgs/{org}/projects"), &reader).await.expect_error(403, "insufficient_scope");
         app.get(&format!("/orgs/{org}/audit-events"), &reader).await.expect_error(403, "insufficient_scope");
@@ -81,7 +80,7 @@ on_both_backends! {
         app.patch(&format!("/orgs/{org}/members/{}", second.id), &key, json!({"member_role": "owner"})).await.expect_error(403, "forbidden");
         app.patch(&format!("/orgs/{org}/members/{}", owner.id), &key, json!({"member_role": "admin"})).await.expect_error(403, "forbidden");
         app.delete(&format!("/orgs/{org}/members/{}", owner.id), &key).await.expect_error(403, "forbidden");
-        app.post(&format!("/orgs/{org}/members"), &key, json!({"member_email": "new@example.com", "member_role": "owner"})).await.expect_error(403, "forbidden");
+        app.add_member(&key, &org, "new@example.com", "owner").await.expect_error(403, "forbidden");
         app.delete(&format!("/orgs/{org}"), &key).await.expect_error(403, "forbidden");
         app.post(&format!("/orgs/{org}/transfer-ownership"), &key, json!({"member_id": second.id})).await.expect_error(403, "forbidden");
         // It does manage ordinary members.
@@ -171,8 +170,7 @@ on_both_backends! {
         // Within the credential cache's bound (1 s) every process sees it.
         tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         app.get(&format!("/orgs/{org}/members"), &key).await.expect_error(401, "unauthenticated");
-        app.post(&format!("/orgs/{org}/members"), &key, json!({"member_email": "new@example.com", "member_role": "admin"}))
-            .await
+        app.add_member(&key, &org, "new@example.com", "admin").await
             .expect_error(401, "unauthenticated");
         app.get(&format!("/orgs/{org}/members"), &other_key).await.expect_error(401, "unauthenticated");
         assert_eq!(with_apikey_header(&app, &format!("/orgs/{org}/members"), &key).await, 401);

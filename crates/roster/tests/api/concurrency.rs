@@ -289,13 +289,9 @@ async fn concurrent_accepts_of_one_invitation_on_two_servers_make_one_membership
     let org = app.org(&owner, "Accepts").await;
     for round in 0..3 {
         let email = format!("invitee{round}@example.com");
-        app.post(
-            &format!("/orgs/{org}/members"),
-            &owner.token,
-            json!({"member_email": email, "member_role": "member"}),
-        )
-        .await
-        .expect(201);
+        app.add_member(&owner.token, &org, &email, "member")
+            .await
+            .expect(201);
         let token = app.token_from_email(&email, "accept-invite").await;
         let invitee = app.user(&email).await;
         let requests = (0..8)

@@ -298,7 +298,7 @@ on_both_backends! {
             "email": "mallory@example.com", "password": PASSWORD, "name": "<script>alert(1)</script>"
         }))).await.expect(201);
         app.verify("mallory@example.com").await;
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "mallory@example.com", "member_role": "member"})).await.expect(201);
+        app.add_member(&owner.token, &org, "mallory@example.com", "member").await.expect(201);
         app.patch(&format!("/orgs/{org}"), &owner.token, json!({"description": "\"><img src=x onerror=alert(2)>"})).await.expect(200);
 
         let mut browser = Browser::new(&app);
@@ -602,7 +602,7 @@ on_both_backends! {
         // Members cannot read it.
         let mut as_member = Browser::new(&app);
         app.user("carol@example.com").await;
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "carol@example.com", "member_role": "member"})).await.expect(201);
+        app.add_member(&owner.token, &org, "carol@example.com", "member").await.expect(201);
         as_member.login("carol@example.com").await;
         assert_eq!(as_member.get(&format!("/console/orgs/{org}/audit")).await.status, StatusCode::FORBIDDEN);
         assert_eq!(as_member.get(&format!("/console/orgs/{org}/api-keys")).await.status, StatusCode::FORBIDDEN);

@@ -12,13 +12,9 @@ use crate::console::Browser;
 use crate::{on_both_backends, test_config, TestApp, TestUser, PASSWORD};
 
 async fn add(app: &TestApp, admin: &TestUser, org: &str, email: &str, role: &str) -> Value {
-    app.post(
-        &format!("/orgs/{org}/members"),
-        &admin.token,
-        json!({"member_email": email, "member_role": role}),
-    )
-    .await
-    .expect(201)
+    app.add_member(&admin.token, org, email, role)
+        .await
+        .expect(201)
 }
 
 async fn signup(app: &TestApp, email: &str) -> crate::Answer {
@@ -137,8 +133,7 @@ on_both_backends! {
         // Even as an admin (an account from before verification was
         // required) it can neither add, invite nor create keys.
         insert_legacy_membership(&app, &org, &unverified.id, "admin").await;
-        app.post(&format!("/orgs/{org}/members"), &unverified.token, json!({"member_email": "x@example.com", "member_role": "member"}))
-            .await
+        app.add_member(&unverified.token, &org, "x@example.com", "member").await
             .expect_error(403, "email_not_verified");
         app.post(&format!("/orgs/{org}/api-keys"), &unverified.token, json!({"name": "k", "scopes": ["members:read"]}))
             .await
@@ -160,8 +155,7 @@ on_both_backends! {
         // Once verified, the same account may.
         app.verify("new@example.com").await;
         app.post("/orgs", &unverified.token, json!({"name": "Mine"})).await.expect(201);
-        app.post(&format!("/orgs/{org}/members"), &unverified.token, json!({"member_email": "x@example.com", "member_role": "member"}))
-            .await
+        app.add_member(&unverified.token, &org, "x@example.com", "member").await
             .expect(201);
         app.call(Method::POST, "/auth/logout", Some(&unverified.token), None).await.expect(200);
     }
@@ -273,13 +267,7 @@ on_both_backends! {
         add(&app, &owner, &first, "a@example.com", "member").await;
         add(&app, &owner, &second, "b@example.com", "member").await;
         // The budget is the actor's, across orgs.
-        let refused = app
-            .post(
-                &format!("/orgs/{first}/members"),
-                &owner.token,
-                json!({"member_email": "c@example.com", "member_role": "member"}),
-            )
-            .await;
+        let refused = app.add_member(&owner.token, &first, "c@example.com", "member").await;
         assert!(refused.headers.contains_key("retry-after"));
         refused.expect_error(429, "rate_limited");
         assert_eq!(app.roles(&first, &owner.token).await.len(), 2);

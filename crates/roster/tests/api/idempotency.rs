@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 use crate::{on_both_backends, Answer, TestApp, PASSWORD};
 
+/// Sends `body` with an `Idempotency-Key` to a path under the server
+/// root: answers the status, the body, and whether the answer is a replay.
 async fn send(
     app: &TestApp,
     method: Method,
@@ -15,15 +17,24 @@ async fn send(
     key: &str,
     body: Value,
 ) -> (u16, Value, bool) {
-    send_root(app, method, &format!("/api/v1{path}"), token, key, body).await
+    let mut request = app
+        .request(method, path)
+        .header("idempotency-key", key)
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer = Answer::read(request.send().await.unwrap()).await;
+    let replayed = answer.headers.contains_key("idempotent-replayed");
+    (answer.status.as_u16(), answer.body, replayed)
 }
 
 on_both_backends! {
     async fn a_retry_gets_the_first_answer_and_changes_nothing(app) {
         let owner = app.user("o@example.com").await;
-        let (status, first, replayed) = send(&app, Method::POST, "/orgs", Some(&owner.token), "create-acme-1", json!({"name": "Acme"})).await;
+        let (status, first, replayed) = send(&app, Method::POST, "/api/v1/orgs", Some(&owner.token), "create-acme-1", json!({"name": "Acme"})).await;
         assert_eq!((status, replayed), (201, false));
-        let (status, again, replayed) = send(&app, Method::POST, "/orgs", Some(&owner.token), "create-acme-1", json!({"name": "Acme"})).await;
+        let (status, again, replayed) = send(&app, Method::POST, "/api/v1/orgs", Some(&owner.token), "create-acme-1", json!({"name": "Acme"})).await;
         assert_eq!((status, replayed), (201, true));
         assert_eq!(first, again);
         assert_eq!(app.get("/orgs", &owner.token).await.expect(200)["data"].as_array().unwrap().len(), 1);
@@ -31,7 +42,7 @@ on_both_backends! {
         let org = first["id"].as_str().unwrap();
         let bob = app.user("b@example.com").await;
         app.add(&owner, org, &bob, "member").await;
-        let path = format!("/orgs/{org}/members/{}", bob.id);
+        let path = format!("/api/v1/orgs/{org}/members/{}", bob.id);
         let (one, _, _) = send(&app, Method::DELETE, &path, Some(&owner.token), "remove-bob", Value::Null).await;
         let (two, _, replayed) = send(&app, Method::DELETE, &path, Some(&owner.token), "remove-bob", Value::Null).await;
         assert_eq!((one, two, replayed), (200, 200, true), "the retry is not a 404");
@@ -39,9 +50,9 @@ on_both_backends! {
         assert_eq!(removals, 1);
 
         // Errors are answers too: the retry of a refused request is refused alike.
-        let (status, refused, _) = send(&app, Method::DELETE, &format!("/orgs/{org}/members/{}", owner.id), Some(&owner.token), "leave", Value::Null).await;
+        let (status, refused, _) = send(&app, Method::DELETE, &format!("/api/v1/orgs/{org}/members/{}", owner.id), Some(&owner.token), "leave", Value::Null).await;
         assert_eq!((status, refused["code"].as_str()), (409, Some("last_owner")));
-        let (status, _, replayed) = send(&app, Method::DELETE, &format!("/orgs/{org}/members/{}", owner.id), Some(&owner.token), "leave", Value::Null).await;
+        let (status, _, replayed) = send(&app, Method::DELETE, &format!("/api/v1/orgs/{org}/members/{}", owner.id), Some(&owner.token), "leave", Value::Null).await;
         assert_eq!((status, replayed), (409, true));
     }
 }
@@ -49,14 +60,14 @@ on_both_backends! {
 on_both_backends! {
     async fn the_same_key_with_another_request_is_refused(app) {
         let owner = app.user("o@example.com").await;
-        send(&app, Method::POST, "/orgs", Some(&owner.token), "k1", json!({"name": "Acme"})).await;
-        let (status, body, _) = send(&app, Method::POST, "/orgs", Some(&owner.token), "k1", json!({"name": "Other"})).await;
+        send(&app, Method::POST, "/api/v1/orgs", Some(&owner.token), "k1", json!({"name": "Acme"})).await;
+        let (status, body, _) = send(&app, Method::POST, "/api/v1/orgs", Some(&owner.token), "k1", json!({"name": "Other"})).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("idempotency_key_reused")));
-        let (status, body, _) = send(&app, Method::POST, "/orgs", Some(&owner.token), "bad key", json!({"name": "Other"})).await;
+        let (status, body, _) = send(&app, Method::POST, "/api/v1/orgs", Some(&owner.token), "bad key", json!({"name": "Other"})).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")));
         // Keys belong to their credential: another user may use "k1".
         let other = app.user("x@example.com").await;
-        let (status, _, replayed) = send(&app, Method::POST, "/orgs", Some(&other.token), "k1", json!({"name": "Other"})).await;
+        let (status, _, replayed) = send(&app, Method::POST, "/api/v1/orgs", Some(&other.token), "k1", json!({"name": "Other"})).await;
         assert_eq!((status, replayed), (201, false));
         assert_eq!(app.get("/orgs", &owner.token).await.expect(200)["data"].as_array().unwrap().len(), 1);
     }
@@ -90,18 +101,18 @@ on_both_backends! {
 
         // A new API key: the retry runs nothing and says why.
         let body = json!({"name": "ci", "scopes": ["org:read"]});
-        let (status, created, _) = send(&app, Method::POST, &format!("/orgs/{org}/api-keys"), Some(&owner.token), "key-1", body.clone()).await;
+        let (status, created, _) = send(&app, Method::POST, &format!("/api/v1/orgs/{org}/api-keys"), Some(&owner.token), "key-1", body.clone()).await;
         assert_eq!(status, 201);
         let secret = created["key"].as_str().unwrap().to_string();
-        let (status, again, replayed) = send(&app, Method::POST, &format!("/orgs/{org}/api-keys"), Some(&owner.token), "key-1", body).await;
+        let (status, again, replayed) = send(&app, Method::POST, &format!("/api/v1/orgs/{org}/api-keys"), Some(&owner.token), "key-1", body).await;
         assert_eq!((status, again["code"].as_str(), replayed), (409, Some("idempotency_secret"), false), "{again}");
         assert_eq!(app.get(&format!("/orgs/{org}/api-keys"), &owner.token).await.expect(200)["data"].as_array().unwrap().len(), 1, "one key, not two");
 
         // An org access token, likewise.
-        let (status, issued, _) = send(&app, Method::POST, &format!("/orgs/{org}/access-token"), Some(&owner.token), "token-1", json!({})).await;
+        let (status, issued, _) = send(&app, Method::POST, &format!("/api/v1/orgs/{org}/access-token"), Some(&owner.token), "token-1", json!({})).await;
         assert_eq!(status, 201);
         let token = issued["access_token"].as_str().unwrap().to_string();
-        let (status, again, _) = send(&app, Method::POST, &format!("/orgs/{org}/access-token"), Some(&owner.token), "token-1", json!({})).await;
+        let (status, again, _) = send(&app, Method::POST, &format!("/api/v1/orgs/{org}/access-token"), Some(&owner.token), "token-1", json!({})).await;
         assert_eq!((status, again["code"].as_str()), (409, Some("idempotency_secret")), "{again}");
 
         // The records keep the status only, never the secret.
@@ -119,13 +130,13 @@ on_both_backends! {
         // No credential, a junk one, an unknown key: each answered as
         // without the header, and nothing stored.
         for (token, key) in [(None, "anon-1"), (Some("junk"), "anon-2"), (Some("rsk_forged"), "anon-3")] {
-            let (status, body, replayed) = send(&app, Method::POST, "/orgs", token, key, json!({"name": "Junk"})).await;
+            let (status, body, replayed) = send(&app, Method::POST, "/api/v1/orgs", token, key, json!({"name": "Junk"})).await;
             assert_eq!((status, body["code"].as_str(), replayed), (401, Some("unauthenticated"), false), "{body}");
         }
         // Public endpoints run as usual: a login retried logs in again.
         let login = json!({"email": owner.email, "password": PASSWORD});
         for _ in 0..2 {
-            let (status, tokens, replayed) = send(&app, Method::POST, "/auth/login", None, "login-1", login.clone()).await;
+            let (status, tokens, replayed) = send(&app, Method::POST, "/api/v1/auth/login", None, "login-1", login.clone()).await;
             assert_eq!((status, replayed), (200, false));
             assert!(tokens["access_token"].is_string());
         }
@@ -138,15 +149,15 @@ on_both_backends! {
         let owner = app.user("o@example.com").await;
         let tokens = app.call(Method::POST, "/auth/login", None, Some(json!({"email": owner.email, "password": PASSWORD}))).await.expect(200);
         let session = tokens["access_token"].as_str().unwrap().to_string();
-        let (status, _, _) = send(&app, Method::POST, "/orgs", Some(&session), "org-1", json!({"name": "Acme"})).await;
+        let (status, _, _) = send(&app, Method::POST, "/api/v1/orgs", Some(&session), "org-1", json!({"name": "Acme"})).await;
         assert_eq!(status, 201);
         app.post("/auth/logout", &session, json!({})).await.expect(200);
-        let (status, body, replayed) = send(&app, Method::POST, "/orgs", Some(&session), "org-1", json!({"name": "Acme"})).await;
+        let (status, body, replayed) = send(&app, Method::POST, "/api/v1/orgs", Some(&session), "org-1", json!({"name": "Acme"})).await;
         assert_eq!((status, body["code"].as_str(), replayed), (401, Some("unauthenticated"), false), "a logged-out token gets no replay: {body}");
 
         let org = app.org(&owner, "Keys").await;
         let key = app.api_key(&owner, &org, &TestApp::ALL_SCOPES).await;
-        let path = format!("/orgs/{org}/projects");
+        let path = format!("/api/v1/orgs/{org}/projects");
         let (status, _, _) = send(&app, Method::POST, &path, Some(&key), "project-1", json!({"name": "Apollo"})).await;
         assert_eq!(status, 201);
         let keys = app.get(&format!("/orgs/{org}/api-keys"), &owner.token).await.expect(200);
@@ -184,9 +195,9 @@ on_both_backends! {
         assert!(app.roles(&org_b, &bob.token).await.iter().any(|(email, _)| email == &carol.email));
 
         // One user, one key, two routes: two requests, not a reuse.
-        let (one, _, _) = send(&app, Method::POST, &format!("/orgs/{org_a}/projects"), Some(&alice.token), "p", json!({"name": "P"})).await;
+        let (one, _, _) = send(&app, Method::POST, &format!("/api/v1/orgs/{org_a}/projects"), Some(&alice.token), "p", json!({"name": "P"})).await;
         let org_c = app.org(&alice, "C").await;
-        let (two, body, replayed) = send(&app, Method::POST, &format!("/orgs/{org_c}/projects"), Some(&alice.token), "p", json!({"name": "P"})).await;
+        let (two, body, replayed) = send(&app, Method::POST, &format!("/api/v1/orgs/{org_c}/projects"), Some(&alice.token), "p", json!({"name": "P"})).await;
         assert_eq!((one, two, replayed), (201, 201, false), "{body}");
     }
 }
@@ -216,28 +227,6 @@ async fn idempotency_rows(app: &TestApp) -> Vec<(String, Option<i64>, Option<Str
     .expect("read thread")
 }
 
-/// Sends `body` with an `Idempotency-Key` to a path under the server
-/// root: answers the status, the body, and whether the answer is a replay.
-async fn send_root(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    key: &str,
-    body: Value,
-) -> (u16, Value, bool) {
-    let mut request = app
-        .request(method, path)
-        .header("idempotency-key", key)
-        .json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let answer = Answer::read(request.send().await.unwrap()).await;
-    let replayed = answer.headers.contains_key("idempotent-replayed");
-    (answer.status.as_u16(), answer.body, replayed)
-}
-
 on_both_backends! {
     async fn the_members_and_organization_apis_replay_retries_too(app) {
         let owner = app.user("o@example.com").await;
@@ -247,20 +236,20 @@ on_both_backends! {
         let bob_name = app.get("/me", &bob.token).await.expect(200)["username"].as_str().unwrap().to_string();
 
         let body = json!({"username": bob_name});
-        let (first, added, _) = send_root(&app, Method::POST, "/v1/members", Some(&key), "spice-add", body.clone()).await;
-        let (second, again, replayed) = send_root(&app, Method::POST, "/v1/members", Some(&key), "spice-add", body).await;
+        let (first, added, _) = send(&app, Method::POST, "/v1/members", Some(&key), "spice-add", body.clone()).await;
+        let (second, again, replayed) = send(&app, Method::POST, "/v1/members", Some(&key), "spice-add", body).await;
         assert_eq!((first, second, replayed), (201, 201, true), "the retry is not a 409");
         assert_eq!(added, again);
 
         let invite = json!({"to": ["carol@example.com", "dan@example.com"], "organizationRole": "Member"});
         let path = format!("/v2/organization/{org}/invites");
-        let (first, sent, _) = send_root(&app, Method::POST, &path, Some(&key), "ango-invite", invite.clone()).await;
-        let (second, again, replayed) = send_root(&app, Method::POST, &path, Some(&key), "ango-invite", invite).await;
+        let (first, sent, _) = send(&app, Method::POST, &path, Some(&key), "ango-invite", invite.clone()).await;
+        let (second, again, replayed) = send(&app, Method::POST, &path, Some(&key), "ango-invite", invite).await;
         assert_eq!((first, second, replayed), (200, 200, true));
         assert_eq!(sent, again);
         assert_eq!(app.outbox("carol@example.com").await.len(), 1, "one email, not two");
         let other = json!({"to": ["erin@example.com"], "organizationRole": "Member"});
-        let (status, refused, _) = send_root(&app, Method::POST, &path, Some(&key), "ango-invite", other).await;
+        let (status, refused, _) = send(&app, Method::POST, &path, Some(&key), "ango-invite", other).await;
         assert_eq!((status, refused["code"].as_str()), (422, Some("idempotency_key_reused")));
         assert_eq!(refused["status"], "error", "the Organization API's envelope holds for every error");
     }

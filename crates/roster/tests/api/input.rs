@@ -30,11 +30,9 @@ on_both_backends! {
         assert_eq!(no_type.status(), 415);
         assert_eq!(no_type.json::<serde_json::Value>().await.unwrap()["code"], "unsupported_media_type");
 
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "not an email", "member_role": "member"}))
-            .await
+        app.add_member(&owner.token, &org, "not an email", "member").await
             .expect_error(400, "invalid_request");
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "a@example.com", "member_role": "emperor"}))
-            .await
+        app.add_member(&owner.token, &org, "a@example.com", "emperor").await
             .expect_error(400, "invalid_request");
         app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "a@example.com", "member_role": "member", "message": "x".repeat(501)}))
             .await

@@ -14,13 +14,9 @@ async fn signup(app: &TestApp, email: &str) -> TestUser {
 }
 
 async fn invite(app: &TestApp, admin: &TestUser, org: &str, email: &str, role: &str) -> Value {
-    app.post(
-        &format!("/orgs/{org}/members"),
-        &admin.token,
-        json!({"member_email": email, "member_role": role}),
-    )
-    .await
-    .expect(201)
+    app.add_member(&admin.token, org, email, role)
+        .await
+        .expect(201)
 }
 
 async fn invitations(app: &TestApp, org: &str, token: &str, query: &str) -> Vec<Value> {
@@ -247,13 +243,7 @@ on_both_backends! {
 
         // Third email of the hour is fine, the fourth is refused.
         invite(&app, &owner, &org, "c@example.com", "member").await;
-        let limited = app
-            .post(
-                &format!("/orgs/{org}/members"),
-                &owner.token,
-                json!({"member_email": "d@example.com", "member_role": "member"}),
-            )
-            .await;
+        let limited = app.add_member(&owner.token, &org, "d@example.com", "member").await;
         assert!(limited.headers.get("retry-after").is_some());
         limited.expect_error(429, "rate_limited");
         assert!(
@@ -307,8 +297,7 @@ on_both_backends! {
         // Re-inviting the address refreshes its open invitation: an admin
         // may not rewrite an owner invitation that way, on any surface path.
         for role in ["member", "admin", "guest"] {
-            app.post(&format!("/orgs/{org}/members"), &admin.token, json!({"member_email": "future-owner@example.com", "member_role": role}))
-                .await
+            app.add_member(&admin.token, &org, "future-owner@example.com", role).await
                 .expect_error(403, "forbidden");
         }
         // Nor resend it (a new token it could read is never mailed).
@@ -356,13 +345,7 @@ on_both_backends! {
         invite(&app, &attacker, &first, "victim@example.com", "member").await;
         invite(&app, &attacker, &first, "victim@example.com", "guest").await; // a refresh mails again
         invite(&app, &attacker, &second, "victim@example.com", "member").await;
-        let refused = app
-            .post(
-                &format!("/orgs/{second}/members"),
-                &attacker.token,
-                json!({"member_email": "victim@example.com", "member_role": "guest"}),
-            )
-            .await;
+        let refused = app.add_member(&attacker.token, &second, "victim@example.com", "guest").await;
         let retry: u64 = refused.headers["retry-after"]
             .to_str()
             .unwrap()
@@ -372,12 +355,7 @@ on_both_backends! {
         refused.expect_error(429, "rate_limited");
         let someone_else = app.user("other-owner@example.com").await;
         let elsewhere = app.org(&someone_else, "Unrelated").await;
-        app.post(
-            &format!("/orgs/{elsewhere}/members"),
-            &someone_else.token,
-            json!({"member_email": "victim@example.com", "member_role": "member"}),
-        )
-        .await
+        app.add_member(&someone_else.token, &elsewhere, "victim@example.com", "member").await
         .expect_error(429, "rate_limited");
         assert_eq!(
             app.outbox("victim@example.com").await.len(),
@@ -388,13 +366,7 @@ on_both_backends! {
         // Per account per hour, whatever the addresses.
         invite(&app, &attacker, &first, "a@example.com", "member").await;
         invite(&app, &attacker, &second, "b@example.com", "member").await;
-        let refused = app
-            .post(
-                &format!("/orgs/{first}/members"),
-                &attacker.token,
-                json!({"member_email": "c@example.com", "member_role": "member"}),
-            )
-            .await;
+        let refused = app.add_member(&attacker.token, &first, "c@example.com", "member").await;
         assert!(refused.headers.contains_key("retry-after"));
         refused.expect_error(429, "rate_limited");
         assert!(app.outbox("c@example.com").await.is_empty());

@@ -203,8 +203,7 @@ on_both_backends! {
         // Someone whose verification link is still to be used.
         app.unverified_user("sealed-newcomer@example.com").await;
         let org = app.org(&owner, "Sealed").await;
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "sealed-invitee@example.com", "member_role": "member"}))
-            .await
+        app.add_member(&owner.token, &org, "sealed-invitee@example.com", "member").await
             .expect(201);
         // Before delivery the outbox holds the links (it must, to send them).
         let invite_token = app.token_from_email("sealed-invitee@example.com", "accept-invite").await;

@@ -412,13 +412,21 @@ impl TestApp {
 
     /// Adds a registered user to an org with a role, as `admin`.
     pub async fn add(&self, admin: &TestUser, org: &str, user: &TestUser, role: &str) {
+        self.add_member(&admin.token, org, &user.email, role)
+            .await
+            .expect(201);
+    }
+
+    /// Asks, as the holder of `token`, to add `email` to `org` with `role`
+    /// (`POST /orgs/{org}/members`: an add, or an invitation for an address
+    /// without a verified account); answers what the server said.
+    pub async fn add_member(&self, token: &str, org: &str, email: &str, role: &str) -> Answer {
         self.post(
             &format!("/orgs/{org}/members"),
-            &admin.token,
-            json!({"member_email": user.email, "member_role": role}),
+            token,
+            json!({"member_email": email, "member_role": role}),
         )
         .await
-        .expect(201);
     }
 
     /// The member list's `member_id -> member_role`.

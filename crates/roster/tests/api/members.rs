@@ -12,9 +12,7 @@ on_both_backends! {
         let owner = app.user("o@example.com").await;
         let bob = app.user("bob@example.com").await;
         let org = app.org(&owner, "Acme").await;
-        let added = app
-            .post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "BOB@example.com", "member_role": "admin"}))
-            .await
+        let added = app.add_member(&owner.token, &org, "BOB@example.com", "admin").await
             .expect(201);
         assert_eq!(added["member_id"], bob.id.as_str());
         assert_eq!(added["member_email"], "bob@example.com");
@@ -33,14 +31,11 @@ on_both_backends! {
     async fn adding_an_existing_member_changes_its_role_or_conflicts(app) {
         let owner = app.user("o@example.com").await;
         let (org, [bob]) = app.org_with(&owner, "Acme", [("bob@example.com", "member")]).await;
-        let updated = app
-            .post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": bob.email, "member_role": "admin"}))
-            .await
+        let updated = app.add_member(&owner.token, &org, &bob.email, "admin").await
             .expect(201);
         assert_eq!(updated["member_id"], bob.id.as_str());
         assert!(updated["message"].as_str().unwrap().contains("updated"));
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": bob.email, "member_role": "admin"}))
-            .await
+        app.add_member(&owner.token, &org, &bob.email, "admin").await
             .expect_error(409, "already_member");
     }
 }
@@ -58,9 +53,7 @@ on_both_backends! {
         assert!(invited["message"].as_str().unwrap().contains("Invitation"));
         let expires = invited["expires_at"].as_str().unwrap().to_string();
         assert!(expires.ends_with('Z'));
-        let again = app
-            .post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": "new@example.com", "member_role": "admin"}))
-            .await
+        let again = app.add_member(&owner.token, &org, "new@example.com", "admin").await
             .expect(201);
         assert_eq!(again["member_role"], "admin");
         assert!(again["message"].as_str().unwrap().contains("refreshed"));
@@ -75,8 +68,7 @@ on_both_backends! {
     async fn members_and_guests_may_not_manage_members(app) {
         let owner = app.user("o@example.com").await;
         let (org, [member, guest]) = app.org_with(&owner, "Acme", [("m@example.com", "member"), ("g@example.com", "guest")]).await;
-        app.post(&format!("/orgs/{org}/members"), &member.token, json!({"member_email": "x@example.com", "member_role": "member"}))
-            .await
+        app.add_member(&member.token, &org, "x@example.com", "member").await
             .expect_error(403, "forbidden");
         app.patch(&format!("/orgs/{org}/members/{}", guest.id), &member.token, json!({"member_role": "member"}))
             .await
@@ -98,8 +90,7 @@ on_both_backends! {
         app.patch(&format!("/orgs/{org}/members/{}", other.id), &admin.token, json!({"member_role": "owner"}))
             .await
             .expect_error(403, "forbidden");
-        app.post(&format!("/orgs/{org}/members"), &admin.token, json!({"member_email": "new@example.com", "member_role": "owner"}))
-            .await
+        app.add_member(&admin.token, &org, "new@example.com", "owner").await
             .expect_error(403, "forbidden");
         app.patch(&format!("/orgs/{org}/members/{}", owner.id), &admin.token, json!({"member_role": "member"}))
             .await
@@ -121,8 +112,7 @@ on_both_backends! {
             .await
             .expect_error(409, "last_owner");
         app.delete(&format!("/orgs/{org}/members/{}", owner.id), &owner.token).await.expect_error(409, "last_owner");
-        app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": owner.email, "member_role": "member"}))
-            .await
+        app.add_member(&owner.token, &org, &owner.email, "member").await
             .expect_error(409, "last_owner");
         assert_eq!(app.roles(&org, &owner.token).await, vec![("o@example.com".into(), "owner".into())]);
         assert_eq!(app.audit_actions(&org, &owner.token).await, vec!["org.created"], "refused requests write no audit event");
@@ -200,8 +190,7 @@ on_both_backends! {
         }
         for (i, email) in emails.iter().enumerate() {
             let role = if i % 10 == 0 { "admin" } else { "member" };
-            app.post(&format!("/orgs/{org}/members"), &owner.token, json!({"member_email": email, "member_role": role}))
-                .await
+            app.add_member(&owner.token, &org, email, role).await
                 .expect(201);
         }
 
