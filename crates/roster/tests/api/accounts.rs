@@ -8,10 +8,7 @@ use crate::{on_both_backends, test_config, TestApp, PASSWORD};
 
 on_both_backends! {
     async fn signup_creates_an_unverified_active_user_and_login_issues_tokens(app) {
-        let user = app
-            .call(Method::POST, "/auth/signup", None, Some(json!({"email": " Ada@Example.com ", "password": PASSWORD, "name": "Ada"})))
-            .await
-            .expect(201);
+        let user = app.signup(json!({"email": " Ada@Example.com ", "password": PASSWORD, "name": "Ada"})).await.expect(201);
         assert_eq!(user["email"], "ada@example.com");
         assert_eq!(user["username"], "ada");
         assert_eq!(user["name"], "Ada");
@@ -20,10 +17,7 @@ on_both_backends! {
         assert!(user["number"].as_i64().unwrap() >= 1);
         assert!(user.get("password").is_none() && user.get("password_hash").is_none());
 
-        let tokens = app
-            .call(Method::POST, "/auth/login", None, Some(json!({"email": "ADA@example.com", "password": PASSWORD})))
-            .await
-            .expect(200);
+        let tokens = app.login("ADA@example.com", PASSWORD).await.expect(200);
         assert_eq!(tokens["token_type"], "Bearer");
         assert!(tokens["expires_in"].as_i64().unwrap() > 0);
         let me = app.get("/me", tokens["access_token"].as_str().unwrap()).await.expect(200);
@@ -34,17 +28,10 @@ on_both_backends! {
 on_both_backends! {
     async fn duplicate_emails_and_usernames_are_refused(app) {
         app.user("dup@example.com").await;
-        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "DUP@example.com", "password": PASSWORD})))
-            .await
-            .expect_error(409, "email_taken");
-        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "other@example.com", "password": PASSWORD, "username": "dup"})))
-            .await
-            .expect_error(409, "username_taken");
+        app.signup(json!({"email": "DUP@example.com", "password": PASSWORD})).await.expect_error(409, "email_taken");
+        app.signup(json!({"email": "other@example.com", "password": PASSWORD, "username": "dup"})).await.expect_error(409, "username_taken");
         // Without a username, a free one is derived from the email.
-        let second = app
-            .call(Method::POST, "/auth/signup", None, Some(json!({"email": "dup@example.org", "password": PASSWORD})))
-            .await
-            .expect(201);
+        let second = app.signup(json!({"email": "dup@example.org", "password": PASSWORD})).await.expect(201);
         assert!(second["username"].as_str().unwrap().starts_with("dup-"));
     }
 }
@@ -52,26 +39,16 @@ on_both_backends! {
 on_both_backends! {
     async fn wrong_passwords_and_unknown_accounts_get_the_same_401(app) {
         app.user("pw@example.com").await;
-        let wrong = app
-            .call(Method::POST, "/auth/login", None, Some(json!({"email": "pw@example.com", "password": "not the password"})))
-            .await
-            .expect_error(401, "invalid_credentials");
-        let unknown = app
-            .call(Method::POST, "/auth/login", None, Some(json!({"email": "nobody@example.com", "password": PASSWORD})))
-            .await
-            .expect_error(401, "invalid_credentials");
+        let wrong = app.login("pw@example.com", "not the password").await.expect_error(401, "invalid_credentials");
+        let unknown = app.login("nobody@example.com", PASSWORD).await.expect_error(401, "invalid_credentials");
         assert_eq!(wrong["message"], unknown["message"]);
     }
 }
 
 on_both_backends! {
     async fn weak_passwords_and_bad_emails_are_rejected_at_signup(app) {
-        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "x@example.com", "password": "short"})))
-            .await
-            .expect_error(400, "invalid_request");
-        app.call(Method::POST, "/auth/signup", None, Some(json!({"email": "not-an-email", "password": PASSWORD})))
-            .await
-            .expect_error(400, "invalid_request");
+        app.signup(json!({"email": "x@example.com", "password": "short"})).await.expect_error(400, "invalid_request");
+        app.signup(json!({"email": "not-an-email", "password": PASSWORD})).await.expect_error(400, "invalid_request");
     }
 }
 
@@ -126,22 +103,9 @@ on_both_backends! {
         // Three failed logins cost nothing; the fourth makes this client
         // wait before its next attempt on this account.
         for _ in 0..4 {
-            app.call(
-                Method::POST,
-                "/auth/login",
-                None,
-                Some(json!({"email": "limited@example.com", "password": "wrong password"})),
-            )
-            .await
-            .expect_error(401, "invalid_credentials");
+            app.login("limited@example.com", "wrong password").await.expect_error(401, "invalid_credentials");
         }
-        let limited = app
-            .call(
-                Method::POST,
-                "/auth/login",
-                None,
-                Some(json!({"email": "limited@example.com", "password": PASSWORD})),
-            )
+        let limited = app.login("limited@example.com", PASSWORD)
             .await;
         assert!(
             limited.headers.get("retry-after").is_some(),
@@ -167,25 +131,10 @@ on_both_backends! {
 
 on_both_backends! {
     async fn signup_modes(closed with CoreConfig { signup: SignupMode::Closed, ..test_config() }) {
-        closed
-            .call(
-                Method::POST,
-                "/auth/signup",
-                None,
-                Some(json!({"email": "a@example.com", "password": PASSWORD})),
-            )
-            .await
-            .expect_error(403, "signup_closed");
+        closed.signup(json!({"email": "a@example.com", "password": PASSWORD})).await.expect_error(403, "signup_closed");
 
         let app = TestApp::spawn_with(closed.backend, CoreConfig { signup: SignupMode::InviteOnly, ..test_config() }).await;
-        app.call(
-            Method::POST,
-            "/auth/signup",
-            None,
-            Some(json!({"email": "stranger@example.com", "password": PASSWORD})),
-        )
-        .await
-        .expect_error(403, "signup_closed");
+        app.signup(json!({"email": "stranger@example.com", "password": PASSWORD})).await.expect_error(403, "signup_closed");
         // An operator-made owner invites an address; that address may sign up.
         let url = app.database.url().to_string();
         tokio::task::spawn_blocking(move || {
@@ -201,15 +150,7 @@ on_both_backends! {
         })
         .await
         .unwrap();
-        let tokens = app
-            .call(
-                Method::POST,
-                "/auth/login",
-                None,
-                Some(json!({"email": "op@example.com", "password": PASSWORD})),
-            )
-            .await
-            .expect(200);
+        let tokens = app.login("op@example.com", PASSWORD).await.expect(200);
         let op = tokens["access_token"].as_str().unwrap();
         let org = app
             .post("/orgs", op, json!({"name": "Invite only"}))
@@ -218,14 +159,7 @@ on_both_backends! {
         let org_id = org["id"].as_str().unwrap();
         app.add_member(op, org_id, "guest@example.com", "member").await
         .expect(201);
-        app.call(
-            Method::POST,
-            "/auth/signup",
-            None,
-            Some(json!({"email": "guest@example.com", "password": PASSWORD})),
-        )
-        .await
-        .expect(201);
+        app.signup(json!({"email": "guest@example.com", "password": PASSWORD})).await.expect(201);
     }
 }
 
@@ -548,9 +482,7 @@ on_both_backends! {
         );
         // Ada logs in again with what she types, in either spelling.
         for spelling in ["Ada@Bücher.example", "ada@xn--bcher-kva.example"] {
-            app.call(Method::POST, "/auth/login", None, Some(json!({"email": spelling, "password": PASSWORD})))
-                .await
-                .expect(200);
+            app.login(spelling, PASSWORD).await.expect(200);
         }
     }
 }

@@ -76,10 +76,7 @@ on_both_backends! {
 
         let mut served = app;
         served.use_server(serve(restored.url(), &[]).await);
-        let login = served
-            .call(reqwest::Method::POST, "/auth/login", None, Some(json!({"email": owner.email, "password": PASSWORD})))
-            .await
-            .expect(200);
+        let login = served.login(&owner.email, PASSWORD).await.expect(200);
         let token = login["access_token"].as_str().unwrap().to_string();
         for id in &before_backup {
             served.get(&format!("/orgs/{org}/projects/{id}"), &token).await.expect(200);

@@ -1,8 +1,6 @@
 //! The binary's subcommands: `migrate`, `user create`, and `serve` with a
 //! signing key from a file.
 
-use serde_json::json;
-
 use crate::servers::{printed, refused_at_start, run_roster};
 use crate::{on_both_backends, TestApp, PASSWORD};
 
@@ -22,10 +20,7 @@ on_both_backends! {
         assert!(!weak.status.success(), "a weak password is refused");
 
         app.start_servers(1).await;
-        let tokens = app
-            .call(reqwest::Method::POST, "/auth/login", None, Some(json!({"email": "op@example.com", "password": PASSWORD})))
-            .await
-            .expect(200);
+        let tokens = app.login("op@example.com", PASSWORD).await.expect(200);
         let me = app.get("/me", tokens["access_token"].as_str().unwrap()).await.expect(200);
         assert_eq!(me["email_verified"], true);
         assert_eq!(me["name"], "Operator");

@@ -294,9 +294,9 @@ on_both_backends! {
     async fn user_supplied_strings_are_escaped(app) {
         let owner = app.user("owner@example.com").await;
         let org = app.org(&owner, "Acme").await;
-        app.call(reqwest::Method::POST, "/auth/signup", None, Some(json!({
+        app.signup(json!({
             "email": "mallory@example.com", "password": PASSWORD, "name": "<script>alert(1)</script>"
-        }))).await.expect(201);
+        })).await.expect(201);
         app.verify("mallory@example.com").await;
         app.add_member(&owner.token, &org, "mallory@example.com", "member").await.expect(201);
         app.patch(&format!("/orgs/{org}"), &owner.token, json!({"description": "\"><img src=x onerror=alert(2)>"})).await.expect(200);

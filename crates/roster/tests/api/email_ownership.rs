@@ -18,23 +18,12 @@ async fn add(app: &TestApp, admin: &TestUser, org: &str, email: &str, role: &str
 }
 
 async fn signup(app: &TestApp, email: &str) -> crate::Answer {
-    app.call(
-        Method::POST,
-        "/auth/signup",
-        None,
-        Some(json!({"email": email, "password": PASSWORD})),
-    )
-    .await
+    app.signup(json!({"email": email, "password": PASSWORD}))
+        .await
 }
 
 async fn login(app: &TestApp, email: &str) -> crate::Answer {
-    app.call(
-        Method::POST,
-        "/auth/login",
-        None,
-        Some(json!({"email": email, "password": PASSWORD})),
-    )
-    .await
+    app.login(email, PASSWORD).await
 }
 
 /// Makes `user` a member of `org` straight in the database, as an account

@@ -147,7 +147,7 @@ on_both_backends! {
 on_both_backends! {
     async fn ended_credentials_get_no_replay(app) {
         let owner = app.user("o@example.com").await;
-        let tokens = app.call(Method::POST, "/auth/login", None, Some(json!({"email": owner.email, "password": PASSWORD}))).await.expect(200);
+        let tokens = app.login(&owner.email, PASSWORD).await.expect(200);
         let session = tokens["access_token"].as_str().unwrap().to_string();
         let (status, _, _) = send(&app, Method::POST, "/api/v1/orgs", Some(&session), "org-1", json!({"name": "Acme"})).await;
         assert_eq!(status, 201);

@@ -263,10 +263,7 @@ on_both_backends! {
         // Several sessions of the same person accept at once.
         let mut sessions = vec![invitee.token.clone()];
         for _ in 0..5 {
-            let login = app
-                .call(Method::POST, "/auth/login", None, Some(json!({"email": "race@example.com", "password": PASSWORD})))
-                .await
-                .expect(200);
+            let login = app.login("race@example.com", PASSWORD).await.expect(200);
             sessions.push(login["access_token"].as_str().unwrap().to_string());
         }
         let mut tasks = Vec::new();

@@ -336,26 +336,27 @@ impl TestApp {
         user
     }
 
+    /// `POST /auth/signup` with `body` (an email and a password, and
+    /// whatever else the scenario sends).
+    pub async fn signup(&self, body: Value) -> Answer {
+        self.call(Method::POST, "/auth/signup", None, Some(body))
+            .await
+    }
+
+    /// `POST /auth/login` with `email` and `password`.
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        let body = json!({"email": email, "password": password});
+        self.call(Method::POST, "/auth/login", None, Some(body))
+            .await
+    }
+
     /// Signs up `email` and logs in, leaving the address unverified.
     pub async fn unverified_user(&self, email: &str) -> TestUser {
         let user = self
-            .call(
-                Method::POST,
-                "/auth/signup",
-                None,
-                Some(json!({"email": email, "password": PASSWORD})),
-            )
+            .signup(json!({"email": email, "password": PASSWORD}))
             .await
             .expect(201);
-        let tokens = self
-            .call(
-                Method::POST,
-                "/auth/login",
-                None,
-                Some(json!({"email": email, "password": PASSWORD})),
-            )
-            .await
-            .expect(200);
+        let tokens = self.login(email, PASSWORD).await.expect(200);
         TestUser {
             id: user["id"].as_str().expect("user id").to_string(),
             email: email.to_string(),
