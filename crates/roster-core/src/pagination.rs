@@ -55,14 +55,6 @@ impl PageRequest {
         Ok(Self { limit, after })
     }
 
-    /// The first page with the default limit.
-    pub fn first() -> Self {
-        Self {
-            limit: Self::DEFAULT_LIMIT,
-            after: None,
-        }
-    }
-
     /// The cursor's key parsed as an id type.
     pub fn after_id<I>(
         &self,
