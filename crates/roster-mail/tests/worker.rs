@@ -109,6 +109,20 @@ async fn wait_until_sent(store: &Arc<dyn Store>, count: usize) {
     panic!("{count} emails were not all recorded as sent");
 }
 
+/// Waits until `count` emails are recorded as sent, then a moment longer
+/// (a duplicate would arrive late), and checks the sink got each of them
+/// exactly once.
+async fn assert_each_delivered_once(store: &Arc<dyn Store>, sink: &SmtpSink, count: usize) {
+    wait_until_sent(store, count).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = received_counts(sink);
+    assert_eq!(counts.len(), count);
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "each exactly once: {counts:?}"
+    );
+}
+
 macro_rules! on_both_backends {
     ($name:ident) => {
         mod $name {
@@ -177,14 +191,7 @@ async fn an_outage_delays_mail_and_loses_none(backend: Backend) {
         "{failed:?}"
     );
     sink.restart().unwrap();
-    wait_until_sent(&store, 3).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let counts = received_counts(&sink);
-    assert_eq!(counts.len(), 3);
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "each exactly once: {counts:?}"
-    );
+    assert_each_delivered_once(&store, &sink, 3).await;
     worker.shutdown().await;
 }
 on_both_backends!(an_outage_delays_mail_and_loses_none);
@@ -198,14 +205,7 @@ async fn a_restarted_worker_delivers_the_rest_without_duplicates(backend: Backen
     tokio::time::sleep(Duration::from_millis(30)).await;
     first.shutdown().await;
     let second = spawn_worker(store.clone(), smtp(&sink), fast());
-    wait_until_sent(&store, 12).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let counts = received_counts(&sink);
-    assert_eq!(counts.len(), 12);
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "each exactly once: {counts:?}"
-    );
+    assert_each_delivered_once(&store, &sink, 12).await;
     second.shutdown().await;
 }
 on_both_backends!(a_restarted_worker_delivers_the_rest_without_duplicates);
@@ -216,14 +216,7 @@ async fn two_workers_deliver_each_email_once(backend: Backend) {
     queue(&store, 20).await;
     let one = spawn_worker(store.clone(), smtp(&sink), fast());
     let two = spawn_worker(store.clone(), smtp(&sink), fast());
-    wait_until_sent(&store, 20).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let counts = received_counts(&sink);
-    assert_eq!(counts.len(), 20);
-    assert!(
-        counts.values().all(|n| *n == 1),
-        "each exactly once: {counts:?}"
-    );
+    assert_each_delivered_once(&store, &sink, 20).await;
     one.shutdown().await;
     two.shutdown().await;
 }
