@@ -256,8 +256,7 @@ on_both_backends! {
             let user = app.user(email).await;
             app.add(&owner, &org, &user, "member").await;
         }
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "P"})).await.expect(201);
-        let project = project["id"].as_str().unwrap().to_string();
+        let project = app.project(&owner, &org, "P").await;
         let ada = app.get(&format!("/orgs/{org}/members?q=ada"), &owner.token).await.expect(200)["data"][0]["member_id"].as_str().unwrap().to_string();
         app.post(&format!("/orgs/{org}/projects/{project}/members"), &owner.token, json!({"member_id": ada, "member_role": "member"})).await.expect(201);
         let key = app.api_key(&owner, &org, &TestApp::ALL_SCOPES).await;
@@ -290,8 +289,7 @@ on_both_backends! {
         let org = app.org(&owner, "Ango").await;
         let member = app.user("member@example.com").await;
         app.add(&owner, &org, &member, "member").await;
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Labeling"})).await.expect(201);
-        let project = project["id"].as_str().unwrap().to_string();
+        let project = app.project(&owner, &org, "Labeling").await;
         let key = app.api_key(&owner, &org, &TestApp::ALL_SCOPES).await;
 
         let sent = invite(&app, &org, &key, json!({

@@ -123,8 +123,7 @@ on_both_backends! {
     async fn a_guest_sees_only_the_projects_it_belongs_to(app) {
         let owner = app.user("o@example.com").await;
         let (org, [guest]) = app.org_with(&owner, "Acme", [("g@example.com", "guest")]).await;
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
-        let pid = project["id"].as_str().unwrap();
+        let pid = app.project(&owner, &org, "Apollo").await;
         app.get(&format!("/orgs/{org}/projects"), &guest.token).await.expect_error(403, "forbidden");
         app.get(&format!("/orgs/{org}/projects/{pid}"), &guest.token).await.expect_error(403, "forbidden");
         app.get(&format!("/orgs/{org}/projects/{pid}/members"), &guest.token).await.expect_error(403, "forbidden");

@@ -54,8 +54,7 @@ on_both_backends! {
     async fn an_invited_address_signs_up_and_accepts_by_the_emailed_token(app) {
         let owner = app.user("owner@example.com").await;
         let org = app.org(&owner, "Acme <Rockets> & Co").await;
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
-        let pid = project["id"].as_str().unwrap().to_string();
+        let pid = app.project(&owner, &org, "Apollo").await;
         app.post(
             &format!("/orgs/{org}/members"),
             &owner.token,

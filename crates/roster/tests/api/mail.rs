@@ -83,8 +83,7 @@ on_both_backends! {
         assert_eq!(user["email_verified"], true);
 
         let org = app.org(&owner, "Acme <b>&</b> Co").await;
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
-        let project = project["id"].as_str().unwrap().to_string();
+        let project = app.project(&owner, &org, "Apollo").await;
         app.post(
             &format!("/orgs/{org}/members"),
             &owner.token,

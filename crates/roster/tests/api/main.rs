@@ -393,6 +393,19 @@ impl TestApp {
         org["id"].as_str().expect("org id").to_string()
     }
 
+    /// Creates a project in `org` as `admin` and answers its id.
+    pub async fn project(&self, admin: &TestUser, org: &str, name: &str) -> String {
+        let project = self
+            .post(
+                &format!("/orgs/{org}/projects"),
+                &admin.token,
+                json!({"name": name}),
+            )
+            .await
+            .expect(201);
+        project["id"].as_str().expect("project id").to_string()
+    }
+
     /// Creates an org owned by `owner` with a new, verified person per
     /// `(email, role)` added to it; answers the org's id and those people.
     pub async fn org_with<const N: usize>(

@@ -132,8 +132,7 @@ on_both_backends! {
     async fn any_member_may_leave_and_loses_its_project_memberships(app) {
         let owner = app.user("o@example.com").await;
         let (org, [member]) = app.org_with(&owner, "Acme", [("m@example.com", "guest")]).await;
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
-        let project_id = project["id"].as_str().unwrap();
+        let project_id = app.project(&owner, &org, "Apollo").await;
         app.post(&format!("/orgs/{org}/projects/{project_id}/members"), &owner.token, json!({"member_id": member.id, "member_role": "member"}))
             .await
             .expect(201);

@@ -42,8 +42,7 @@ on_both_backends! {
         let owner = app.user("o@example.com").await;
         let outsider = app.user("x@example.com").await;
         let (org, [member]) = app.org_with(&owner, "Acme", [("m@example.com", "member")]).await;
-        let project = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Apollo"})).await.expect(201);
-        let pid = project["id"].as_str().unwrap();
+        let pid = app.project(&owner, &org, "Apollo").await;
         let path = format!("/orgs/{org}/projects/{pid}/members");
 
         app.post(&path, &owner.token, json!({"member_id": outsider.id, "member_role": "member"})).await.expect_error(404, "member_not_found");
@@ -71,9 +70,7 @@ on_both_backends! {
     async fn a_project_admin_manages_its_project_but_not_others(app) {
         let owner = app.user("o@example.com").await;
         let (org, [lead, dev]) = app.org_with(&owner, "Acme", [("lead@example.com", "member"), ("dev@example.com", "member")]).await;
-        let mine = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Mine"})).await.expect(201);
-        let other = app.post(&format!("/orgs/{org}/projects"), &owner.token, json!({"name": "Other"})).await.expect(201);
-        let (mine, other) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+        let (mine, other) = (app.project(&owner, &org, "Mine").await, app.project(&owner, &org, "Other").await);
         app.post(&format!("/orgs/{org}/projects/{mine}/members"), &owner.token, json!({"member_id": lead.id, "member_role": "admin"}))
             .await
             .expect(201);
