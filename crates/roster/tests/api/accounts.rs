@@ -115,14 +115,7 @@ on_both_backends! {
         // The address's budget (10 per minute) runs out too, for any account.
         let mut last = None;
         for i in 0..5 {
-            let answer = app
-                .call(
-                    Method::POST,
-                    "/auth/login",
-                    None,
-                    Some(json!({"email": format!("x{i}@example.com"), "password": PASSWORD})),
-                )
-                .await;
+            let answer = app.login(&format!("x{i}@example.com"), PASSWORD).await;
             last = Some(answer.status.as_u16());
         }
         assert_eq!(last, Some(429));
@@ -157,21 +150,16 @@ on_both_backends! {
             .await
             .expect(201);
         let org_id = org["id"].as_str().unwrap();
-        app.add_member(op, org_id, "guest@example.com", "member").await
-        .expect(201);
+        app.add_member(op, org_id, "guest@example.com", "member").await.expect(201);
         app.signup(json!({"email": "guest@example.com", "password": PASSWORD})).await.expect(201);
     }
 }
 
 crate::on_both_backends! {
     async fn a_common_password_is_refused_at_signup_and_nothing_is_created(app) {
-        let refused = app
-            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password1234"})))
-            .await
-            .expect_error(400, "invalid_request");
+        let refused = app.signup(serde_json::json!({"email": "weak@example.com", "password": "Password1234"})).await.expect_error(400, "invalid_request");
         assert!(refused["message"].as_str().unwrap().contains("too common"), "{refused}");
-        let login = app
-            .call(reqwest::Method::POST, "/auth/login", None, Some(serde_json::json!({"email": "weak@example.com", "password": "Password1234"})))
+        let login = app.login("weak@example.com", "Password1234")
             .await;
         assert_eq!(login.status, 401, "no account was created");
     }
@@ -179,46 +167,28 @@ crate::on_both_backends! {
 
 crate::on_both_backends! {
     async fn a_password_under_twelve_characters_is_refused(app) {
-        let refused = app
-            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "eleven@example.com", "password": "tangerine47"})))
-            .await
-            .expect_error(400, "invalid_request");
+        let refused = app.signup(serde_json::json!({"email": "eleven@example.com", "password": "tangerine47"})).await.expect_error(400, "invalid_request");
         assert!(refused["message"].as_str().unwrap().contains("at least 12"), "{refused}");
         // A common password of twelve characters or more is refused too:
         // it comes from the shipped list, not the old short one.
         for common in ["qwertyuiop123", "1qaz2wsx3edc", "iloveyou1234"] {
-            let refused = app
-                .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "common@example.com", "password": common})))
-                .await
-                .expect_error(400, "invalid_request");
+            let refused = app.signup(serde_json::json!({"email": "common@example.com", "password": common})).await.expect_error(400, "invalid_request");
             assert!(refused["message"].as_str().unwrap().contains("too common"), "{common}: {refused}");
         }
-        app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "twelve@example.com", "password": "tangerine-47"})))
-            .await
-            .expect(201);
+        app.signup(serde_json::json!({"email": "twelve@example.com", "password": "tangerine-47"})).await.expect(201);
     }
 }
 
 crate::on_both_backends! {
     async fn unicode_and_punycode_spellings_of_an_address_are_one_account(app) {
-        let created = app
-            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "Ada@Bücher.example", "password": crate::PASSWORD})))
-            .await
-            .expect(201);
+        let created = app.signup(serde_json::json!({"email": "Ada@Bücher.example", "password": crate::PASSWORD})).await.expect(201);
         assert_eq!(created["email"], "ada@xn--bcher-kva.example");
         // Verified, so a later signup cannot reclaim the address from it.
         app.verify("ada@xn--bcher-kva.example").await;
-        app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "ada@xn--bcher-kva.example", "password": crate::PASSWORD})))
-            .await
-            .expect_error(409, "email_taken");
+        app.signup(serde_json::json!({"email": "ada@xn--bcher-kva.example", "password": crate::PASSWORD})).await.expect_error(409, "email_taken");
         // Full-width letters fold to the same address (NFKC).
-        app.call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "\u{ff41}da@bücher.example", "password": crate::PASSWORD})))
-            .await
-            .expect_error(409, "email_taken");
-        let login = app
-            .call(reqwest::Method::POST, "/auth/login", None, Some(serde_json::json!({"email": "ada@xn--bcher-kva.example", "password": crate::PASSWORD})))
-            .await
-            .expect(200);
+        app.signup(serde_json::json!({"email": "\u{ff41}da@bücher.example", "password": crate::PASSWORD})).await.expect_error(409, "email_taken");
+        let login = app.login("ada@xn--bcher-kva.example", crate::PASSWORD).await.expect(200);
         let me = app.get("/me", login["access_token"].as_str().unwrap()).await.expect(200);
         assert_eq!(me["id"], created["id"]);
     }
@@ -227,8 +197,7 @@ crate::on_both_backends! {
 crate::on_both_backends! {
     async fn a_local_part_that_mixes_scripts_is_refused(app) {
         // "paypal" with a Cyrillic a: made to pass for another address.
-        let refused = app
-            .call(reqwest::Method::POST, "/auth/signup", None, Some(serde_json::json!({"email": "p\u{430}ypal@example.com", "password": crate::PASSWORD})))
+        let refused = app.signup(serde_json::json!({"email": "p\u{430}ypal@example.com", "password": crate::PASSWORD}))
             .await
             .expect_error(400, "invalid_request");
         assert!(refused["message"].as_str().unwrap().contains("scripts"), "{refused}");
