@@ -459,24 +459,14 @@ impl Roster {
     /// Any member of the org may have one (it carries the member's own
     /// role, nothing more); it expires with the usual access-token lifetime.
     pub fn issue_org_access_token(&self, ctx: &Ctx, org: OrgId) -> Result<OrgAccessToken> {
-        super::people_only(
-            ctx,
-            org,
-            "only a logged-in user can have an org access token",
-        )?;
+        store::read(&**self.store(), |tx| {
+            super::authorize(tx, ctx, org, super::Action::IssueOrgToken)
+        })?;
         let (Actor::User(user), Some(session)) = (ctx.actor, ctx.session) else {
             return Err(DomainError::Forbidden(
                 "only a logged-in user can have an org access token",
             ));
         };
-        store::read(&**self.store(), |tx| {
-            tx.membership(org, user)?
-                .ok_or_else(DomainError::org_not_found)?;
-            if ctx.org_scope.is_some_and(|scoped| scoped != org) {
-                return Err(DomainError::org_not_found());
-            }
-            Ok(())
-        })?;
         let now = Timestamp::now();
         let ttl = self.config.access_token_ttl_secs;
         Ok(OrgAccessToken {
