@@ -44,17 +44,6 @@ impl OrgRole {
             )),
         }
     }
-
-    /// Admin and up manage the org: settings, members, projects, invitations, keys, audit.
-    pub fn can_administer(&self) -> bool {
-        *self >= OrgRole::Admin
-    }
-
-    /// Member and up see the org's members and projects; a guest sees only
-    /// the org and its own membership.
-    pub fn can_view_directory(&self) -> bool {
-        *self >= OrgRole::Member
-    }
 }
 
 impl fmt::Display for OrgRole {

@@ -114,6 +114,9 @@ impl NewMember<'static> {
     }
 }
 
+/// One address of a bulk invitation: who, as what, into which projects.
+pub type Invitee = (MemberRef, OrgRole, Vec<(ProjectId, ProjectRole)>);
+
 /// What adding did.
 #[derive(Debug, Clone)]
 pub enum AddMemberOutcome {
@@ -643,7 +646,7 @@ impl Roster {
         &self,
         ctx: &Ctx,
         org: OrgId,
-        items: Vec<Result<(MemberRef, OrgRole, Vec<(ProjectId, ProjectRole)>)>>,
+        items: Vec<Result<Invitee>>,
     ) -> Result<Vec<Result<Invited>>> {
         self.bulk(ctx, org, Action::Invite, items, |(who, role, projects)| {
             self.invite_address(ctx, org, &who, role, &projects)
