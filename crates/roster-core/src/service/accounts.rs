@@ -51,7 +51,7 @@ pub struct NewAccount<'a> {
 }
 
 enum RefreshOutcome {
-    Rotated(TokenPair),
+    Rotated(TokenPair, AuthenticatedUser),
     Refused,
     ReuseDetected,
 }
@@ -344,6 +344,12 @@ impl Roster {
     /// token presented again revokes its whole session (it was stolen, or
     /// the legitimate holder's copy was).
     pub fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        self.refresh_session(refresh_token).map(|(pair, _)| pair)
+    }
+
+    /// [`Roster::refresh`], answering also who the new access token
+    /// proves (what the console's session cookie needs).
+    pub fn refresh_session(&self, refresh_token: &str) -> Result<(TokenPair, AuthenticatedUser)> {
         let now = Timestamp::now();
         let hash = token_hash(refresh_token.trim());
         let outcome = store::write(&**self.store(), |tx| {
@@ -366,15 +372,16 @@ impl Roster {
             }
             let next = random_token("rt_");
             tx.insert_refresh_token(&token_hash(&next), session.id, now)?;
-            Ok(RefreshOutcome::Rotated(self.token_pair(
-                session.user_id,
-                session.id,
-                next,
-                now,
-            )))
+            let pair = self.token_pair(session.user_id, session.id, next, now);
+            let proven = AuthenticatedUser {
+                user: session.user_id,
+                session: session.id,
+                org: None,
+            };
+            Ok(RefreshOutcome::Rotated(pair, proven))
         })?;
         match outcome {
-            RefreshOutcome::Rotated(pair) => Ok(pair),
+            RefreshOutcome::Rotated(pair, proven) => Ok((pair, proven)),
             RefreshOutcome::Refused => Err(DomainError::Unauthenticated),
             RefreshOutcome::ReuseDetected => {
                 // The session was revoked: its access tokens stop at once.

@@ -3,7 +3,7 @@
 use crate::crypto::random_token;
 use crate::error::{DomainError, Result};
 use crate::ids::{OrgId, UserId};
-use crate::model::{Actor, Membership, Org};
+use crate::model::{Actor, Membership, Org, User};
 use crate::pagination::{Page, PageRequest};
 use crate::role::OrgRole;
 use crate::store;
@@ -101,18 +101,40 @@ impl Roster {
         })
     }
 
+    /// What every console page of an org shows: the caller's account, the
+    /// org, and what the caller may do there, read in one transaction.
+    pub fn org_view(&self, ctx: &Ctx, org: OrgId) -> Result<(User, Org, Grant)> {
+        store::read(&**self.store(), |tx| {
+            let grant = authorize(tx, ctx, org, Action::ViewOrg)?;
+            let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
+            let me = super::invitations::caller_user(tx, ctx)?;
+            Ok((me, found, grant))
+        })
+    }
+
     /// The caller's orgs, with the caller's role in each.
     pub fn list_my_orgs(&self, ctx: &Ctx, page: &PageRequest) -> Result<Page<(Org, OrgRole)>> {
+        self.my_orgs_view(ctx, page).map(|(_, orgs)| orgs)
+    }
+
+    /// The caller's account and a page of its orgs (the console's list of
+    /// orgs), read in one transaction.
+    pub fn my_orgs_view(
+        &self,
+        ctx: &Ctx,
+        page: &PageRequest,
+    ) -> Result<(User, Page<(Org, OrgRole)>)> {
         let Actor::User(user) = ctx.actor else {
             return Err(DomainError::Forbidden(
                 "API keys belong to one organization",
             ));
         };
         let after = page.after_id(OrgId::parse)?;
-        let rows = store::read(&**self.store(), |tx| {
-            tx.list_user_orgs(user, after, page.fetch_limit())
+        let (me, rows) = store::read(&**self.store(), |tx| {
+            let me = tx.user(user)?.ok_or(DomainError::Unauthenticated)?;
+            Ok((me, tx.list_user_orgs(user, after, page.fetch_limit())?))
         })?;
-        Ok(page.page(rows, |(org, _)| org.id.to_string()))
+        Ok((me, page.page(rows, |(org, _)| org.id.to_string())))
     }
 
     /// Updates name and/or description (admin and up); answers the org and

@@ -179,6 +179,25 @@ impl Roster {
         Ok(page.page(rows, |member| member.user_id.to_string()))
     }
 
+    /// A project, whether the caller may manage it, and a page of its
+    /// members (the console's project page), read in one transaction.
+    pub fn project_view(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        project: ProjectId,
+        page: &PageRequest,
+    ) -> Result<(Project, bool, Page<ProjectMember>)> {
+        let after = page.after_id(UserId::parse)?;
+        let (found, manage, rows) = store::read(&**self.store(), |tx| {
+            let (grant, found) = authorize_project(tx, ctx, org, project, Action::ViewProject)?;
+            let rows = tx.list_project_members(project, after, page.fetch_limit())?;
+            Ok((found, grant.allows(Action::ManageProject), rows))
+        })?;
+        let members = page.page(rows, |member| member.user_id.to_string());
+        Ok((found, manage, members))
+    }
+
     /// A project and one of its members (anyone who may view the project).
     pub fn get_project_member(
         &self,
