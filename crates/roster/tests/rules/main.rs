@@ -105,15 +105,33 @@ fn forbidden<T: std::fmt::Debug>(result: Result<T, DomainError>) {
     );
 }
 
-fn on_both(case: fn(&World)) {
-    for backend in Backend::ALL {
-        case(&World::new(backend));
-    }
+/// Defines one test per backend, `mod name { fn sqlite(); fn postgres(); }`,
+/// each running the scenario on its own `World`: a failure names the
+/// backend, and each can be run alone (as `tests/api`'s macro does).
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* fn $name:ident($world:ident) $body:block) => {
+        mod $name {
+            use super::*;
+
+            fn scenario($world: &World) $body
+
+            $(#[$meta])*
+            #[test]
+            fn sqlite() {
+                scenario(&World::new(Backend::Sqlite));
+            }
+
+            $(#[$meta])*
+            #[test]
+            fn postgres() {
+                scenario(&World::new(Backend::Postgres));
+            }
+        }
+    };
 }
 
-#[test]
-fn the_grant_a_page_renders_from_is_what_the_commands_accept() {
-    on_both(|w| {
+on_both_backends! {
+    fn the_grant_a_page_renders_from_is_what_the_commands_accept(w) {
         let (_, owner) = w.person("owner");
         let (org, [(_, admin), (_, member), (_, guest)]) = w.org(&owner);
         for (ctx, role) in [
@@ -137,12 +155,11 @@ fn the_grant_a_page_renders_from_is_what_the_commands_accept() {
             w.roster.get_org(&stranger, org.id),
             Err(DomainError::NotFound { .. })
         ));
-    });
+    }
 }
 
-#[test]
-fn a_guest_sees_itself_and_learns_nothing_of_others() {
-    on_both(|w| {
+on_both_backends! {
+    fn a_guest_sees_itself_and_learns_nothing_of_others(w) {
         let (_, owner) = w.person("owner");
         let (org, [(admin, _), _, (guest, guest_ctx)]) = w.org(&owner);
         let own = w
@@ -175,12 +192,11 @@ fn a_guest_sees_itself_and_learns_nothing_of_others() {
         w.roster
             .remove_member(&guest_ctx, org.id, &me, OwnerPolicy::Manage)
             .expect("leave");
-    });
+    }
 }
 
-#[test]
-fn owners_are_touched_only_by_owners_and_the_last_one_stays() {
-    on_both(|w| {
+on_both_backends! {
+    fn owners_are_touched_only_by_owners_and_the_last_one_stays(w) {
         let (owner_user, owner) = w.person("owner");
         let (org, [(admin_user, admin), (member_user, _), _]) = w.org(&owner);
         let owner_ref = MemberRef::Id(owner_user.id);
@@ -266,12 +282,11 @@ fn owners_are_touched_only_by_owners_and_the_last_one_stays() {
             .roster
             .get_member(&owner, org.id, &MemberRef::Id(admin_user.id))
             .is_ok());
-    });
+    }
 }
 
-#[test]
-fn adding_an_existing_member_changes_the_role_or_refuses_as_the_surface_asks() {
-    on_both(|w| {
+on_both_backends! {
+    fn adding_an_existing_member_changes_the_role_or_refuses_as_the_surface_asks(w) {
         let (_, owner) = w.person("owner");
         let (org, [_, (member, _), _]) = w.org(&owner);
         let again = new_member(&member.email, OrgRole::Member);
@@ -320,12 +335,11 @@ fn adding_an_existing_member_changes_the_role_or_refuses_as_the_surface_asks() {
                 ..
             })
         ));
-    });
+    }
 }
 
-#[test]
-fn an_api_key_acts_within_its_scopes_and_its_creators_role() {
-    on_both(|w| {
+on_both_backends! {
+    fn an_api_key_acts_within_its_scopes_and_its_creators_role(w) {
         let (_, owner) = w.person("owner");
         let (org, [(admin_user, admin), (member, _), _]) = w.org(&owner);
         let (_, secret) = w
@@ -377,12 +391,11 @@ fn an_api_key_acts_within_its_scopes_and_its_creators_role() {
             w.roster.get_member(&key, org.id, &who),
             Err(DomainError::Unauthenticated)
         ));
-    });
+    }
 }
 
-#[test]
-fn concurrent_demotions_of_two_owners_leave_one() {
-    on_both(|w| {
+on_both_backends! {
+    fn concurrent_demotions_of_two_owners_leave_one(w) {
         let (first_user, first) = w.person("first");
         let org = w.roster.create_org(&first, "Acme", None).unwrap();
         let (second_user, second) = w.person("second");
@@ -426,5 +439,5 @@ fn concurrent_demotions_of_two_owners_leave_one() {
         let owners = w.roster.list_members(&first, org.id, &filter, &page);
         let owners = owners.or_else(|_| w.roster.list_members(&second, org.id, &filter, &page));
         assert_eq!(owners.unwrap().items.len(), 1);
-    });
+    }
 }
