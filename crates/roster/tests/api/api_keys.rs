@@ -31,7 +31,7 @@ on_both_backends! {
         let org = app.org(&owner, "Acme").await;
         let created = create_key(&app, &owner, &org, &["members:read", "members:write"]).await;
         let key = created["key"].as_str().unwrap().to_string();
-        assert!(key.starts_with("rsk_"));
+        assert!(key.starts_with(roster_core::service::API_KEY_PREFIX));
         assert_eq!(created["scopes"], json!(["members:read", "members:write"]));
 
         let listed = app.get(&format!("/orgs/{org}/api-keys"), &owner.token).await.expect(200);

@@ -577,7 +577,7 @@ on_both_backends! {
         assert_eq!(key_page.status, StatusCode::OK);
         assert_eq!(key_page.headers["cache-control"], "no-store");
         let secret = key_page.body.split("id=\"new-key\">").nth(1).unwrap().split('<').next().unwrap().to_string();
-        assert!(secret.starts_with("rsk_"));
+        assert!(secret.starts_with(roster_core::service::API_KEY_PREFIX));
         app.call_apikey(reqwest::Method::GET, &format!("/api/v1/orgs/{org}/members"), &secret, None).await.expect(200);
         let keys = browser.get(&format!("/console/orgs/{org}/api-keys")).await;
         assert!(keys.body.contains("billing") && !keys.body.contains(&secret), "the list never shows the secret");

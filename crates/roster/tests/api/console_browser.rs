@@ -339,7 +339,7 @@ on_both_backends! {
             .text()
             .await
             .unwrap();
-        assert!(key.starts_with("rsk_"), "{key}");
+        assert!(key.starts_with(roster_core::service::API_KEY_PREFIX), "{key}");
         let copy = owner.find(Locator::Css("button[data-copy]")).await.unwrap();
         assert!(
             copy.is_displayed().await.unwrap(),
