@@ -144,11 +144,7 @@ fn statuses(results: &Value) -> Vec<String> {
 on_both_backends! {
     async fn members_are_listed_by_page_and_searched(app) {
         let owner = app.user("owner@example.com").await;
-        let org = app.org(&owner, "Ango").await;
-        for (email, role) in [("ada@example.com", "admin"), ("bob@example.com", "member"), ("cy@example.com", "guest")] {
-            let user = app.user(email).await;
-            app.add(&owner, &org, &user, role).await;
-        }
+        let (org, _) = app.org_with(&owner, "Ango", [("ada@example.com", "admin"), ("bob@example.com", "member"), ("cy@example.com", "guest")]).await;
         let key = app.api_key(&owner, &org, &TestApp::ALL_SCOPES).await;
 
         let all = users(&app, &org, &key, "").await.expect(200);
@@ -187,11 +183,7 @@ on_both_backends! {
 on_both_backends! {
     async fn bulk_role_changes_are_checked_and_reported_item_by_item(app) {
         let owner = app.user("owner@example.com").await;
-        let org = app.org(&owner, "Ango").await;
-        for (email, role) in [("ada@example.com", "member"), ("bob@example.com", "member"), ("cy@example.com", "guest")] {
-            let user = app.user(email).await;
-            app.add(&owner, &org, &user, role).await;
-        }
+        let (org, _) = app.org_with(&owner, "Ango", [("ada@example.com", "member"), ("bob@example.com", "member"), ("cy@example.com", "guest")]).await;
         let key = app.api_key(&owner, &org, &TestApp::ALL_SCOPES).await;
 
         let answer = update(&app, &org, &key, json!({"users": [
