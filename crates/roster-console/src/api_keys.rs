@@ -4,29 +4,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use maud::html;
 use roster_core::ids::ApiKeyId;
-use roster_core::pagination::PageRequest;
 use roster_core::scope::Scope;
 use roster_core::time::Timestamp;
 
+use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Form, ListQuery, Path, Query};
-use crate::layout::{self, csrf_field, notice, when, Section};
+use crate::forms::{table_page, Form, ListQuery, Path, Query};
+use crate::layout::{self, csrf_field, when, Section};
 use crate::orgs::{org_id, OrgPage};
+use crate::paths::OrgPaths;
 use crate::session::Visit;
 use crate::ConsoleState;
-
-pub fn routes() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orgs/{org}/api-keys", get(list).post(create))
-        .route(
-            "/orgs/{org}/api-keys/{id}/revoke",
-            get(confirm_revoke).post(revoke),
-        )
-}
 
 fn key_id(raw: &str) -> Result<ApiKeyId, PageError> {
     ApiKeyId::parse(raw)
@@ -34,29 +24,18 @@ fn key_id(raw: &str) -> Result<ApiKeyId, PageError> {
 }
 
 /// `GET /console/orgs/{org}/api-keys`.
-async fn list(
+pub(crate) async fn list(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/api-keys"),
-    )
-    .await?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::api_keys).await?;
     let cursor = query.cursor.clone();
-    let keys = state
-        .run(move |r| {
-            let request =
-                PageRequest::parse(Some("50"), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            r.list_api_keys(&ctx, org_id, &request)
-        })
+    let keys = page
+        .run(move |r, ctx, org| r.list_api_keys(ctx, org, &table_page(cursor)?))
         .await?;
-    let base = page.base();
+    let paths = page.paths();
     let now = Timestamp::now();
     let content = html! {
         h1 { "API keys" }
@@ -82,17 +61,17 @@ async fn list(
                             td data-label="Actions" {
                                 @if revoked { "revoked" }
                                 @else if expired { "expired" }
-                                @else { a href={ (base) "/api-keys/" (key.id) "/revoke" } { "Revoke" } }
+                                @else { a href=(paths.api_key_revoke(key.id)) { "Revoke" } }
                             }
                         }
                     }
                 }
             }
-            (layout::next_page(&format!("{base}/api-keys"), &[], keys.next_cursor.as_deref()))
+            (layout::next_page(&paths.api_keys(), &[], keys.next_cursor.as_deref()))
         }
         section.card aria-labelledby="create-key" {
             h2 #create-key { "Create an API key" }
-            form method="post" action={ (base) "/api-keys" } {
+            form method="post" action=(paths.api_keys()) {
                 (csrf_field(&visit))
                 label for="key-name" { "Name" }
                 input #key-name type="text" name="name" required maxlength="100" aria-describedby="key-name-hint";
@@ -119,30 +98,18 @@ async fn list(
             }
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::ApiKeys)),
-        "API keys",
-        content,
-    ))
+    Ok(page.render(Section::ApiKeys, "API keys", content))
 }
 
 /// `POST /console/orgs/{org}/api-keys`: creates the key and shows its
 /// secret this one time (the answer is not cached: `no-store`).
-async fn create(
+pub(crate) async fn create(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/api-keys"),
-    )
-    .await?;
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::api_keys).await?;
     let field = |name: &str| {
         fields
             .iter()
@@ -177,65 +144,52 @@ async fn create(
             "Choose at least one scope for the key.".into(),
         ));
     }
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
-    let (key, secret) = state
-        .run(move |r| r.create_api_key(&ctx, org_id, &name, &scopes, expires_at))
+    let (key, secret) = page
+        .run(move |r, ctx, org| r.create_api_key(ctx, org, &name, &scopes, expires_at))
         .await?;
-    let base = page.base();
     let content = html! {
         h1 { "API key created" }
         div.card {
             p { "This is the key " strong { (key.name) } ". Copy it now: it is shown only once and cannot be recovered." }
             code.secret #new-key { (secret) }
             button.secondary type="button" data-copy="new-key" hidden { "Copy to clipboard" }
-            p { a href={ (base) "/api-keys" } { "Done, back to API keys" } }
+            p { a href=(page.paths().api_keys()) { "Done, back to API keys" } }
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::ApiKeys)),
-        "API key created",
-        content,
-    ))
+    Ok(page.render(Section::ApiKeys, "API key created", content))
 }
 
 /// `GET /console/orgs/{org}/api-keys/{id}/revoke`: asks first.
-async fn confirm_revoke(
+pub(crate) async fn confirm_revoke(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/api-keys"),
-    )
-    .await?;
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::api_keys).await?;
     let id = key_id(&id)?;
-    let base = page.base();
-    let response = layout::Confirm {
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::ApiKeys,
         question: "Revoke this API key?",
         detail: html! { p { "Every program using it stops working at once. This cannot be undone." } },
-        action: &format!("{base}/api-keys/{id}/revoke"),
+        action: paths.api_key_revoke(id),
         button: "Revoke key",
-        cancel: &format!("{base}/api-keys"),
-    }
-    .render(&visit, &page.user, page.frame(Section::ApiKeys));
-    Ok(response)
+        cancel: paths.api_keys(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/api-keys/{id}/revoke`.
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/api-keys"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).api_keys())?;
     let (org, id) = (org_id(&org)?, key_id(&id)?);
-    state.run(move |r| r.revoke_api_key(&ctx, org, id)).await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/api-keys?done=key_revoked"
-    )))
+    state
+        .act(
+            move |r| r.revoke_api_key(&ctx, org, id),
+            |_| Notice::KeyRevoked.at(OrgPaths::new(org).api_keys()),
+        )
+        .await
 }

@@ -4,6 +4,8 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use roster_core::pagination::PageRequest;
+use roster_core::DomainError;
 use serde::de::DeserializeOwned;
 
 use crate::error::PageError;
@@ -65,7 +67,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Visit>().cloned().ok_or_else(|| {
-            PageError::Domain(roster_core::DomainError::Internal(
+            PageError::Domain(DomainError::Internal(
                 "console session layer missing".into(),
             ))
         })
@@ -78,4 +80,12 @@ pub struct ListQuery {
     pub done: Option<String>,
     pub cursor: Option<String>,
     pub q: Option<String>,
+}
+
+/// Rows per page of a console table.
+const TABLE_ROWS: &str = "50";
+
+/// The page of a console table that starts at `cursor` (from `?cursor=`).
+pub fn table_page(cursor: Option<String>) -> Result<PageRequest, DomainError> {
+    PageRequest::parse(Some(TABLE_ROWS), cursor.as_deref(), PageRequest::MAX_LIMIT)
 }

@@ -3,30 +3,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use maud::html;
 use roster_core::ids::InvitationId;
 use roster_core::model::InvitationStatus;
-use roster_core::pagination::PageRequest;
 use serde::Deserialize;
 
+use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Path, Query};
-use crate::layout::{self, csrf_field, notice, when, Section};
+use crate::forms::{table_page, Path, Query};
+use crate::layout::{self, csrf_field, when, Section};
 use crate::orgs::{org_id, OrgPage};
+use crate::paths::OrgPaths;
 use crate::session::Visit;
 use crate::ConsoleState;
-
-pub fn routes() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orgs/{org}/invitations", get(list))
-        .route("/orgs/{org}/invitations/{id}/resend", post(resend))
-        .route(
-            "/orgs/{org}/invitations/{id}/revoke",
-            get(confirm_revoke).post(revoke),
-        )
-}
 
 fn invitation_id(raw: &str) -> Result<InvitationId, PageError> {
     InvitationId::parse(raw).map_err(|_| {
@@ -35,26 +24,20 @@ fn invitation_id(raw: &str) -> Result<InvitationId, PageError> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct InvitationQuery {
+pub(crate) struct InvitationQuery {
     done: Option<String>,
     cursor: Option<String>,
     status: Option<String>,
 }
 
 /// `GET /console/orgs/{org}/invitations`, optionally `?status=…`.
-async fn list(
+pub(crate) async fn list(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
     Query(query): Query<InvitationQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/invitations"),
-    )
-    .await?;
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::invitations).await?;
     let status_text = query.status.clone().unwrap_or_default();
     let status = match status_text.as_str() {
         "" => None,
@@ -66,24 +49,19 @@ async fn list(
             )
         })?),
     };
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
     let cursor = query.cursor.clone();
-    let invitations = state
-        .run(move |r| {
-            let request =
-                PageRequest::parse(Some("50"), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            r.list_invitations(&ctx, org_id, status, &request)
-        })
+    let invitations = page
+        .run(move |r, ctx, org| r.list_invitations(ctx, org, status, &table_page(cursor)?))
         .await?;
-    let base = page.base();
+    let paths = page.paths();
     let statuses = [
         "pending", "sent", "accepted", "declined", "revoked", "expired",
     ];
     let content = html! {
         h1 { "Invitations" }
         (notice(query.done.as_deref()))
-        p { "New invitations are sent from the " a href={ (base) "/members#invite" } { "members page" } "." }
-        form.row method="get" action={ (base) "/invitations" } {
+        p { "New invitations are sent from the " a href={ (paths.members()) "#invite" } { "members page" } "." }
+        form.row method="get" action=(paths.invitations()) {
             div {
                 label for="status" { "Status" }
                 select #status name="status" {
@@ -109,86 +87,73 @@ async fn list(
                             td data-label="Expires" { (when(invitation.expires_at)) }
                             td data-label="Actions" {
                                 @if invitation.status.is_open() || invitation.status == InvitationStatus::Expired {
-                                    form.inline method="post" action={ (base) "/invitations/" (invitation.id) "/resend" } {
+                                    form.inline method="post" action=(paths.invitation_resend(invitation.id)) {
                                         (csrf_field(&visit))
                                         button.small.secondary type="submit" { "Resend" }
                                     }
                                 }
                                 @if invitation.status.is_open() {
                                     " "
-                                    a href={ (base) "/invitations/" (invitation.id) "/revoke" } { "Revoke" }
+                                    a href=(paths.invitation_revoke(invitation.id)) { "Revoke" }
                                 }
                             }
                         }
                     }
                 }
             }
-            (layout::next_page(&format!("{base}/invitations"), &[("status", status_text.as_str())], invitations.next_cursor.as_deref()))
+            (layout::next_page(&paths.invitations(), &[("status", status_text.as_str())], invitations.next_cursor.as_deref()))
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::Invitations)),
-        "Invitations",
-        content,
-    ))
+    Ok(page.render(Section::Invitations, "Invitations", content))
 }
 
 /// `POST /console/orgs/{org}/invitations/{id}/resend`.
-async fn resend(
+pub(crate) async fn resend(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/invitations"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).invitations())?;
     let (org, id) = (org_id(&org)?, invitation_id(&id)?);
     state
-        .run(move |r| r.resend_invitation(&ctx, org, id))
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/invitations?done=invitation_resent"
-    )))
+        .act(
+            move |r| r.resend_invitation(&ctx, org, id),
+            |_| Notice::InvitationResent.at(OrgPaths::new(org).invitations()),
+        )
+        .await
 }
 
 /// `GET /console/orgs/{org}/invitations/{id}/revoke`: asks first.
-async fn confirm_revoke(
+pub(crate) async fn confirm_revoke(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/invitations"),
-    )
-    .await?;
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::invitations).await?;
     let id = invitation_id(&id)?;
-    let base = page.base();
-    let response = layout::Confirm {
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::Invitations,
         question: "Revoke this invitation?",
         detail: html! { p { "Its link stops working at once. You can invite the address again later." } },
-        action: &format!("{base}/invitations/{id}/revoke"),
+        action: paths.invitation_revoke(id),
         button: "Revoke invitation",
-        cancel: &format!("{base}/invitations"),
-    }
-    .render(&visit, &page.user, page.frame(Section::Invitations));
-    Ok(response)
+        cancel: paths.invitations(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/invitations/{id}/revoke`.
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/invitations"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).invitations())?;
     let (org, id) = (org_id(&org)?, invitation_id(&id)?);
     state
-        .run(move |r| r.revoke_invitation(&ctx, org, id))
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/invitations?done=invitation_revoked"
-    )))
+        .act(
+            move |r| r.revoke_invitation(&ctx, org, id),
+            |_| Notice::InvitationRevoked.at(OrgPaths::new(org).invitations()),
+        )
+        .await
 }

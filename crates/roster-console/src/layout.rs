@@ -1,7 +1,7 @@
 //! The page frame: head with the embedded stylesheet and script (no inline
 //! script or style anywhere, so the CSP can forbid them), the top bar with
-//! the signed-in user and the org switcher link, the org's section tabs,
-//! and the one-line notices shown after an action.
+//! the signed-in user and the org switcher link, and the org's section
+//! tabs.
 
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
@@ -10,6 +10,7 @@ use roster_core::role::OrgRole;
 use roster_core::time::Timestamp;
 
 use crate::assets;
+use crate::paths::{self, OrgPaths};
 use crate::session::{Visit, CSRF_FIELD};
 
 /// The sections of an org's pages.
@@ -50,7 +51,7 @@ pub fn bare(title: &str, content: Markup) -> Response {
             html lang="en" {
                 (head(title))
                 body {
-                    header.topbar { a.brand href="/console" { "Roster" } }
+                    header.topbar { a.brand href=(paths::HOME) { "Roster" } }
                     main #main { (content) }
                 }
             }
@@ -76,11 +77,11 @@ pub fn page(
                 body {
                     a.skip href="#main" { "Skip to content" }
                     header.topbar {
-                        a.brand href="/console/orgs" { "Roster" }
+                        a.brand href=(paths::ORGS) { "Roster" }
                         nav.account aria-label="Account" {
-                            a href="/console/orgs" { "Organizations" }
+                            a href=(paths::ORGS) { "Organizations" }
                             span.who { (user.email) }
-                            form.inline method="post" action="/console/logout" {
+                            form.inline method="post" action=(paths::LOGOUT) {
                                 (csrf_field(visit))
                                 button.link type="submit" { "Log out" }
                             }
@@ -89,7 +90,7 @@ pub fn page(
                     @if !user.email_verified {
                         div.banner role="status" {
                             "Your email address is not verified yet: follow the link we sent you. "
-                            form.inline method="post" action="/console/resend-verification" {
+                            form.inline method="post" action=(paths::RESEND_VERIFICATION) {
                                 (csrf_field(visit))
                                 button.link type="submit" { "Send the link again" }
                             }
@@ -108,11 +109,10 @@ pub fn page(
 }
 
 fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
-    let base = format!("/console/orgs/{}", frame.org.id);
+    let paths = OrgPaths::new(frame.org.id);
     let admin = frame.role.can_administer();
     let directory = frame.role.can_view_directory();
-    let tab = |section: Section, path: &str, label: &str| {
-        let href = format!("{base}{path}");
+    let tab = |section: Section, href: String, label: &str| {
         let current = frame.section == section;
         html! {
             li { a href=(href) aria-current=[current.then_some("page")] { (label) } }
@@ -126,15 +126,15 @@ fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
                 span.badge { (frame.role.as_str()) }
             }
             ul {
-                (tab(Section::Settings, "", "Overview"))
+                (tab(Section::Settings, paths.overview(), "Overview"))
                 @if directory {
-                    (tab(Section::Members, "/members", "Members"))
-                    (tab(Section::Projects, "/projects", "Projects"))
+                    (tab(Section::Members, paths.members(), "Members"))
+                    (tab(Section::Projects, paths.projects(), "Projects"))
                 }
                 @if admin {
-                    (tab(Section::Invitations, "/invitations", "Invitations"))
-                    (tab(Section::ApiKeys, "/api-keys", "API keys"))
-                    (tab(Section::Audit, "/audit", "Audit log"))
+                    (tab(Section::Invitations, paths.invitations(), "Invitations"))
+                    (tab(Section::ApiKeys, paths.api_keys(), "API keys"))
+                    (tab(Section::Audit, paths.audit(), "Audit log"))
                 }
             }
         }
@@ -144,69 +144,6 @@ fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
 /// The hidden CSRF field every form carries.
 pub fn csrf_field(visit: &Visit) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(visit.csrf); }
-}
-
-/// The notice for `?done=CODE` after an action. Only known codes show
-/// text, so a link cannot make the console say something it did not.
-pub fn notice(done: Option<&str>) -> Markup {
-    let text = match done.unwrap_or_default() {
-        "org_created" => "Organization created.",
-        "org_updated" => "Settings saved.",
-        "org_deleted" => "Organization deleted.",
-        "member_added" => "Member added.",
-        "member_invited" => "Invitation sent.",
-        "invitation_refreshed" => "The open invitation to that address was renewed and sent again.",
-        "role_changed" => "Role changed.",
-        "member_removed" => "Member removed.",
-        "left_org" => "You left the organization.",
-        "invitation_resent" => "Invitation sent again.",
-        "invitation_revoked" => "Invitation revoked.",
-        "invitation_accepted" => "Invitation accepted: welcome!",
-        "project_created" => "Project created.",
-        "project_updated" => "Project saved.",
-        "project_deleted" => "Project deleted.",
-        "project_member_added" => "Project member added.",
-        "project_member_removed" => "Project member removed.",
-        "key_revoked" => "API key revoked.",
-        "email_verified" => "Your email address is verified.",
-        "verification_sent" => "A new verification link is on its way.",
-        "logged_out" => "You are logged out.",
-        _ => return html! {},
-    };
-    html! { p.notice role="status" { (text) } }
-}
-
-/// A confirmation page for a destructive action: what will happen, a
-/// button that does it, and a way out. Works without JavaScript.
-pub struct Confirm<'a> {
-    pub question: &'a str,
-    pub detail: Markup,
-    /// Where the form posts.
-    pub action: &'a str,
-    pub button: &'a str,
-    /// Where "Cancel" leads.
-    pub cancel: &'a str,
-}
-
-impl Confirm<'_> {
-    pub fn render(self, visit: &Visit, user: &User, frame: OrgFrame<'_>) -> Response {
-        page(
-            visit,
-            user,
-            Some(frame),
-            self.question,
-            html! {
-                h1 { (self.question) }
-                (self.detail)
-                form method="post" action=(self.action) {
-                    (csrf_field(visit))
-                    button.danger type="submit" { (self.button) }
-                    " "
-                    a.button.secondary href=(self.cancel) { "Cancel" }
-                }
-            },
-        )
-    }
 }
 
 /// The "next page" link of a keyset-paginated table.

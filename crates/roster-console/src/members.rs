@@ -4,39 +4,21 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use maud::{html, Markup};
 use roster_core::ids::UserId;
 use roster_core::model::MemberFilter;
-use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
 use roster_core::service::AddMemberOutcome;
 use serde::Deserialize;
 
+use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Form, ListQuery, Path, Query};
-use crate::layout::{self, csrf_field, notice, Section};
+use crate::forms::{table_page, Form, ListQuery, Path, Query};
+use crate::layout::{self, csrf_field, Section};
 use crate::orgs::{org_id, OrgPage};
+use crate::paths::{self, OrgPaths};
 use crate::session::Visit;
 use crate::ConsoleState;
-
-/// Rows per page of the member table.
-const PAGE_SIZE: &str = "50";
-
-pub fn routes() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orgs/{org}/members", get(list).post(invite))
-        .route(
-            "/orgs/{org}/members/{user}/role",
-            axum::routing::post(change_role),
-        )
-        .route(
-            "/orgs/{org}/members/{user}/remove",
-            get(confirm_remove).post(remove),
-        )
-        .route("/orgs/{org}/leave", get(confirm_leave).post(leave))
-}
 
 /// A user id from the path; a malformed one names no member.
 pub fn user_id(raw: &str) -> Result<UserId, PageError> {
@@ -63,48 +45,37 @@ fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Ma
 }
 
 /// `GET /console/orgs/{org}/members`.
-async fn list(
+pub(crate) async fn list(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/members"),
-    )
-    .await?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::members).await?;
     let search = query.q.clone().unwrap_or_default();
     let cursor = query.cursor.clone();
     let filter = MemberFilter {
         query: Some(search.clone()),
         role: None,
     };
-    let members = state
-        .run(move |r| {
-            let request =
-                PageRequest::parse(Some(PAGE_SIZE), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            r.list_members(&ctx, org_id, &filter, &request)
-        })
+    let members = page
+        .run(move |r, ctx, org| r.list_members(ctx, org, &filter, &table_page(cursor)?))
         .await?;
-    let base = page.base();
+    let paths = page.paths();
     let admin = page.role.can_administer();
     let roles = grantable_roles(page.role);
     let me = page.user.id;
     let content = html! {
         h1 { "Members" }
         (notice(query.done.as_deref()))
-        form.row role="search" method="get" action={ (base) "/members" } {
+        form.row role="search" method="get" action=(paths.members()) {
             div {
                 label for="member-search" { "Search by email, username or name" }
                 input #member-search type="search" name="q" value=(search) maxlength="254";
             }
             div { button.secondary type="submit" { "Search" } }
             @if !search.is_empty() {
-                div { a href={ (base) "/members" } { "Clear search" } }
+                div { a href=(paths.members()) { "Clear search" } }
             }
         }
         @if members.items.is_empty() {
@@ -122,7 +93,7 @@ async fn list(
                             td data-label="Username" { (member.user.username) }
                             td data-label="Role" {
                                 @if editable && member.user.id != me {
-                                    form.row method="post" action={ (base) "/members/" (uid) "/role" } {
+                                    form.row method="post" action=(paths.member_role(&uid)) {
                                         (csrf_field(&visit))
                                         label.visually-hidden for={ "role-" (uid) } { "Role of " (member.user.email) }
                                         (role_select(&format!("role-{uid}"), "role", &roles, member.role))
@@ -134,22 +105,22 @@ async fn list(
                             }
                             td data-label="Actions" {
                                 @if member.user.id == me {
-                                    a href={ (base) "/leave" } { "Leave" }
+                                    a href=(paths.leave()) { "Leave" }
                                 } @else if editable {
-                                    a href={ (base) "/members/" (uid) "/remove" } { "Remove" }
+                                    a href=(paths.member_remove(&uid)) { "Remove" }
                                 }
                             }
                         }
                     }
                 }
             }
-            (layout::next_page(&format!("{base}/members"), &[("q", search.as_str())], members.next_cursor.as_deref()))
+            (layout::next_page(&paths.members(), &[("q", search.as_str())], members.next_cursor.as_deref()))
         }
         @if admin {
             section.card.narrow aria-labelledby="invite" {
                 h2 #invite { "Invite someone" }
                 p.hint { "A person who already has an account joins at once; anyone else gets an invitation by email." }
-                form method="post" action={ (base) "/members" } {
+                form method="post" action=(paths.members()) {
                     (csrf_field(&visit))
                     label for="invite-email" { "Email" }
                     input #invite-email type="email" name="email" required;
@@ -162,17 +133,11 @@ async fn list(
             }
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::Members)),
-        "Members",
-        content,
-    ))
+    Ok(page.render(Section::Members, "Members", content))
 }
 
 #[derive(Debug, Deserialize)]
-struct InviteForm {
+pub(crate) struct InviteForm {
     email: String,
     role: String,
     #[serde(default)]
@@ -180,132 +145,129 @@ struct InviteForm {
 }
 
 /// `POST /console/orgs/{org}/members`: adds, re-roles or invites.
-async fn invite(
+pub(crate) async fn invite(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
     Form(form): Form<InviteForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).members())?;
     let org = org_id(&org)?;
-    let outcome = state
-        .run(move |r| {
-            let role = OrgRole::parse(&form.role)?;
-            let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
-            r.add_member(&ctx, org, &form.email, role, message, &[])
-        })
-        .await?;
-    let done = match outcome {
-        AddMemberOutcome::Added(_) => "member_added",
-        AddMemberOutcome::RoleUpdated(_) => "role_changed",
-        AddMemberOutcome::Invited {
-            refreshed: true, ..
-        } => "invitation_refreshed",
-        AddMemberOutcome::Invited { .. } => "member_invited",
-    };
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/members?done={done}"
-    )))
+    state
+        .act(
+            move |r| {
+                let role = OrgRole::parse(&form.role)?;
+                let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
+                r.add_member(&ctx, org, &form.email, role, message, &[])
+            },
+            |outcome| {
+                let notice = match outcome {
+                    AddMemberOutcome::Added(_) => Notice::MemberAdded,
+                    AddMemberOutcome::RoleUpdated(_) => Notice::RoleChanged,
+                    AddMemberOutcome::Invited {
+                        refreshed: true, ..
+                    } => Notice::InvitationRefreshed,
+                    AddMemberOutcome::Invited { .. } => Notice::MemberInvited,
+                };
+                notice.at(OrgPaths::new(org).members())
+            },
+        )
+        .await
 }
 
 #[derive(Debug, Deserialize)]
-struct RoleForm {
+pub(crate) struct RoleForm {
     role: String,
 }
 
 /// `POST /console/orgs/{org}/members/{user}/role`.
-async fn change_role(
+pub(crate) async fn change_role(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, user)): Path<(String, String)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).members())?;
     let (org, user) = (org_id(&org)?, user_id(&user)?);
     state
-        .run(move |r| {
-            let role = OrgRole::parse(&form.role)?;
-            r.change_member_role(&ctx, org, user, role)
-        })
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/members?done=role_changed"
-    )))
+        .act(
+            move |r| {
+                let role = OrgRole::parse(&form.role)?;
+                r.change_member_role(&ctx, org, user, role)
+            },
+            |_| Notice::RoleChanged.at(OrgPaths::new(org).members()),
+        )
+        .await
 }
 
 /// `GET /console/orgs/{org}/members/{user}/remove`: asks first.
-async fn confirm_remove(
+pub(crate) async fn confirm_remove(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, user)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/members"),
-    )
-    .await?;
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::members).await?;
     let user = user_id(&user)?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
-    let member = state.run(move |r| r.get_member(&ctx, org_id, user)).await?;
-    let base = page.base();
-    let detail = html! {
-        p { strong { (member.user.email) } " (" (member.role.as_str()) ") loses access to "
-            strong { (page.org.name) } " and all its projects." }
-    };
-    Ok(layout::Confirm {
+    let member = page
+        .run(move |r, ctx, org| r.get_member(ctx, org, user))
+        .await?;
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::Members,
         question: "Remove this member?",
-        detail,
-        action: &format!("{base}/members/{user}/remove"),
+        detail: html! {
+            p { strong { (member.user.email) } " (" (member.role.as_str()) ") loses access to "
+                strong { (page.org.name) } " and all its projects." }
+        },
+        action: paths.member_remove(user),
         button: "Remove member",
-        cancel: &format!("{base}/members"),
-    }
-    .render(&visit, &page.user, page.frame(Section::Members)))
+        cancel: paths.members(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/members/{user}/remove`.
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path((org, user)): Path<(String, String)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).members())?;
     let (org, user) = (org_id(&org)?, user_id(&user)?);
-    state.run(move |r| r.remove_member(&ctx, org, user)).await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/members?done=member_removed"
-    )))
+    state
+        .act(
+            move |r| r.remove_member(&ctx, org, user),
+            |_| Notice::MemberRemoved.at(OrgPaths::new(org).members()),
+        )
+        .await
 }
 
 /// `GET /console/orgs/{org}/leave`: asks first.
-async fn confirm_leave(
+pub(crate) async fn confirm_leave(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, &format!("/console/orgs/{org}")).await?;
-    let base = page.base();
-    let detail = html! {
-        p { "You lose access to " strong { (page.org.name) } " and its projects until someone invites you again." }
-    };
-    Ok(layout::Confirm {
+    let page = OrgPage::load(&state, &visit, &org, OrgPaths::overview).await?;
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::Settings,
         question: "Leave this organization?",
-        detail,
-        action: &format!("{base}/leave"),
+        detail: html! {
+            p { "You lose access to " strong { (page.org.name) } " and its projects until someone invites you again." }
+        },
+        action: paths.leave(),
         button: "Leave organization",
-        cancel: &base,
-    }
-    .render(&visit, &page.user, page.frame(Section::Settings)))
+        cancel: paths.overview(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/leave`: any member but the last owner.
-async fn leave(
+pub(crate) async fn leave(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}"))?;
+    let ctx = visit.require_login(&OrgPaths::new(&org).overview())?;
     let org = org_id(&org)?;
     let roster_core::model::Actor::User(me) = ctx.actor else {
         return Err(PageError::Status(
@@ -313,8 +275,12 @@ async fn leave(
             "Only people can leave.".into(),
         ));
     };
-    state.run(move |r| r.remove_member(&ctx, org, me)).await?;
-    Ok(Redirect::to("/console/orgs?done=left_org"))
+    state
+        .act(
+            move |r| r.remove_member(&ctx, org, me),
+            |_| Notice::LeftOrg.at(paths::ORGS),
+        )
+        .await
 }
 
 #[cfg(test)]
