@@ -10,7 +10,7 @@ use maud::{html, Markup};
 use roster_core::{DomainError, Roster};
 
 use crate::layout::{csrf_field, Section};
-use crate::orgs::OrgPage;
+use crate::org_page::OrgPage;
 use crate::ConsoleState;
 
 /// The one-line notices a page shows after an action (`?done=CODE`).

@@ -1,36 +1,26 @@
 //! An org's API keys (admin and up): create (the secret is shown once,
 //! with a copy button), list, revoke.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use maud::html;
-use roster_core::ids::ApiKeyId;
+use roster_core::ids::{ApiKeyId, OrgId};
 use roster_core::scope::Scope;
 use roster_core::time::Timestamp;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{table_page, Form, ListQuery, Path, Query};
+use crate::forms::{table_page, Form, ListQuery, Query};
 use crate::layout::{self, csrf_field, when, Section};
-use crate::orgs::{org_id, OrgPage};
+use crate::org_page::OrgRequest;
 use crate::paths::OrgPaths;
-use crate::session::Visit;
-use crate::ConsoleState;
-
-fn key_id(raw: &str) -> Result<ApiKeyId, PageError> {
-    ApiKeyId::parse(raw)
-        .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such API key.".into()))
-}
 
 /// `GET /console/orgs/{org}/api-keys`.
 pub(crate) async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::api_keys).await?;
+    let (page, _) = request.page(OrgPaths::api_keys).await?;
     let cursor = query.cursor.clone();
     let keys = page
         .run(move |r, ctx, org| r.list_api_keys(ctx, org, &table_page(cursor)?))
@@ -72,7 +62,7 @@ pub(crate) async fn list(
         section.card aria-labelledby="create-key" {
             h2 #create-key { "Create an API key" }
             form method="post" action=(paths.api_keys()) {
-                (csrf_field(&visit))
+                (csrf_field(&page.visit))
                 label for="key-name" { "Name" }
                 input #key-name type="text" name="name" required maxlength="100" aria-describedby="key-name-hint";
                 p.hint #key-name-hint { "Say what uses it, e.g. \"billing sync\"." }
@@ -104,12 +94,10 @@ pub(crate) async fn list(
 /// `POST /console/orgs/{org}/api-keys`: creates the key and shows its
 /// secret this one time (the answer is not cached: `no-store`).
 pub(crate) async fn create(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::api_keys).await?;
+    let (page, _) = request.page(OrgPaths::api_keys).await?;
     let field = |name: &str| {
         fields
             .iter()
@@ -161,12 +149,9 @@ pub(crate) async fn create(
 
 /// `GET /console/orgs/{org}/api-keys/{id}/revoke`: asks first.
 pub(crate) async fn confirm_revoke(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, ApiKeyId)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::api_keys).await?;
-    let id = key_id(&id)?;
+    let (page, (_, id)) = request.page(OrgPaths::api_keys).await?;
     let paths = page.paths();
     Ok(page.confirm(Confirm {
         section: Section::ApiKeys,
@@ -179,17 +164,12 @@ pub(crate) async fn confirm_revoke(
 }
 
 /// `POST /console/orgs/{org}/api-keys/{id}/revoke`.
-pub(crate) async fn revoke(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).api_keys())?;
-    let (org, id) = (org_id(&org)?, key_id(&id)?);
-    state
+pub(crate) async fn revoke(request: OrgRequest<(OrgId, ApiKeyId)>) -> Result<Redirect, PageError> {
+    request
         .act(
-            move |r| r.revoke_api_key(&ctx, org, id),
-            |_| Notice::KeyRevoked.at(OrgPaths::new(org).api_keys()),
+            OrgPaths::api_keys,
+            Notice::KeyRevoked,
+            |r, ctx, (org, id)| r.revoke_api_key(ctx, org, id),
         )
         .await
 }

@@ -1,18 +1,16 @@
 //! An org's audit log (admin and up): newest first, paginated, filtered by
 //! actor (email or id) and action.
 
-use axum::extract::State;
 use axum::response::Response;
 use maud::html;
+use roster_core::ids::OrgId;
 use serde::Deserialize;
 
 use crate::error::PageError;
-use crate::forms::{table_page, Path, Query};
+use crate::forms::{table_page, Query};
 use crate::layout::{self, when, Section};
-use crate::orgs::OrgPage;
+use crate::org_page::OrgRequest;
 use crate::paths::OrgPaths;
-use crate::session::Visit;
-use crate::ConsoleState;
 
 /// The actions the core records, for the filter's choices.
 const ACTIONS: [&str; 22] = [
@@ -49,12 +47,10 @@ pub(crate) struct AuditQuery {
 
 /// `GET /console/orgs/{org}/audit?actor=…&action=…`.
 pub(crate) async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::audit).await?;
+    let (page, _) = request.page(OrgPaths::audit).await?;
     let actor = query.actor.clone().unwrap_or_default();
     let action = query.action.clone().unwrap_or_default();
     let (a, b, cursor) = (actor.clone(), action.clone(), query.cursor.clone());

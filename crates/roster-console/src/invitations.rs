@@ -1,27 +1,18 @@
 //! An org's invitations (admin and up): status, resend, revoke.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use maud::html;
-use roster_core::ids::InvitationId;
+use roster_core::ids::{InvitationId, OrgId};
 use roster_core::model::InvitationStatus;
 use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{table_page, Path, Query};
+use crate::forms::{table_page, Query};
 use crate::layout::{self, csrf_field, when, Section};
-use crate::orgs::{org_id, OrgPage};
+use crate::org_page::OrgRequest;
 use crate::paths::OrgPaths;
-use crate::session::Visit;
-use crate::ConsoleState;
-
-fn invitation_id(raw: &str) -> Result<InvitationId, PageError> {
-    InvitationId::parse(raw).map_err(|_| {
-        PageError::Status(StatusCode::NOT_FOUND, "There is no such invitation.".into())
-    })
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct InvitationQuery {
@@ -32,12 +23,10 @@ pub(crate) struct InvitationQuery {
 
 /// `GET /console/orgs/{org}/invitations`, optionally `?status=…`.
 pub(crate) async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Query(query): Query<InvitationQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::invitations).await?;
+    let (page, _) = request.page(OrgPaths::invitations).await?;
     let status_text = query.status.clone().unwrap_or_default();
     let status = match status_text.as_str() {
         "" => None,
@@ -88,7 +77,7 @@ pub(crate) async fn list(
                             td data-label="Actions" {
                                 @if invitation.status.is_open() || invitation.status == InvitationStatus::Expired {
                                     form.inline method="post" action=(paths.invitation_resend(invitation.id)) {
-                                        (csrf_field(&visit))
+                                        (csrf_field(&page.visit))
                                         button.small.secondary type="submit" { "Resend" }
                                     }
                                 }
@@ -109,28 +98,22 @@ pub(crate) async fn list(
 
 /// `POST /console/orgs/{org}/invitations/{id}/resend`.
 pub(crate) async fn resend(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, InvitationId)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).invitations())?;
-    let (org, id) = (org_id(&org)?, invitation_id(&id)?);
-    state
+    request
         .act(
-            move |r| r.resend_invitation(&ctx, org, id),
-            |_| Notice::InvitationResent.at(OrgPaths::new(org).invitations()),
+            OrgPaths::invitations,
+            Notice::InvitationResent,
+            |r, ctx, (org, id)| r.resend_invitation(ctx, org, id),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/invitations/{id}/revoke`: asks first.
 pub(crate) async fn confirm_revoke(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, InvitationId)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::invitations).await?;
-    let id = invitation_id(&id)?;
+    let (page, (_, id)) = request.page(OrgPaths::invitations).await?;
     let paths = page.paths();
     Ok(page.confirm(Confirm {
         section: Section::Invitations,
@@ -144,16 +127,13 @@ pub(crate) async fn confirm_revoke(
 
 /// `POST /console/orgs/{org}/invitations/{id}/revoke`.
 pub(crate) async fn revoke(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, InvitationId)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).invitations())?;
-    let (org, id) = (org_id(&org)?, invitation_id(&id)?);
-    state
+    request
         .act(
-            move |r| r.revoke_invitation(&ctx, org, id),
-            |_| Notice::InvitationRevoked.at(OrgPaths::new(org).invitations()),
+            OrgPaths::invitations,
+            Notice::InvitationRevoked,
+            |r, ctx, (org, id)| r.revoke_invitation(ctx, org, id),
         )
         .await
 }

@@ -17,6 +17,7 @@ mod forms;
 mod invitations;
 mod layout;
 mod members;
+mod org_page;
 mod orgs;
 mod paths;
 mod projects;

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use maud::{html, Markup};
-use roster_core::ids::UserId;
+use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
 use roster_core::role::OrgRole;
 use roster_core::service::AddMemberOutcome;
@@ -15,16 +15,10 @@ use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
 use crate::forms::{table_page, Form, ListQuery, Path, Query};
 use crate::layout::{self, csrf_field, Section};
-use crate::orgs::{org_id, OrgPage};
+use crate::org_page::{OrgRequest, Segment};
 use crate::paths::{self, OrgPaths};
 use crate::session::Visit;
 use crate::ConsoleState;
-
-/// A user id from the path; a malformed one names no member.
-pub fn user_id(raw: &str) -> Result<UserId, PageError> {
-    UserId::parse(raw)
-        .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such member.".into()))
-}
 
 /// The roles `caller` may hand out: an owner any, an admin any but owner.
 pub fn grantable_roles(caller: OrgRole) -> Vec<OrgRole> {
@@ -46,12 +40,11 @@ fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Ma
 
 /// `GET /console/orgs/{org}/members`.
 pub(crate) async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::members).await?;
+    let (page, _) = request.page(OrgPaths::members).await?;
+    let visit = &page.visit;
     let search = query.q.clone().unwrap_or_default();
     let cursor = query.cursor.clone();
     let filter = MemberFilter {
@@ -94,7 +87,7 @@ pub(crate) async fn list(
                             td data-label="Role" {
                                 @if editable && member.user.id != me {
                                     form.row method="post" action=(paths.member_role(&uid)) {
-                                        (csrf_field(&visit))
+                                        (csrf_field(visit))
                                         label.visually-hidden for={ "role-" (uid) } { "Role of " (member.user.email) }
                                         (role_select(&format!("role-{uid}"), "role", &roles, member.role))
                                         button.small.secondary type="submit" { "Change role" }
@@ -121,7 +114,7 @@ pub(crate) async fn list(
                 h2 #invite { "Invite someone" }
                 p.hint { "A person who already has an account joins at once; anyone else gets an invitation by email." }
                 form method="post" action=(paths.members()) {
-                    (csrf_field(&visit))
+                    (csrf_field(visit))
                     label for="invite-email" { "Email" }
                     input #invite-email type="email" name="email" required;
                     label for="invite-role" { "Role" }
@@ -146,21 +139,18 @@ pub(crate) struct InviteForm {
 
 /// `POST /console/orgs/{org}/members`: adds, re-roles or invites.
 pub(crate) async fn invite(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Form(form): Form<InviteForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).members())?;
-    let org = org_id(&org)?;
-    state
-        .act(
-            move |r| {
+    request
+        .act_then(
+            OrgPaths::members,
+            move |r, ctx, org| {
                 let role = OrgRole::parse(&form.role)?;
                 let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
-                r.add_member(&ctx, org, &form.email, role, message, &[])
+                r.add_member(ctx, org, &form.email, role, message, &[])
             },
-            |outcome| {
+            |outcome, paths, _| {
                 let notice = match outcome {
                     AddMemberOutcome::Added(_) => Notice::MemberAdded,
                     AddMemberOutcome::RoleUpdated(_) => Notice::RoleChanged,
@@ -169,7 +159,7 @@ pub(crate) async fn invite(
                     } => Notice::InvitationRefreshed,
                     AddMemberOutcome::Invited { .. } => Notice::MemberInvited,
                 };
-                notice.at(OrgPaths::new(org).members())
+                notice.at(paths.members())
             },
         )
         .await
@@ -182,32 +172,26 @@ pub(crate) struct RoleForm {
 
 /// `POST /console/orgs/{org}/members/{user}/role`.
 pub(crate) async fn change_role(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, user)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, UserId)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).members())?;
-    let (org, user) = (org_id(&org)?, user_id(&user)?);
-    state
+    request
         .act(
-            move |r| {
+            OrgPaths::members,
+            Notice::RoleChanged,
+            move |r, ctx, (org, user)| {
                 let role = OrgRole::parse(&form.role)?;
-                r.change_member_role(&ctx, org, user, role)
+                r.change_member_role(ctx, org, user, role)
             },
-            |_| Notice::RoleChanged.at(OrgPaths::new(org).members()),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/members/{user}/remove`: asks first.
 pub(crate) async fn confirm_remove(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, user)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, UserId)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::members).await?;
-    let user = user_id(&user)?;
+    let (page, (_, user)) = request.page(OrgPaths::members).await?;
     let member = page
         .run(move |r, ctx, org| r.get_member(ctx, org, user))
         .await?;
@@ -226,28 +210,19 @@ pub(crate) async fn confirm_remove(
 }
 
 /// `POST /console/orgs/{org}/members/{user}/remove`.
-pub(crate) async fn remove(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, user)): Path<(String, String)>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).members())?;
-    let (org, user) = (org_id(&org)?, user_id(&user)?);
-    state
+pub(crate) async fn remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Redirect, PageError> {
+    request
         .act(
-            move |r| r.remove_member(&ctx, org, user),
-            |_| Notice::MemberRemoved.at(OrgPaths::new(org).members()),
+            OrgPaths::members,
+            Notice::MemberRemoved,
+            |r, ctx, (org, user)| r.remove_member(ctx, org, user),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/leave`: asks first.
-pub(crate) async fn confirm_leave(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
-) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::overview).await?;
+pub(crate) async fn confirm_leave(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
+    let (page, _) = request.page(OrgPaths::overview).await?;
     let paths = page.paths();
     Ok(page.confirm(Confirm {
         section: Section::Settings,
@@ -268,7 +243,7 @@ pub(crate) async fn leave(
     Path(org): Path<String>,
 ) -> Result<Redirect, PageError> {
     let ctx = visit.require_login(&OrgPaths::new(&org).overview())?;
-    let org = org_id(&org)?;
+    let org = OrgId::segment(&org)?;
     let roster_core::model::Actor::User(me) = ctx.actor else {
         return Err(PageError::Status(
             StatusCode::FORBIDDEN,

@@ -4,95 +4,21 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use maud::{html, Markup};
+use maud::html;
 use roster_core::ids::OrgId;
-use roster_core::model::{Org, User};
 use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
 use roster_core::service::OrgUpdate;
-use roster_core::{Ctx, DomainError, Roster};
 use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Form, ListQuery, Path, Query};
-use crate::layout::{self, csrf_field, OrgFrame, Section};
+use crate::forms::{Form, ListQuery, Query};
+use crate::layout::{self, csrf_field, Section};
+use crate::org_page::OrgRequest;
 use crate::paths::{self, OrgPaths};
 use crate::session::Visit;
 use crate::ConsoleState;
-
-/// An org id from the path; a malformed one is a page that does not exist.
-pub fn org_id(raw: &str) -> Result<OrgId, PageError> {
-    OrgId::parse(raw).map_err(|_| {
-        PageError::Status(
-            StatusCode::NOT_FOUND,
-            "There is no such organization, or you are not a member of it.".into(),
-        )
-    })
-}
-
-/// What every org page needs: the caller, the org and the caller's role in
-/// it (the core answers 404 to non-members), and what it takes to run core
-/// calls and render the page.
-pub struct OrgPage {
-    pub ctx: Ctx,
-    pub user: User,
-    pub org: Org,
-    pub role: OrgRole,
-    pub visit: Visit,
-    state: ConsoleState,
-}
-
-impl OrgPage {
-    /// Loads the caller and the org, or sends a logged-out caller to login
-    /// and then to the org's page that `back_to` picks.
-    pub async fn load(
-        state: &ConsoleState,
-        visit: &Visit,
-        org: &str,
-        back_to: impl FnOnce(&OrgPaths) -> String,
-    ) -> Result<Self, PageError> {
-        let ctx = visit.require_login(&back_to(&OrgPaths::new(org)))?;
-        let org = org_id(org)?;
-        let inner = ctx.clone();
-        let (user, (org, role)) = state
-            .run(move |r| Ok((r.me(&inner)?, r.get_org(&inner, org)?)))
-            .await?;
-        Ok(Self {
-            ctx,
-            user,
-            org,
-            role,
-            visit: visit.clone(),
-            state: state.clone(),
-        })
-    }
-
-    /// Runs a core call as the caller, in this org.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, DomainError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Roster, &Ctx, OrgId) -> Result<T, DomainError> + Send + 'static,
-    {
-        let (ctx, org) = (self.ctx.clone(), self.org.id);
-        self.state.run(move |r| f(r, &ctx, org)).await
-    }
-
-    /// The page under tab `section`, titled `title`.
-    pub fn render(&self, section: Section, title: &str, content: Markup) -> Response {
-        let frame = OrgFrame {
-            org: &self.org,
-            role: self.role,
-            section,
-        };
-        layout::page(&self.visit, &self.user, Some(frame), title, content)
-    }
-
-    /// The addresses of the org's pages.
-    pub fn paths(&self) -> OrgPaths {
-        OrgPaths::new(self.org.id)
-    }
-}
 
 /// `GET /console/orgs`: the org switcher.
 pub(crate) async fn list(
@@ -166,12 +92,10 @@ pub(crate) async fn create(
 
 /// `GET /console/orgs/{org}`: overview and settings.
 pub(crate) async fn overview(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::overview).await?;
+    let (page, _) = request.page(OrgPaths::overview).await?;
     let paths = page.paths();
     let content = html! {
         h1 { (page.org.name) }
@@ -186,7 +110,7 @@ pub(crate) async fn overview(
             section.card.narrow aria-labelledby="settings" {
                 h2 #settings { "Settings" }
                 form method="post" action=(paths.overview()) {
-                    (csrf_field(&visit))
+                    (csrf_field(&page.visit))
                     label for="org-name" { "Name" }
                     input #org-name type="text" name="name" value=(page.org.name) required maxlength="100";
                     label for="org-description" { "Description" }
@@ -208,37 +132,27 @@ pub(crate) async fn overview(
 
 /// `POST /console/orgs/{org}`: saves name and description (admin and up).
 pub(crate) async fn update(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Form(form): Form<OrgForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).overview())?;
-    let org = org_id(&org)?;
-    state
+    request
         .act(
-            move |r| {
-                r.update_org(
-                    &ctx,
-                    org,
-                    OrgUpdate {
-                        name: Some(&form.name),
-                        description: Some(&form.description),
-                    },
-                )
+            OrgPaths::overview,
+            Notice::OrgUpdated,
+            move |r, ctx, org| {
+                let fields = OrgUpdate {
+                    name: Some(&form.name),
+                    description: Some(&form.description),
+                };
+                r.update_org(ctx, org, fields)
             },
-            |_| Notice::OrgUpdated.at(OrgPaths::new(org).overview()),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/delete`: asks first.
-pub(crate) async fn confirm_delete(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
-) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::overview).await?;
+pub(crate) async fn confirm_delete(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
+    let (page, _) = request.page(OrgPaths::overview).await?;
     if page.role != OrgRole::Owner {
         return Err(PageError::Status(
             StatusCode::FORBIDDEN,
@@ -259,17 +173,12 @@ pub(crate) async fn confirm_delete(
 }
 
 /// `POST /console/orgs/{org}/delete` (owner).
-pub(crate) async fn delete(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).overview())?;
-    let org = org_id(&org)?;
-    state
-        .act(
-            move |r| r.delete_org(&ctx, org),
-            |_| Notice::OrgDeleted.at(paths::ORGS),
+pub(crate) async fn delete(request: OrgRequest<OrgId>) -> Result<Redirect, PageError> {
+    request
+        .act_then(
+            OrgPaths::overview,
+            |r, ctx, org| r.delete_org(ctx, org),
+            |_, _, _| Notice::OrgDeleted.at(paths::ORGS),
         )
         .await
 }

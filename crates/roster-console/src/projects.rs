@@ -1,38 +1,26 @@
 //! An org's projects and each project's members. Org admins and project
 //! admins manage a project; the page asks the core which the caller is.
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use maud::html;
-use roster_core::ids::ProjectId;
+use roster_core::ids::{OrgId, ProjectId, UserId};
 use roster_core::role::ProjectRole;
 use roster_core::service::ProjectUpdate;
 use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{table_page, Form, ListQuery, Path, Query};
+use crate::forms::{table_page, Form, ListQuery, Query};
 use crate::layout::{self, csrf_field, when, Section};
-use crate::members::user_id;
-use crate::orgs::{org_id, OrgPage};
+use crate::org_page::{OrgRequest, Segment};
 use crate::paths::OrgPaths;
-use crate::session::Visit;
-use crate::ConsoleState;
-
-fn project_id(raw: &str) -> Result<ProjectId, PageError> {
-    ProjectId::parse(raw)
-        .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such project.".into()))
-}
 
 /// `GET /console/orgs/{org}/projects`.
 pub(crate) async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::projects).await?;
+    let (page, _) = request.page(OrgPaths::projects).await?;
     let cursor = query.cursor.clone();
     let projects = page
         .run(move |r, ctx, org| r.list_projects(ctx, org, &table_page(cursor)?))
@@ -63,7 +51,7 @@ pub(crate) async fn list(
             section.card.narrow aria-labelledby="create-project" {
                 h2 #create-project { "Create a project" }
                 form method="post" action=(paths.projects()) {
-                    (csrf_field(&visit))
+                    (csrf_field(&page.visit))
                     label for="project-name" { "Name" }
                     input #project-name type="text" name="name" required maxlength="100";
                     label for="project-description" { "Description " span.muted { "(optional)" } }
@@ -85,33 +73,28 @@ pub(crate) struct ProjectForm {
 
 /// `POST /console/orgs/{org}/projects`.
 pub(crate) async fn create(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+    request: OrgRequest<OrgId>,
     Form(form): Form<ProjectForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).projects())?;
-    let org = org_id(&org)?;
-    state
-        .act(
-            move |r| {
+    request
+        .act_then(
+            OrgPaths::projects,
+            move |r, ctx, org| {
                 let description = Some(form.description.as_str()).filter(|d| !d.trim().is_empty());
-                r.create_project(&ctx, org, &form.name, description)
+                r.create_project(ctx, org, &form.name, description)
             },
-            |project| Notice::ProjectCreated.at(OrgPaths::new(org).project(project.id).page()),
+            |project, paths, _| Notice::ProjectCreated.at(paths.project(project.id).page()),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/projects/{project}`: details and members.
 pub(crate) async fn show(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, ProjectId)>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, |paths| paths.project(&project).page()).await?;
-    let project = project_id(&project)?;
+    let back_to = request.paths().project(request.raw(ProjectId::NAME)).page();
+    let (page, (_, project)) = request.page(|_| back_to).await?;
     let cursor = query.cursor.clone();
     let ((project, manage), members) = page
         .run(move |r, ctx, org| {
@@ -153,7 +136,7 @@ pub(crate) async fn show(
                 h2 #add-project-member { "Add or re-role a member" }
                 p.hint { "The person must already be a member of the organization." }
                 form method="post" action=(here.members()) {
-                    (csrf_field(&visit))
+                    (csrf_field(&page.visit))
                     label for="pm-email" { "Email" }
                     input #pm-email type="email" name="email" required;
                     label for="pm-role" { "Project role" }
@@ -167,7 +150,7 @@ pub(crate) async fn show(
             section.card.narrow aria-labelledby="project-settings" {
                 h2 #project-settings { "Settings" }
                 form method="post" action=(here.page()) {
-                    (csrf_field(&visit))
+                    (csrf_field(&page.visit))
                     label for="project-name" { "Name" }
                     input #project-name type="text" name="name" value=(project.name) required maxlength="100";
                     label for="project-description" { "Description" }
@@ -183,18 +166,15 @@ pub(crate) async fn show(
 
 /// `POST /console/orgs/{org}/projects/{project}`.
 pub(crate) async fn update(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, ProjectId)>,
     Form(form): Form<ProjectForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).projects())?;
-    let (org, project) = (org_id(&org)?, project_id(&project)?);
-    state
-        .act(
-            move |r| {
+    request
+        .act_then(
+            OrgPaths::projects,
+            move |r, ctx, (org, project)| {
                 r.update_project(
-                    &ctx,
+                    ctx,
                     org,
                     project,
                     ProjectUpdate {
@@ -204,19 +184,16 @@ pub(crate) async fn update(
                     },
                 )
             },
-            |_| Notice::ProjectUpdated.at(OrgPaths::new(org).project(project).page()),
+            |_, paths, (_, project)| Notice::ProjectUpdated.at(paths.project(project).page()),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/projects/{project}/delete`: asks first.
 pub(crate) async fn confirm_delete(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, ProjectId)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::projects).await?;
-    let project = project_id(&project)?;
+    let (page, (_, project)) = request.page(OrgPaths::projects).await?;
     let (project, _) = page
         .run(move |r, ctx, org| r.project_with_access(ctx, org, project))
         .await?;
@@ -232,17 +209,12 @@ pub(crate) async fn confirm_delete(
 }
 
 /// `POST /console/orgs/{org}/projects/{project}/delete`.
-pub(crate) async fn delete(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project)): Path<(String, String)>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).projects())?;
-    let (org, project) = (org_id(&org)?, project_id(&project)?);
-    state
+pub(crate) async fn delete(request: OrgRequest<(OrgId, ProjectId)>) -> Result<Redirect, PageError> {
+    request
         .act(
-            move |r| r.delete_project(&ctx, org, project),
-            |_| Notice::ProjectDeleted.at(OrgPaths::new(org).projects()),
+            OrgPaths::projects,
+            Notice::ProjectDeleted,
+            |r, ctx, (org, project)| r.delete_project(ctx, org, project),
         )
         .await
 }
@@ -255,33 +227,27 @@ pub(crate) struct ProjectMemberForm {
 
 /// `POST /console/orgs/{org}/projects/{project}/members`.
 pub(crate) async fn add_member(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project)): Path<(String, String)>,
+    request: OrgRequest<(OrgId, ProjectId)>,
     Form(form): Form<ProjectMemberForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).projects())?;
-    let (org, project) = (org_id(&org)?, project_id(&project)?);
-    state
-        .act(
-            move |r| {
+    request
+        .act_then(
+            OrgPaths::projects,
+            move |r, ctx, (org, project)| {
                 let role = ProjectRole::parse(&form.role)?;
-                let member = r.member_by_email(&ctx, org, &form.email)?;
-                r.add_project_member(&ctx, org, project, member.user.id, role)
+                let member = r.member_by_email(ctx, org, &form.email)?;
+                r.add_project_member(ctx, org, project, member.user.id, role)
             },
-            |_| Notice::ProjectMemberAdded.at(OrgPaths::new(org).project(project).page()),
+            |_, paths, (_, project)| Notice::ProjectMemberAdded.at(paths.project(project).page()),
         )
         .await
 }
 
 /// `GET …/projects/{project}/members/{user}/remove`: asks first.
 pub(crate) async fn confirm_remove_member(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project, user)): Path<(String, String, String)>,
+    request: OrgRequest<(OrgId, ProjectId, UserId)>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, OrgPaths::projects).await?;
-    let (project, user) = (project_id(&project)?, user_id(&user)?);
+    let (page, (_, project, user)) = request.page(OrgPaths::projects).await?;
     let (project, member) = page
         .run(move |r, ctx, org| {
             Ok((
@@ -303,16 +269,15 @@ pub(crate) async fn confirm_remove_member(
 
 /// `POST …/projects/{project}/members/{user}/remove`.
 pub(crate) async fn remove_member(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, project, user)): Path<(String, String, String)>,
+    request: OrgRequest<(OrgId, ProjectId, UserId)>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).projects())?;
-    let (org, project, user) = (org_id(&org)?, project_id(&project)?, user_id(&user)?);
-    state
-        .act(
-            move |r| r.remove_project_member(&ctx, org, project, user),
-            |_| Notice::ProjectMemberRemoved.at(OrgPaths::new(org).project(project).page()),
+    request
+        .act_then(
+            OrgPaths::projects,
+            |r, ctx, (org, project, user)| r.remove_project_member(ctx, org, project, user),
+            |_, paths, (_, project, _)| {
+                Notice::ProjectMemberRemoved.at(paths.project(project).page())
+            },
         )
         .await
 }
