@@ -13,100 +13,66 @@ use crate::layout::{csrf_field, Section};
 use crate::org_page::OrgPage;
 use crate::ConsoleState;
 
-/// The one-line notices a page shows after an action (`?done=CODE`).
-/// Only these codes show text, so a link cannot make the console say
-/// something it did not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notice {
-    OrgCreated,
-    OrgUpdated,
-    OrgDeleted,
-    MemberAdded,
-    MemberInvited,
-    InvitationRefreshed,
-    RoleChanged,
-    MemberRemoved,
-    LeftOrg,
-    InvitationResent,
-    InvitationRevoked,
-    InvitationAccepted,
-    ProjectCreated,
-    ProjectUpdated,
-    ProjectDeleted,
-    ProjectMemberAdded,
-    ProjectMemberRemoved,
-    KeyRevoked,
-    EmailVerified,
-    VerificationSent,
-    LoggedOut,
+/// Declares [`Notice`] from one list: variant, code in the address (never
+/// renamed: people bookmark pages), text shown for it.
+macro_rules! notices {
+    ($($variant:ident $code:literal => $text:literal,)*) => {
+        /// The one-line notices a page shows after an action
+        /// (`?done=CODE`). Only these codes show text, so a link cannot
+        /// make the console say something it did not.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Notice {
+            $($variant,)*
+        }
+
+        impl Notice {
+            const ALL: &[Notice] = &[$(Notice::$variant,)*];
+
+            fn code_and_text(self) -> (&'static str, &'static str) {
+                match self {
+                    $(Notice::$variant => ($code, $text),)*
+                }
+            }
+        }
+    };
+}
+
+notices! {
+    OrgCreated "org_created" => "Organization created.",
+    OrgUpdated "org_updated" => "Settings saved.",
+    OrgDeleted "org_deleted" => "Organization deleted.",
+    MemberAdded "member_added" => "Member added.",
+    MemberInvited "member_invited" => "Invitation sent.",
+    InvitationRefreshed "invitation_refreshed" =>
+        "The open invitation to that address was renewed and sent again.",
+    RoleChanged "role_changed" => "Role changed.",
+    MemberRemoved "member_removed" => "Member removed.",
+    LeftOrg "left_org" => "You left the organization.",
+    InvitationResent "invitation_resent" => "Invitation sent again.",
+    InvitationRevoked "invitation_revoked" => "Invitation revoked.",
+    InvitationAccepted "invitation_accepted" => "Invitation accepted: welcome!",
+    ProjectCreated "project_created" => "Project created.",
+    ProjectUpdated "project_updated" => "Project saved.",
+    ProjectDeleted "project_deleted" => "Project deleted.",
+    ProjectMemberAdded "project_member_added" => "Project member added.",
+    ProjectMemberRemoved "project_member_removed" => "Project member removed.",
+    KeyRevoked "key_revoked" => "API key revoked.",
+    EmailVerified "email_verified" => "Your email address is verified.",
+    VerificationSent "verification_sent" => "A new verification link is on its way.",
+    LoggedOut "logged_out" => "You are logged out.",
 }
 
 impl Notice {
-    const ALL: [Notice; 21] = [
-        Notice::OrgCreated,
-        Notice::OrgUpdated,
-        Notice::OrgDeleted,
-        Notice::MemberAdded,
-        Notice::MemberInvited,
-        Notice::InvitationRefreshed,
-        Notice::RoleChanged,
-        Notice::MemberRemoved,
-        Notice::LeftOrg,
-        Notice::InvitationResent,
-        Notice::InvitationRevoked,
-        Notice::InvitationAccepted,
-        Notice::ProjectCreated,
-        Notice::ProjectUpdated,
-        Notice::ProjectDeleted,
-        Notice::ProjectMemberAdded,
-        Notice::ProjectMemberRemoved,
-        Notice::KeyRevoked,
-        Notice::EmailVerified,
-        Notice::VerificationSent,
-        Notice::LoggedOut,
-    ];
-
-    /// The code in the address (never renamed: people bookmark pages) and
-    /// the text shown for it.
-    fn code_and_text(self) -> (&'static str, &'static str) {
-        match self {
-            Notice::OrgCreated => ("org_created", "Organization created."),
-            Notice::OrgUpdated => ("org_updated", "Settings saved."),
-            Notice::OrgDeleted => ("org_deleted", "Organization deleted."),
-            Notice::MemberAdded => ("member_added", "Member added."),
-            Notice::MemberInvited => ("member_invited", "Invitation sent."),
-            Notice::InvitationRefreshed => (
-                "invitation_refreshed",
-                "The open invitation to that address was renewed and sent again.",
-            ),
-            Notice::RoleChanged => ("role_changed", "Role changed."),
-            Notice::MemberRemoved => ("member_removed", "Member removed."),
-            Notice::LeftOrg => ("left_org", "You left the organization."),
-            Notice::InvitationResent => ("invitation_resent", "Invitation sent again."),
-            Notice::InvitationRevoked => ("invitation_revoked", "Invitation revoked."),
-            Notice::InvitationAccepted => ("invitation_accepted", "Invitation accepted: welcome!"),
-            Notice::ProjectCreated => ("project_created", "Project created."),
-            Notice::ProjectUpdated => ("project_updated", "Project saved."),
-            Notice::ProjectDeleted => ("project_deleted", "Project deleted."),
-            Notice::ProjectMemberAdded => ("project_member_added", "Project member added."),
-            Notice::ProjectMemberRemoved => ("project_member_removed", "Project member removed."),
-            Notice::KeyRevoked => ("key_revoked", "API key revoked."),
-            Notice::EmailVerified => ("email_verified", "Your email address is verified."),
-            Notice::VerificationSent => (
-                "verification_sent",
-                "A new verification link is on its way.",
-            ),
-            Notice::LoggedOut => ("logged_out", "You are logged out."),
-        }
-    }
-
     pub fn code(self) -> &'static str {
         self.code_and_text().0
     }
 
     /// The notice a `?done=` code names, if any.
     pub fn from_code(code: &str) -> Option<Notice> {
-        Notice::ALL.into_iter().find(|notice| notice.code() == code)
+        Notice::ALL
+            .iter()
+            .copied()
+            .find(|notice| notice.code() == code)
     }
 
     /// Where an action leads: page `path`, showing this notice.
@@ -196,7 +162,7 @@ mod tests {
 
     #[test]
     fn every_notice_is_found_by_its_own_code_only() {
-        for notice in Notice::ALL {
+        for &notice in Notice::ALL {
             assert_eq!(Notice::from_code(notice.code()), Some(notice));
         }
         assert_eq!(Notice::from_code("<b>hello"), None);

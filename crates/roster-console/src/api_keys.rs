@@ -16,7 +16,7 @@ use crate::org_page::OrgRequest;
 use crate::paths::OrgPaths;
 
 /// `GET /console/orgs/{org}/api-keys`.
-pub(crate) async fn list(
+pub async fn list(
     request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
@@ -31,34 +31,24 @@ pub(crate) async fn list(
         h1 { "API keys" }
         (notice(query.done.as_deref()))
         p { "A key acts in this organization only, with admin powers limited to its scopes." }
-        @if keys.items.is_empty() {
-            p { "No API keys yet." }
-        } @else {
-            table {
-                thead { tr { th { "Name" } th { "Scopes" } th { "Created" } th { "Last used" } th { "Expires" } th { "Actions" } } }
-                tbody {
-                    @for key in &keys.items {
-                        @let revoked = key.revoked_at.is_some();
-                        @let expired = key.expires_at.is_some_and(|at| at <= now);
-                        tr {
-                            td data-label="Name" { (key.name) }
-                            td data-label="Scopes" {
-                                @for scope in &key.scopes { span.badge { (scope.as_str()) } " " }
-                            }
-                            td data-label="Created" { (when(key.created_at)) }
-                            td data-label="Last used" { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
-                            td data-label="Expires" { (key.expires_at.map(when).unwrap_or_else(|| "never".into())) }
-                            td data-label="Actions" {
-                                @if revoked { "revoked" }
-                                @else if expired { "expired" }
-                                @else { a href=(paths.api_key_revoke(key.id)) { "Revoke" } }
-                            }
-                        }
-                    }
+        (layout::paged_table(&keys, "No API keys yet.", &["Name", "Scopes", "Created", "Last used", "Expires", "Actions"], &paths.api_keys(), &[], |key| html! {
+            @let revoked = key.revoked_at.is_some();
+            @let expired = key.expires_at.is_some_and(|at| at <= now);
+            tr {
+                td data-label="Name" { (key.name) }
+                td data-label="Scopes" {
+                    @for scope in &key.scopes { span.badge { (scope.as_str()) } " " }
+                }
+                td data-label="Created" { (when(key.created_at)) }
+                td data-label="Last used" { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
+                td data-label="Expires" { (key.expires_at.map(when).unwrap_or_else(|| "never".into())) }
+                td data-label="Actions" {
+                    @if revoked { "revoked" }
+                    @else if expired { "expired" }
+                    @else { a href=(paths.api_key_revoke(key.id)) { "Revoke" } }
                 }
             }
-            (layout::next_page(&paths.api_keys(), &[], keys.next_cursor.as_deref()))
-        }
+        }))
         section.card aria-labelledby="create-key" {
             h2 #create-key { "Create an API key" }
             form method="post" action=(paths.api_keys()) {
@@ -93,7 +83,7 @@ pub(crate) async fn list(
 
 /// `POST /console/orgs/{org}/api-keys`: creates the key and shows its
 /// secret this one time (the answer is not cached: `no-store`).
-pub(crate) async fn create(
+pub async fn create(
     request: OrgRequest<OrgId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
@@ -148,9 +138,7 @@ pub(crate) async fn create(
 }
 
 /// `GET /console/orgs/{org}/api-keys/{id}/revoke`: asks first.
-pub(crate) async fn confirm_revoke(
-    request: OrgRequest<(OrgId, ApiKeyId)>,
-) -> Result<Response, PageError> {
+pub async fn confirm_revoke(request: OrgRequest<(OrgId, ApiKeyId)>) -> Result<Response, PageError> {
     let (page, (_, id)) = request.page(OrgPaths::api_keys).await?;
     let paths = page.paths();
     Ok(page.confirm(Confirm {
@@ -164,7 +152,7 @@ pub(crate) async fn confirm_revoke(
 }
 
 /// `POST /console/orgs/{org}/api-keys/{id}/revoke`.
-pub(crate) async fn revoke(request: OrgRequest<(OrgId, ApiKeyId)>) -> Result<Redirect, PageError> {
+pub async fn revoke(request: OrgRequest<(OrgId, ApiKeyId)>) -> Result<Redirect, PageError> {
     request
         .act(
             OrgPaths::api_keys,

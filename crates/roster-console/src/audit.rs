@@ -39,14 +39,14 @@ const ACTIONS: [&str; 22] = [
 ];
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct AuditQuery {
+pub struct AuditQuery {
     cursor: Option<String>,
     actor: Option<String>,
     action: Option<String>,
 }
 
 /// `GET /console/orgs/{org}/audit?actor=…&action=…`.
-pub(crate) async fn list(
+pub async fn list(
     request: OrgRequest<OrgId>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
@@ -79,31 +79,21 @@ pub(crate) async fn list(
                 div { a href=(paths.audit()) { "Clear filters" } }
             }
         }
-        @if entries.items.is_empty() {
-            p { "No events match." }
-        } @else {
-            table {
-                thead { tr { th { "When" } th { "Actor" } th { "Action" } th { "Target" } th { "Summary" } } }
-                tbody {
-                    @for entry in &entries.items {
-                        @let event = &entry.event;
-                        tr {
-                            td data-label="When" { (when(event.created_at)) }
-                            td data-label="Actor" {
-                                @match &entry.actor_email {
-                                    Some(email) => (email),
-                                    None => { (event.actor_type) " " span.muted { (event.actor_id) } },
-                                }
-                            }
-                            td data-label="Action" { code { (event.action) } }
-                            td data-label="Target" { (event.target_type) " " span.muted { (event.target_id) } }
-                            td data-label="Summary" { (event.summary) }
-                        }
+        (layout::paged_table(&entries, "No events match.", &["When", "Actor", "Action", "Target", "Summary"], &paths.audit(), &[("actor", actor.as_str()), ("action", action.as_str())], |entry| html! {
+            @let event = &entry.event;
+            tr {
+                td data-label="When" { (when(event.created_at)) }
+                td data-label="Actor" {
+                    @match &entry.actor_email {
+                        Some(email) => (email),
+                        None => { (event.actor_type) " " span.muted { (event.actor_id) } },
                     }
                 }
+                td data-label="Action" { code { (event.action) } }
+                td data-label="Target" { (event.target_type) " " span.muted { (event.target_id) } }
+                td data-label="Summary" { (event.summary) }
             }
-            (layout::next_page(&paths.audit(), &[("actor", actor.as_str()), ("action", action.as_str())], entries.next_cursor.as_deref()))
-        }
+        }))
     };
     Ok(page.render(Section::Audit, "Audit log", content))
 }

@@ -123,10 +123,17 @@ impl IntoResponse for PageError {
     }
 }
 
+impl PageError {
+    /// An address that names no page of the console.
+    pub fn no_such_page() -> Self {
+        PageError::Status(
+            StatusCode::NOT_FOUND,
+            "There is no such page in the console.".to_string(),
+        )
+    }
+}
+
 /// Unknown console paths.
 pub async fn not_found() -> PageError {
-    PageError::Status(
-        StatusCode::NOT_FOUND,
-        "There is no such page in the console.".to_string(),
-    )
+    PageError::no_such_page()
 }

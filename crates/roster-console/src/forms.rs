@@ -11,6 +11,14 @@ use serde::de::DeserializeOwned;
 use crate::error::PageError;
 use crate::session::Visit;
 
+/// What a visitor reads when the form or the address cannot be read.
+fn unreadable(what: &str, detail: String) -> PageError {
+    PageError::Status(
+        StatusCode::BAD_REQUEST,
+        format!("The {what} could not be read: {detail}"),
+    )
+}
+
 /// A urlencoded form body.
 pub struct Form<T>(pub T);
 
@@ -18,13 +26,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     type Rejection = PageError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Form::<T>::from_request(request, state).await {
-            Ok(axum::Form(value)) => Ok(Form(value)),
-            Err(rejection) => Err(PageError::Status(
-                StatusCode::BAD_REQUEST,
-                format!("The form could not be read: {}", rejection.body_text()),
-            )),
-        }
+        let axum::Form(value) = axum::Form::<T>::from_request(request, state)
+            .await
+            .map_err(|rejection| unreadable("form", rejection.body_text()))?;
+        Ok(Form(value))
     }
 }
 
@@ -35,13 +40,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(rejection) => Err(PageError::Status(
-                StatusCode::BAD_REQUEST,
-                format!("The address could not be read: {}", rejection.body_text()),
-            )),
-        }
+        let axum::extract::Query(value) =
+            axum::extract::Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| unreadable("address", rejection.body_text()))?;
+        Ok(Query(value))
     }
 }
 
@@ -52,13 +55,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Path(value)),
-            Err(_) => Err(PageError::Status(
-                StatusCode::NOT_FOUND,
-                "There is no such page in the console.".to_string(),
-            )),
-        }
+        let axum::extract::Path(value) = axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| PageError::no_such_page())?;
+        Ok(Path(value))
     }
 }
 
@@ -71,6 +71,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
                 "console session layer missing".into(),
             ))
         })
+    }
+}
+
+/// The form that creates or edits an org or a project.
+#[derive(Debug, serde::Deserialize)]
+pub struct NameForm {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl NameForm {
+    /// The description, where one was given, to create with.
+    pub fn optional_description(&self) -> Option<&str> {
+        Some(self.description.as_str()).filter(|d| !d.trim().is_empty())
     }
 }
 

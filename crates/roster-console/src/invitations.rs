@@ -15,14 +15,14 @@ use crate::org_page::OrgRequest;
 use crate::paths::OrgPaths;
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct InvitationQuery {
+pub struct InvitationQuery {
     done: Option<String>,
     cursor: Option<String>,
     status: Option<String>,
 }
 
 /// `GET /console/orgs/{org}/invitations`, optionally `?status=…`.
-pub(crate) async fn list(
+pub async fn list(
     request: OrgRequest<OrgId>,
     Query(query): Query<InvitationQuery>,
 ) -> Result<Response, PageError> {
@@ -62,44 +62,32 @@ pub(crate) async fn list(
             }
             div { button.secondary type="submit" { "Filter" } }
         }
-        @if invitations.items.is_empty() {
-            p { "No invitations." }
-        } @else {
-            table {
-                thead { tr { th { "Email" } th { "Role" } th { "Status" } th { "Expires" } th { "Actions" } } }
-                tbody {
-                    @for invitation in &invitations.items {
-                        tr {
-                            td data-label="Email" { (invitation.email) }
-                            td data-label="Role" { (invitation.role.as_str()) }
-                            td data-label="Status" { span.badge { (invitation.status.as_str()) } }
-                            td data-label="Expires" { (when(invitation.expires_at)) }
-                            td data-label="Actions" {
-                                @if invitation.status.is_open() || invitation.status == InvitationStatus::Expired {
-                                    form.inline method="post" action=(paths.invitation_resend(invitation.id)) {
-                                        (csrf_field(&page.visit))
-                                        button.small.secondary type="submit" { "Resend" }
-                                    }
-                                }
-                                @if invitation.status.is_open() {
-                                    " "
-                                    a href=(paths.invitation_revoke(invitation.id)) { "Revoke" }
-                                }
-                            }
+        (layout::paged_table(&invitations, "No invitations.", &["Email", "Role", "Status", "Expires", "Actions"], &paths.invitations(), &[("status", status_text.as_str())], |invitation| html! {
+            tr {
+                td data-label="Email" { (invitation.email) }
+                td data-label="Role" { (invitation.role.as_str()) }
+                td data-label="Status" { span.badge { (invitation.status.as_str()) } }
+                td data-label="Expires" { (when(invitation.expires_at)) }
+                td data-label="Actions" {
+                    @if invitation.status.is_open() || invitation.status == InvitationStatus::Expired {
+                        form.inline method="post" action=(paths.invitation_resend(invitation.id)) {
+                            (csrf_field(&page.visit))
+                            button.small.secondary type="submit" { "Resend" }
                         }
+                    }
+                    @if invitation.status.is_open() {
+                        " "
+                        a href=(paths.invitation_revoke(invitation.id)) { "Revoke" }
                     }
                 }
             }
-            (layout::next_page(&paths.invitations(), &[("status", status_text.as_str())], invitations.next_cursor.as_deref()))
-        }
+        }))
     };
     Ok(page.render(Section::Invitations, "Invitations", content))
 }
 
 /// `POST /console/orgs/{org}/invitations/{id}/resend`.
-pub(crate) async fn resend(
-    request: OrgRequest<(OrgId, InvitationId)>,
-) -> Result<Redirect, PageError> {
+pub async fn resend(request: OrgRequest<(OrgId, InvitationId)>) -> Result<Redirect, PageError> {
     request
         .act(
             OrgPaths::invitations,
@@ -110,7 +98,7 @@ pub(crate) async fn resend(
 }
 
 /// `GET /console/orgs/{org}/invitations/{id}/revoke`: asks first.
-pub(crate) async fn confirm_revoke(
+pub async fn confirm_revoke(
     request: OrgRequest<(OrgId, InvitationId)>,
 ) -> Result<Response, PageError> {
     let (page, (_, id)) = request.page(OrgPaths::invitations).await?;
@@ -126,9 +114,7 @@ pub(crate) async fn confirm_revoke(
 }
 
 /// `POST /console/orgs/{org}/invitations/{id}/revoke`.
-pub(crate) async fn revoke(
-    request: OrgRequest<(OrgId, InvitationId)>,
-) -> Result<Redirect, PageError> {
+pub async fn revoke(request: OrgRequest<(OrgId, InvitationId)>) -> Result<Redirect, PageError> {
     request
         .act(
             OrgPaths::invitations,

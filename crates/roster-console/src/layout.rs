@@ -6,6 +6,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use roster_core::model::{Org, User};
+use roster_core::pagination::Page;
 use roster_core::role::OrgRole;
 use roster_core::time::Timestamp;
 
@@ -43,22 +44,30 @@ fn head(title: &str) -> Markup {
     }
 }
 
-/// A page without the signed-in frame (login, signup, errors).
-pub fn bare(title: &str, content: Markup) -> Response {
+/// An HTML document titled `title` with `body`.
+fn document(title: &str, body: Markup) -> Response {
     Html(
         html! {
             (DOCTYPE)
             html lang="en" {
                 (head(title))
-                body {
-                    header.topbar { a.brand href=(paths::HOME) { "Roster" } }
-                    main #main { (content) }
-                }
+                body { (body) }
             }
         }
         .into_string(),
     )
     .into_response()
+}
+
+/// A page without the signed-in frame (login, signup, errors).
+pub fn bare(title: &str, content: Markup) -> Response {
+    document(
+        title,
+        html! {
+            header.topbar { a.brand href=(paths::HOME) { "Roster" } }
+            main #main { (content) }
+        },
+    )
 }
 
 /// A page of a signed-in user, optionally inside an org.
@@ -69,43 +78,34 @@ pub fn page(
     title: &str,
     content: Markup,
 ) -> Response {
-    Html(
-        html! {
-            (DOCTYPE)
-            html lang="en" {
-                (head(title))
-                body {
-                    a.skip href="#main" { "Skip to content" }
-                    header.topbar {
-                        a.brand href=(paths::ORGS) { "Roster" }
-                        nav.account aria-label="Account" {
-                            a href=(paths::ORGS) { "Organizations" }
-                            span.who { (user.email) }
-                            form.inline method="post" action=(paths::LOGOUT) {
-                                (csrf_field(visit))
-                                button.link type="submit" { "Log out" }
-                            }
-                        }
-                    }
-                    @if !user.email_verified {
-                        div.banner role="status" {
-                            "Your email address is not verified yet: follow the link we sent you. "
-                            form.inline method="post" action=(paths::RESEND_VERIFICATION) {
-                                (csrf_field(visit))
-                                button.link type="submit" { "Send the link again" }
-                            }
-                        }
-                    }
-                    @if let Some(frame) = &org {
-                        (org_tabs(frame))
-                    }
-                    main #main { (content) }
+    let body = html! {
+        a.skip href="#main" { "Skip to content" }
+        header.topbar {
+            a.brand href=(paths::ORGS) { "Roster" }
+            nav.account aria-label="Account" {
+                a href=(paths::ORGS) { "Organizations" }
+                span.who { (user.email) }
+                form.inline method="post" action=(paths::LOGOUT) {
+                    (csrf_field(visit))
+                    button.link type="submit" { "Log out" }
                 }
             }
         }
-        .into_string(),
-    )
-    .into_response()
+        @if !user.email_verified {
+            div.banner role="status" {
+                "Your email address is not verified yet: follow the link we sent you. "
+                form.inline method="post" action=(paths::RESEND_VERIFICATION) {
+                    (csrf_field(visit))
+                    button.link type="submit" { "Send the link again" }
+                }
+            }
+        }
+        @if let Some(frame) = &org {
+            (org_tabs(frame))
+        }
+        main #main { (content) }
+    };
+    document(title, body)
 }
 
 fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
@@ -144,6 +144,69 @@ fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
 /// The hidden CSRF field every form carries.
 pub fn csrf_field(visit: &Visit) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(visit.csrf); }
+}
+
+/// The name and description fields of an org's or a project's form, their
+/// ids starting with `prefix`: empty to create (the description
+/// optional), or holding `current` (name, description) to edit.
+pub fn name_and_description(prefix: &str, current: Option<(&str, &str)>) -> Markup {
+    let (name_id, description_id) = (format!("{prefix}-name"), format!("{prefix}-description"));
+    html! {
+        label for=(name_id) { "Name" }
+        input id=(name_id) type="text" name="name" value=[current.map(|(name, _)| name)] required maxlength="100";
+        label for=(description_id) {
+            "Description"
+            @if current.is_none() { " " span.muted { "(optional)" } }
+        }
+        textarea id=(description_id) name="description" maxlength="1000" {
+            @if let Some((_, description)) = current { (description) }
+        }
+    }
+}
+
+/// The card whose form creates an org or a project (`prefix`).
+pub fn create_form(
+    visit: &Visit,
+    prefix: &str,
+    heading: &str,
+    action: &str,
+    button: &str,
+) -> Markup {
+    let heading_id = format!("create-{prefix}");
+    html! {
+        section.card.narrow aria-labelledby=(heading_id) {
+            h2 id=(heading_id) { (heading) }
+            form method="post" action=(action) {
+                (csrf_field(visit))
+                (name_and_description(prefix, None))
+                button type="submit" { (button) }
+            }
+        }
+    }
+}
+
+/// One page of items as a table: `empty` when there are none, else the
+/// `headers`, a `row` per item and the link to the next page (at `base`,
+/// keeping the non-empty `filters`).
+pub fn paged_table<T>(
+    page: &Page<T>,
+    empty: &str,
+    headers: &[&str],
+    base: &str,
+    filters: &[(&str, &str)],
+    row: impl Fn(&T) -> Markup,
+) -> Markup {
+    html! {
+        @if page.items.is_empty() {
+            p { (empty) }
+        } @else {
+            table {
+                thead { tr { @for header in headers { th { (header) } } } }
+                tbody { @for item in &page.items { (row(item)) } }
+            }
+            (next_page(base, filters, page.next_cursor.as_deref()))
+        }
+    }
 }
 
 /// The "next page" link of a keyset-paginated table.

@@ -39,7 +39,7 @@ fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Ma
 }
 
 /// `GET /console/orgs/{org}/members`.
-pub(crate) async fn list(
+pub async fn list(
     request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
@@ -71,44 +71,34 @@ pub(crate) async fn list(
                 div { a href=(paths.members()) { "Clear search" } }
             }
         }
-        @if members.items.is_empty() {
-            p { "No member matches." }
-        } @else {
-            table {
-                thead { tr { th { "Email" } th { "Name" } th { "Username" } th { "Role" } th { "Actions" } } }
-                tbody {
-                    @for member in &members.items {
-                        @let uid = member.user.id.to_string();
-                        @let editable = admin && (page.role == OrgRole::Owner || member.role != OrgRole::Owner);
-                        tr {
-                            td data-label="Email" { (member.user.email) }
-                            td data-label="Name" { (member.user.name) }
-                            td data-label="Username" { (member.user.username) }
-                            td data-label="Role" {
-                                @if editable && member.user.id != me {
-                                    form.row method="post" action=(paths.member_role(&uid)) {
-                                        (csrf_field(visit))
-                                        label.visually-hidden for={ "role-" (uid) } { "Role of " (member.user.email) }
-                                        (role_select(&format!("role-{uid}"), "role", &roles, member.role))
-                                        button.small.secondary type="submit" { "Change role" }
-                                    }
-                                } @else {
-                                    span.badge { (member.role.as_str()) }
-                                }
-                            }
-                            td data-label="Actions" {
-                                @if member.user.id == me {
-                                    a href=(paths.leave()) { "Leave" }
-                                } @else if editable {
-                                    a href=(paths.member_remove(&uid)) { "Remove" }
-                                }
-                            }
+        (layout::paged_table(&members, "No member matches.", &["Email", "Name", "Username", "Role", "Actions"], &paths.members(), &[("q", search.as_str())], |member| html! {
+            @let uid = member.user.id.to_string();
+            @let editable = admin && (page.role == OrgRole::Owner || member.role != OrgRole::Owner);
+            tr {
+                td data-label="Email" { (member.user.email) }
+                td data-label="Name" { (member.user.name) }
+                td data-label="Username" { (member.user.username) }
+                td data-label="Role" {
+                    @if editable && member.user.id != me {
+                        form.row method="post" action=(paths.member_role(&uid)) {
+                            (csrf_field(visit))
+                            label.visually-hidden for={ "role-" (uid) } { "Role of " (member.user.email) }
+                            (role_select(&format!("role-{uid}"), "role", &roles, member.role))
+                            button.small.secondary type="submit" { "Change role" }
                         }
+                    } @else {
+                        span.badge { (member.role.as_str()) }
+                    }
+                }
+                td data-label="Actions" {
+                    @if member.user.id == me {
+                        a href=(paths.leave()) { "Leave" }
+                    } @else if editable {
+                        a href=(paths.member_remove(&uid)) { "Remove" }
                     }
                 }
             }
-            (layout::next_page(&paths.members(), &[("q", search.as_str())], members.next_cursor.as_deref()))
-        }
+        }))
         @if admin {
             section.card.narrow aria-labelledby="invite" {
                 h2 #invite { "Invite someone" }
@@ -130,7 +120,7 @@ pub(crate) async fn list(
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct InviteForm {
+pub struct InviteForm {
     email: String,
     role: String,
     #[serde(default)]
@@ -138,7 +128,7 @@ pub(crate) struct InviteForm {
 }
 
 /// `POST /console/orgs/{org}/members`: adds, re-roles or invites.
-pub(crate) async fn invite(
+pub async fn invite(
     request: OrgRequest<OrgId>,
     Form(form): Form<InviteForm>,
 ) -> Result<Redirect, PageError> {
@@ -166,12 +156,12 @@ pub(crate) async fn invite(
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct RoleForm {
+pub struct RoleForm {
     role: String,
 }
 
 /// `POST /console/orgs/{org}/members/{user}/role`.
-pub(crate) async fn change_role(
+pub async fn change_role(
     request: OrgRequest<(OrgId, UserId)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Redirect, PageError> {
@@ -188,9 +178,7 @@ pub(crate) async fn change_role(
 }
 
 /// `GET /console/orgs/{org}/members/{user}/remove`: asks first.
-pub(crate) async fn confirm_remove(
-    request: OrgRequest<(OrgId, UserId)>,
-) -> Result<Response, PageError> {
+pub async fn confirm_remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Response, PageError> {
     let (page, (_, user)) = request.page(OrgPaths::members).await?;
     let member = page
         .run(move |r, ctx, org| r.get_member(ctx, org, user))
@@ -210,7 +198,7 @@ pub(crate) async fn confirm_remove(
 }
 
 /// `POST /console/orgs/{org}/members/{user}/remove`.
-pub(crate) async fn remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Redirect, PageError> {
+pub async fn remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Redirect, PageError> {
     request
         .act(
             OrgPaths::members,
@@ -221,7 +209,7 @@ pub(crate) async fn remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Redir
 }
 
 /// `GET /console/orgs/{org}/leave`: asks first.
-pub(crate) async fn confirm_leave(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
+pub async fn confirm_leave(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
     let (page, _) = request.page(OrgPaths::overview).await?;
     let paths = page.paths();
     Ok(page.confirm(Confirm {
@@ -237,7 +225,7 @@ pub(crate) async fn confirm_leave(request: OrgRequest<OrgId>) -> Result<Response
 }
 
 /// `POST /console/orgs/{org}/leave`: any member but the last owner.
-pub(crate) async fn leave(
+pub async fn leave(
     State(state): State<ConsoleState>,
     visit: Visit,
     Path(org): Path<String>,

@@ -9,11 +9,10 @@ use roster_core::ids::OrgId;
 use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
 use roster_core::service::OrgUpdate;
-use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Form, ListQuery, Query};
+use crate::forms::{Form, ListQuery, NameForm, Query};
 use crate::layout::{self, csrf_field, Section};
 use crate::org_page::OrgRequest;
 use crate::paths::{self, OrgPaths};
@@ -21,7 +20,7 @@ use crate::session::Visit;
 use crate::ConsoleState;
 
 /// `GET /console/orgs`: the org switcher.
-pub(crate) async fn list(
+pub async fn list(
     State(state): State<ConsoleState>,
     visit: Visit,
     Query(query): Query<ListQuery>,
@@ -50,48 +49,28 @@ pub(crate) async fn list(
             }
             (layout::next_page(paths::ORGS, &[], page.next_cursor.as_deref()))
         }
-        section.card.narrow aria-labelledby="create-org" {
-            h2 #create-org { "Create an organization" }
-            form method="post" action=(paths::ORGS) {
-                (csrf_field(&visit))
-                label for="org-name" { "Name" }
-                input #org-name type="text" name="name" required maxlength="100";
-                label for="org-description" { "Description " span.muted { "(optional)" } }
-                textarea #org-description name="description" maxlength="1000" {}
-                button type="submit" { "Create organization" }
-            }
-        }
+        (layout::create_form(&visit, "org", "Create an organization", paths::ORGS, "Create organization"))
     };
     Ok(layout::page(&visit, &user, None, "Organizations", content))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct OrgForm {
-    name: String,
-    #[serde(default)]
-    description: String,
-}
-
 /// `POST /console/orgs`: the creator becomes owner.
-pub(crate) async fn create(
+pub async fn create(
     State(state): State<ConsoleState>,
     visit: Visit,
-    Form(form): Form<OrgForm>,
+    Form(form): Form<NameForm>,
 ) -> Result<Redirect, PageError> {
     let ctx = visit.require_login(paths::ORGS)?;
     state
         .act(
-            move |r| {
-                let description = Some(form.description.as_str()).filter(|d| !d.trim().is_empty());
-                r.create_org(&ctx, &form.name, description)
-            },
+            move |r| r.create_org(&ctx, &form.name, form.optional_description()),
             |org| Notice::OrgCreated.at(OrgPaths::new(org.id).overview()),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}`: overview and settings.
-pub(crate) async fn overview(
+pub async fn overview(
     request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
@@ -111,10 +90,7 @@ pub(crate) async fn overview(
                 h2 #settings { "Settings" }
                 form method="post" action=(paths.overview()) {
                     (csrf_field(&page.visit))
-                    label for="org-name" { "Name" }
-                    input #org-name type="text" name="name" value=(page.org.name) required maxlength="100";
-                    label for="org-description" { "Description" }
-                    textarea #org-description name="description" maxlength="1000" { (page.org.description) }
+                    (layout::name_and_description("org", Some((&page.org.name, &page.org.description))))
                     button type="submit" { "Save settings" }
                 }
             }
@@ -131,9 +107,9 @@ pub(crate) async fn overview(
 }
 
 /// `POST /console/orgs/{org}`: saves name and description (admin and up).
-pub(crate) async fn update(
+pub async fn update(
     request: OrgRequest<OrgId>,
-    Form(form): Form<OrgForm>,
+    Form(form): Form<NameForm>,
 ) -> Result<Redirect, PageError> {
     request
         .act(
@@ -151,7 +127,7 @@ pub(crate) async fn update(
 }
 
 /// `GET /console/orgs/{org}/delete`: asks first.
-pub(crate) async fn confirm_delete(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
+pub async fn confirm_delete(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
     let (page, _) = request.page(OrgPaths::overview).await?;
     if page.role != OrgRole::Owner {
         return Err(PageError::Status(
@@ -173,7 +149,7 @@ pub(crate) async fn confirm_delete(request: OrgRequest<OrgId>) -> Result<Respons
 }
 
 /// `POST /console/orgs/{org}/delete` (owner).
-pub(crate) async fn delete(request: OrgRequest<OrgId>) -> Result<Redirect, PageError> {
+pub async fn delete(request: OrgRequest<OrgId>) -> Result<Redirect, PageError> {
     request
         .act_then(
             OrgPaths::overview,

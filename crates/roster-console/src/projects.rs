@@ -10,13 +10,13 @@ use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{table_page, Form, ListQuery, Query};
+use crate::forms::{table_page, Form, ListQuery, NameForm, Query};
 use crate::layout::{self, csrf_field, when, Section};
 use crate::org_page::{OrgRequest, Segment};
 use crate::paths::OrgPaths;
 
 /// `GET /console/orgs/{org}/projects`.
-pub(crate) async fn list(
+pub async fn list(
     request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
@@ -29,67 +29,37 @@ pub(crate) async fn list(
     let content = html! {
         h1 { "Projects" }
         (notice(query.done.as_deref()))
-        @if projects.items.is_empty() {
-            p { "No projects yet." }
-        } @else {
-            table {
-                thead { tr { th { "Name" } th { "Description" } th { "Status" } th { "Created" } } }
-                tbody {
-                    @for project in &projects.items {
-                        tr {
-                            td data-label="Name" { a href=(paths.project(project.id).page()) { (project.name) } }
-                            td data-label="Description" { (project.description) }
-                            td data-label="Status" { (project.status.as_str()) }
-                            td data-label="Created" { (when(project.created_at)) }
-                        }
-                    }
-                }
+        (layout::paged_table(&projects, "No projects yet.", &["Name", "Description", "Status", "Created"], &paths.projects(), &[], |project| html! {
+            tr {
+                td data-label="Name" { a href=(paths.project(project.id).page()) { (project.name) } }
+                td data-label="Description" { (project.description) }
+                td data-label="Status" { (project.status.as_str()) }
+                td data-label="Created" { (when(project.created_at)) }
             }
-            (layout::next_page(&paths.projects(), &[], projects.next_cursor.as_deref()))
-        }
+        }))
         @if page.role.can_administer() {
-            section.card.narrow aria-labelledby="create-project" {
-                h2 #create-project { "Create a project" }
-                form method="post" action=(paths.projects()) {
-                    (csrf_field(&page.visit))
-                    label for="project-name" { "Name" }
-                    input #project-name type="text" name="name" required maxlength="100";
-                    label for="project-description" { "Description " span.muted { "(optional)" } }
-                    textarea #project-description name="description" maxlength="1000" {}
-                    button type="submit" { "Create project" }
-                }
-            }
+            (layout::create_form(&page.visit, "project", "Create a project", &paths.projects(), "Create project"))
         }
     };
     Ok(page.render(Section::Projects, "Projects", content))
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct ProjectForm {
-    name: String,
-    #[serde(default)]
-    description: String,
-}
-
 /// `POST /console/orgs/{org}/projects`.
-pub(crate) async fn create(
+pub async fn create(
     request: OrgRequest<OrgId>,
-    Form(form): Form<ProjectForm>,
+    Form(form): Form<NameForm>,
 ) -> Result<Redirect, PageError> {
     request
         .act_then(
             OrgPaths::projects,
-            move |r, ctx, org| {
-                let description = Some(form.description.as_str()).filter(|d| !d.trim().is_empty());
-                r.create_project(ctx, org, &form.name, description)
-            },
+            move |r, ctx, org| r.create_project(ctx, org, &form.name, form.optional_description()),
             |project, paths, _| Notice::ProjectCreated.at(paths.project(project.id).page()),
         )
         .await
 }
 
 /// `GET /console/orgs/{org}/projects/{project}`: details and members.
-pub(crate) async fn show(
+pub async fn show(
     request: OrgRequest<(OrgId, ProjectId)>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
@@ -105,32 +75,26 @@ pub(crate) async fn show(
         })
         .await?;
     let here = page.paths().project(project.id);
+    let headers: &[&str] = match manage {
+        true => &["Email", "Project role", "Added", "Actions"],
+        false => &["Email", "Project role", "Added"],
+    };
     let content = html! {
         p { a href=(page.paths().projects()) { "← All projects" } }
         h1 { (project.name) }
         (notice(query.done.as_deref()))
         @if project.description.is_empty() { p.muted { "No description." } } @else { p { (project.description) } }
         h2 { "Project members" }
-        @if members.items.is_empty() {
-            p { "No members yet." }
-        } @else {
-            table {
-                thead { tr { th { "Email" } th { "Project role" } th { "Added" } @if manage { th { "Actions" } } } }
-                tbody {
-                    @for member in &members.items {
-                        tr {
-                            td data-label="Email" { (member.email) }
-                            td data-label="Project role" { span.badge { (member.role.as_str()) } }
-                            td data-label="Added" { (when(member.created_at)) }
-                            @if manage {
-                                td data-label="Actions" { a href=(here.member_remove(member.user_id)) { "Remove" } }
-                            }
-                        }
-                    }
+        (layout::paged_table(&members, "No members yet.", headers, &here.page(), &[], |member| html! {
+            tr {
+                td data-label="Email" { (member.email) }
+                td data-label="Project role" { span.badge { (member.role.as_str()) } }
+                td data-label="Added" { (when(member.created_at)) }
+                @if manage {
+                    td data-label="Actions" { a href=(here.member_remove(member.user_id)) { "Remove" } }
                 }
             }
-            (layout::next_page(&here.page(), &[], members.next_cursor.as_deref()))
-        }
+        }))
         @if manage {
             section.card.narrow aria-labelledby="add-project-member" {
                 h2 #add-project-member { "Add or re-role a member" }
@@ -151,10 +115,7 @@ pub(crate) async fn show(
                 h2 #project-settings { "Settings" }
                 form method="post" action=(here.page()) {
                     (csrf_field(&page.visit))
-                    label for="project-name" { "Name" }
-                    input #project-name type="text" name="name" value=(project.name) required maxlength="100";
-                    label for="project-description" { "Description" }
-                    textarea #project-description name="description" maxlength="1000" { (project.description) }
+                    (layout::name_and_description("project", Some((&project.name, &project.description))))
                     button type="submit" { "Save project" }
                 }
                 p { a.button.danger href=(here.delete()) { "Delete project" } }
@@ -165,9 +126,9 @@ pub(crate) async fn show(
 }
 
 /// `POST /console/orgs/{org}/projects/{project}`.
-pub(crate) async fn update(
+pub async fn update(
     request: OrgRequest<(OrgId, ProjectId)>,
-    Form(form): Form<ProjectForm>,
+    Form(form): Form<NameForm>,
 ) -> Result<Redirect, PageError> {
     request
         .act_then(
@@ -190,7 +151,7 @@ pub(crate) async fn update(
 }
 
 /// `GET /console/orgs/{org}/projects/{project}/delete`: asks first.
-pub(crate) async fn confirm_delete(
+pub async fn confirm_delete(
     request: OrgRequest<(OrgId, ProjectId)>,
 ) -> Result<Response, PageError> {
     let (page, (_, project)) = request.page(OrgPaths::projects).await?;
@@ -209,7 +170,7 @@ pub(crate) async fn confirm_delete(
 }
 
 /// `POST /console/orgs/{org}/projects/{project}/delete`.
-pub(crate) async fn delete(request: OrgRequest<(OrgId, ProjectId)>) -> Result<Redirect, PageError> {
+pub async fn delete(request: OrgRequest<(OrgId, ProjectId)>) -> Result<Redirect, PageError> {
     request
         .act(
             OrgPaths::projects,
@@ -220,13 +181,13 @@ pub(crate) async fn delete(request: OrgRequest<(OrgId, ProjectId)>) -> Result<Re
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct ProjectMemberForm {
+pub struct ProjectMemberForm {
     email: String,
     role: String,
 }
 
 /// `POST /console/orgs/{org}/projects/{project}/members`.
-pub(crate) async fn add_member(
+pub async fn add_member(
     request: OrgRequest<(OrgId, ProjectId)>,
     Form(form): Form<ProjectMemberForm>,
 ) -> Result<Redirect, PageError> {
@@ -244,7 +205,7 @@ pub(crate) async fn add_member(
 }
 
 /// `GET …/projects/{project}/members/{user}/remove`: asks first.
-pub(crate) async fn confirm_remove_member(
+pub async fn confirm_remove_member(
     request: OrgRequest<(OrgId, ProjectId, UserId)>,
 ) -> Result<Response, PageError> {
     let (page, (_, project, user)) = request.page(OrgPaths::projects).await?;
@@ -268,7 +229,7 @@ pub(crate) async fn confirm_remove_member(
 }
 
 /// `POST …/projects/{project}/members/{user}/remove`.
-pub(crate) async fn remove_member(
+pub async fn remove_member(
     request: OrgRequest<(OrgId, ProjectId, UserId)>,
 ) -> Result<Redirect, PageError> {
     request
