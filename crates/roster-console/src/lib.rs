@@ -51,7 +51,7 @@ impl ConsoleOptions {
 
 /// What every console handler can reach.
 #[derive(Clone)]
-pub struct ConsoleState {
+pub(crate) struct ConsoleState {
     pub roster: Arc<Roster>,
     pub options: ConsoleOptions,
 }
