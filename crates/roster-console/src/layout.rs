@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use roster_core::model::{Org, User};
 use roster_core::pagination::Page;
-use roster_core::role::OrgRole;
+use roster_core::service::{Action, Grant};
 use roster_core::time::Timestamp;
 
 use crate::assets;
@@ -28,7 +28,7 @@ pub enum Section {
 /// The org a page belongs to and the caller's role in it.
 pub struct OrgFrame<'a> {
     pub org: &'a Org,
-    pub role: OrgRole,
+    pub grant: &'a Grant,
     pub section: Section,
 }
 
@@ -110,8 +110,7 @@ pub fn page(
 
 fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
     let paths = OrgPaths::new(frame.org.id);
-    let admin = frame.role.can_administer();
-    let directory = frame.role.can_view_directory();
+    let allows = |action| frame.grant.allows(action);
     let tab = |section: Section, href: String, label: &str| {
         let current = frame.section == section;
         html! {
@@ -123,17 +122,23 @@ fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
             p.orgname {
                 (frame.org.name)
                 " "
-                span.badge { (frame.role.as_str()) }
+                span.badge { (frame.grant.role.as_str()) }
             }
             ul {
                 (tab(Section::Settings, paths.overview(), "Overview"))
-                @if directory {
+                @if allows(Action::ListMembers) {
                     (tab(Section::Members, paths.members(), "Members"))
+                }
+                @if allows(Action::ListProjects) {
                     (tab(Section::Projects, paths.projects(), "Projects"))
                 }
-                @if admin {
+                @if allows(Action::ListInvitations) {
                     (tab(Section::Invitations, paths.invitations(), "Invitations"))
+                }
+                @if allows(Action::ListApiKeys) {
                     (tab(Section::ApiKeys, paths.api_keys(), "API keys"))
+                }
+                @if allows(Action::ReadAudit) {
                     (tab(Section::Audit, paths.audit(), "Audit log"))
                 }
             }

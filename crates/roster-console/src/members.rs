@@ -1,32 +1,22 @@
 //! An org's members: the searchable, paginated table; inviting by email
 //! with a role and a message; changing roles; removing; leaving.
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use maud::{html, Markup};
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
 use roster_core::role::OrgRole;
-use roster_core::service::AddMemberOutcome;
+use roster_core::service::{
+    Action, AddMemberOutcome, IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy,
+};
 use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{table_page, Form, ListQuery, Path, Query};
+use crate::forms::{table_page, Form, ListQuery, Query};
 use crate::layout::{self, csrf_field, Section};
-use crate::org_page::{OrgRequest, Segment};
+use crate::org_page::OrgRequest;
 use crate::paths::{self, OrgPaths};
-use crate::session::Visit;
-use crate::ConsoleState;
-
-/// The roles `caller` may hand out: an owner any, an admin any but owner.
-pub fn grantable_roles(caller: OrgRole) -> Vec<OrgRole> {
-    OrgRole::ALL
-        .into_iter()
-        .filter(|role| caller == OrgRole::Owner || *role != OrgRole::Owner)
-        .collect()
-}
 
 fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Markup {
     html! {
@@ -55,8 +45,8 @@ pub async fn list(
         .run(move |r, ctx, org| r.list_members(ctx, org, &filter, &table_page(cursor)?))
         .await?;
     let paths = page.paths();
-    let admin = page.role.can_administer();
-    let roles = grantable_roles(page.role);
+    let admin = page.grant.allows(Action::AddMember);
+    let roles = page.grant.grantable_roles();
     let me = page.user.id;
     let content = html! {
         h1 { "Members" }
@@ -73,7 +63,7 @@ pub async fn list(
         }
         (layout::paged_table(&members, "No member matches.", &["Email", "Name", "Username", "Role", "Actions"], &paths.members(), &[("q", search.as_str())], |member| html! {
             @let uid = member.user.id.to_string();
-            @let editable = admin && (page.role == OrgRole::Owner || member.role != OrgRole::Owner);
+            @let editable = page.grant.may_manage(member.role);
             tr {
                 td data-label="Email" { (member.user.email) }
                 td data-label="Name" { (member.user.name) }
@@ -138,7 +128,18 @@ pub async fn invite(
             move |r, ctx, org| {
                 let role = OrgRole::parse(&form.role)?;
                 let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
-                r.add_member(ctx, org, &form.email, role, message, &[])
+                r.add_member(
+                    ctx,
+                    org,
+                    &NewMember {
+                        who: MemberRef::email(&form.email)?,
+                        role,
+                        labels: Vec::new(),
+                        message,
+                        projects: &[],
+                        if_member: IfMember::ChangeRole,
+                    },
+                )
             },
             |outcome, paths, _| {
                 let notice = match outcome {
@@ -171,7 +172,13 @@ pub async fn change_role(
             Notice::RoleChanged,
             move |r, ctx, (org, user)| {
                 let role = OrgRole::parse(&form.role)?;
-                r.change_member_role(ctx, org, user, role)
+                r.change_member(
+                    ctx,
+                    org,
+                    &MemberRef::Id(user),
+                    &MemberChange::role(role),
+                    OwnerPolicy::Manage,
+                )
             },
         )
         .await
@@ -181,7 +188,7 @@ pub async fn change_role(
 pub async fn confirm_remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Response, PageError> {
     let (page, (_, user)) = request.page(OrgPaths::members).await?;
     let member = page
-        .run(move |r, ctx, org| r.get_member(ctx, org, user))
+        .run(move |r, ctx, org| r.get_member(ctx, org, &MemberRef::Id(user)))
         .await?;
     let paths = page.paths();
     Ok(page.confirm(Confirm {
@@ -203,7 +210,9 @@ pub async fn remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Redirect, Pa
         .act(
             OrgPaths::members,
             Notice::MemberRemoved,
-            |r, ctx, (org, user)| r.remove_member(ctx, org, user),
+            |r, ctx, (org, user)| {
+                r.remove_member(ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage)
+            },
         )
         .await
 }
@@ -225,35 +234,12 @@ pub async fn confirm_leave(request: OrgRequest<OrgId>) -> Result<Response, PageE
 }
 
 /// `POST /console/orgs/{org}/leave`: any member but the last owner.
-pub async fn leave(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&OrgPaths::new(&org).overview())?;
-    let org = OrgId::segment(&org)?;
-    let roster_core::model::Actor::User(me) = ctx.actor else {
-        return Err(PageError::Status(
-            StatusCode::FORBIDDEN,
-            "Only people can leave.".into(),
-        ));
-    };
-    state
-        .act(
-            move |r| r.remove_member(&ctx, org, me),
-            |_| Notice::LeftOrg.at(paths::ORGS),
+pub async fn leave(request: OrgRequest<OrgId>) -> Result<Redirect, PageError> {
+    request
+        .act_then(
+            OrgPaths::overview,
+            |r, ctx, org| r.leave_org(ctx, org),
+            |_, _, _| Notice::LeftOrg.at(paths::ORGS),
         )
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_owners_may_hand_out_the_owner_role() {
-        assert!(grantable_roles(OrgRole::Owner).contains(&OrgRole::Owner));
-        assert!(!grantable_roles(OrgRole::Admin).contains(&OrgRole::Owner));
-        assert_eq!(grantable_roles(OrgRole::Admin).len(), 3);
-    }
 }

@@ -17,7 +17,7 @@ use axum::response::{Redirect, Response};
 use maud::Markup;
 use roster_core::ids::{ApiKeyId, InvitationId, OrgId, ProjectId, UserId};
 use roster_core::model::{Org, User};
-use roster_core::role::OrgRole;
+use roster_core::service::Grant;
 use roster_core::{Ctx, DomainError, Roster};
 
 use crate::actions::{Done, Notice};
@@ -158,7 +158,7 @@ impl<Ids: PathIds> OrgRequest<Ids> {
         let ctx = self.visit.require_login(&back_to(&self.paths()))?;
         let org = <OrgId as Segment>::from_params(&self.params)?;
         let inner = ctx.clone();
-        let (user, (org, role)) = self
+        let (user, (org, grant)) = self
             .state
             .run(move |r| Ok((r.me(&inner)?, r.get_org(&inner, org)?)))
             .await?;
@@ -167,7 +167,7 @@ impl<Ids: PathIds> OrgRequest<Ids> {
             ctx,
             user,
             org,
-            role,
+            grant,
             visit: self.visit,
             state: self.state,
         };
@@ -217,14 +217,15 @@ impl<Ids: PathIds> OrgRequest<Ids> {
     }
 }
 
-/// What every org page needs: the caller, the org and the caller's role in
-/// it (the core answers 404 to non-members), and what it takes to run core
-/// calls and render the page.
+/// What every org page needs: the caller, the org and what the caller may
+/// do in it (the core answers 404 to non-members), and what it takes to
+/// run core calls and render the page.
 pub struct OrgPage {
     pub ctx: Ctx,
     pub user: User,
     pub org: Org,
-    pub role: OrgRole,
+    /// What the caller may do here: pages offer only what it allows.
+    pub grant: Grant,
     pub visit: Visit,
     state: ConsoleState,
 }
@@ -244,7 +245,7 @@ impl OrgPage {
     pub fn render(&self, section: Section, title: &str, content: Markup) -> Response {
         let frame = OrgFrame {
             org: &self.org,
-            role: self.role,
+            grant: &self.grant,
             section,
         };
         layout::page(&self.visit, &self.user, Some(frame), title, content)

@@ -7,8 +7,7 @@ use axum::response::{Redirect, Response};
 use maud::html;
 use roster_core::ids::OrgId;
 use roster_core::pagination::PageRequest;
-use roster_core::role::OrgRole;
-use roster_core::service::OrgUpdate;
+use roster_core::service::{Action, OrgUpdate};
 
 use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
@@ -84,8 +83,8 @@ pub async fn overview(
         } @else {
             p { (page.org.description) }
         }
-        p { "Your role: " span.badge { (page.role.as_str()) } }
-        @if page.role.can_administer() {
+        p { "Your role: " span.badge { (page.grant.role.as_str()) } }
+        @if page.grant.allows(Action::UpdateOrg) {
             section.card.narrow aria-labelledby="settings" {
                 h2 #settings { "Settings" }
                 form method="post" action=(paths.overview()) {
@@ -98,7 +97,7 @@ pub async fn overview(
         section.card.narrow aria-labelledby="danger" {
             h2 #danger { "Leave or delete" }
             p { a.button.secondary href=(paths.leave()) { "Leave this organization" } }
-            @if page.role == OrgRole::Owner {
+            @if page.grant.allows(Action::DeleteOrg) {
                 p { a.button.danger href=(paths.delete()) { "Delete this organization" } }
             }
         }
@@ -129,7 +128,7 @@ pub async fn update(
 /// `GET /console/orgs/{org}/delete`: asks first.
 pub async fn confirm_delete(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
     let (page, _) = request.page(OrgPaths::overview).await?;
-    if page.role != OrgRole::Owner {
+    if !page.grant.allows(Action::DeleteOrg) {
         return Err(PageError::Status(
             StatusCode::FORBIDDEN,
             "Only an owner may delete the organization.".into(),

@@ -5,7 +5,7 @@ use axum::response::{Redirect, Response};
 use maud::html;
 use roster_core::ids::{OrgId, ProjectId, UserId};
 use roster_core::role::ProjectRole;
-use roster_core::service::ProjectUpdate;
+use roster_core::service::{Action, MemberRef, ProjectUpdate};
 use serde::Deserialize;
 
 use crate::actions::{notice, Confirm, Notice};
@@ -37,7 +37,7 @@ pub async fn list(
                 td data-label="Created" { (when(project.created_at)) }
             }
         }))
-        @if page.role.can_administer() {
+        @if page.grant.allows(Action::CreateProject) {
             (layout::create_form(&page.visit, "project", "Create a project", &paths.projects(), "Create project"))
         }
     };
@@ -196,8 +196,8 @@ pub async fn add_member(
             OrgPaths::projects,
             move |r, ctx, (org, project)| {
                 let role = ProjectRole::parse(&form.role)?;
-                let member = r.member_by_email(ctx, org, &form.email)?;
-                r.add_project_member(ctx, org, project, member.user.id, role)
+                let who = MemberRef::email(&form.email)?;
+                r.add_project_member(ctx, org, project, &who, role)
             },
             |_, paths, (_, project)| Notice::ProjectMemberAdded.at(paths.project(project).page()),
         )
@@ -210,18 +210,13 @@ pub async fn confirm_remove_member(
 ) -> Result<Response, PageError> {
     let (page, (_, project, user)) = request.page(OrgPaths::projects).await?;
     let (project, member) = page
-        .run(move |r, ctx, org| {
-            Ok((
-                r.project_with_access(ctx, org, project)?.0,
-                r.get_member(ctx, org, user)?,
-            ))
-        })
+        .run(move |r, ctx, org| r.get_project_member(ctx, org, project, user))
         .await?;
     let here = page.paths().project(project.id);
     Ok(page.confirm(Confirm {
         section: Section::Projects,
         question: "Remove from the project?",
-        detail: html! { p { strong { (member.user.email) } " leaves the project " strong { (project.name) } " (but stays in the organization)." } },
+        detail: html! { p { strong { (member.email) } " leaves the project " strong { (project.name) } " (but stays in the organization)." } },
         action: here.member_remove(user),
         button: "Remove from project",
         cancel: here.page(),
