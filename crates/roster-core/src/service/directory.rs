@@ -8,7 +8,7 @@ use crate::ids::{OrgId, ProjectId};
 use crate::model::{Actor, Invitation, Member, MemberFilter};
 use crate::role::{check_role_change, OrgRole, ProjectRole};
 use crate::scope::Scope;
-use crate::store::{self, Tx};
+use crate::store::{self, prelude::*};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
@@ -253,7 +253,7 @@ impl Roster {
     }
 }
 
-fn member_with_email(tx: &mut dyn Tx, org: OrgId, email: &Email) -> Result<Member> {
+fn member_with_email(tx: &mut dyn ReadTx, org: OrgId, email: &Email) -> Result<Member> {
     let user = tx
         .user_by_email(email.as_str())?
         .ok_or_else(DomainError::member_not_found)?;

@@ -9,7 +9,7 @@ use crate::model::{Actor, Invitation, Member, MemberFilter, Membership, User};
 use crate::pagination::{Page, PageRequest};
 use crate::role::{check_removal, check_role_change, OrgRole, ProjectRole};
 use crate::scope::Scope;
-use crate::store::{self, Tx};
+use crate::store::{self, prelude::*};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 

@@ -40,7 +40,7 @@ use crate::model::{Actor, AuditEvent, Membership};
 use crate::ratelimit::{LoginThrottle, RateLimiter};
 use crate::role::OrgRole;
 use crate::scope::Scope;
-use crate::store::{self, Store, Tx};
+use crate::store::{self, prelude::*, Store};
 use crate::time::Timestamp;
 
 /// Who may create an account.
@@ -248,7 +248,7 @@ impl Roster {
 /// caller is an API key. A caller who is not a member learns nothing: the
 /// org "does not exist" for it. A key acts as an admin of its own org only,
 /// limited by its scopes, and never with owner powers.
-pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) -> Result<OrgRole> {
+pub(crate) fn caller_role(tx: &mut dyn ReadTx, ctx: &Ctx, org: OrgId, scope: Scope) -> Result<OrgRole> {
     match ctx.actor {
         Actor::User(_) if ctx.org_scope.is_some_and(|scoped| scoped != org) => {
             Err(DomainError::org_not_found())
@@ -283,7 +283,7 @@ pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) 
 /// (rows from before keys recorded one) keeps working. Read inside the
 /// caller's transaction, so it sees the membership as of that moment.
 pub(crate) fn key_creator_still_admin(
-    tx: &mut dyn Tx,
+    tx: &mut dyn ReadTx,
     org: OrgId,
     creator: Option<UserId>,
 ) -> Result<bool> {
@@ -314,7 +314,7 @@ pub(crate) fn people_only(ctx: &Ctx, org: OrgId, refusal: &'static str) -> Resul
 /// API keys (403 `email_not_verified`). Whoever signs up with someone
 /// else's address thus gets nothing out of it. API keys pass: the person
 /// who created one had a verified address then.
-pub(crate) fn require_verified_email(tx: &mut dyn Tx, ctx: &Ctx) -> Result<()> {
+pub(crate) fn require_verified_email(tx: &mut dyn ReadTx, ctx: &Ctx) -> Result<()> {
     let Actor::User(user) = ctx.actor else {
         return Ok(());
     };

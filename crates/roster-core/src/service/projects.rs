@@ -7,7 +7,7 @@ use crate::model::{Actor, Project, ProjectMember};
 use crate::pagination::{Page, PageRequest};
 use crate::role::{OrgRole, ProjectRole};
 use crate::scope::Scope;
-use crate::store::{self, Tx};
+use crate::store::{self, prelude::*};
 use crate::time::Timestamp;
 use crate::types::{Description, ProjectName, ResourceStatus};
 
@@ -39,7 +39,7 @@ fn project_target(project: ProjectId) -> Target<'static> {
 
 /// The caller's access to a project of `org` (which must exist in it).
 fn project_access(
-    tx: &mut dyn Tx,
+    tx: &mut dyn ReadTx,
     ctx: &Ctx,
     org: OrgId,
     project: ProjectId,
