@@ -1,24 +1,13 @@
 //! The embedded schema migrations: one folder per backend
 //! (`migrations/sqlite`, `migrations/postgres`) with the same numbered
-//! steps. Each backend module runs them (`sqlite::migrate`,
-//! `postgres::migrate`): every pending step in its own transaction,
-//! recorded in `schema_migrations`.
+//! steps, and the one runner both backends use (`apply_pending`): every
+//! pending step in its own transaction, recorded in `schema_migrations`.
 
-/// A database backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+use roster_core::error::{DomainError, Result as StoreResult};
+use roster_core::time::Timestamp;
 
-impl Backend {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
+use crate::sql::{dialect, SqlTx, Value};
+use crate::Backend;
 
 /// One numbered schema step.
 #[derive(Debug, Clone, Copy)]
@@ -113,6 +102,60 @@ pub(crate) fn migrations(backend: Backend) -> &'static [Migration] {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     }
+}
+
+/// Applies every pending step of `backend`. `in_transaction` runs its
+/// argument in a fresh transaction of the database being migrated and
+/// commits when it answers `Ok` (SQLite: `BEGIN IMMEDIATE`, which holds
+/// the write lock). Each step first takes the migration lock, so a second
+/// process starting at the same time waits, then finds the step applied.
+pub(crate) fn apply_pending(
+    backend: Backend,
+    mut in_transaction: impl FnMut(&mut dyn FnMut(&mut SqlTx<'_>) -> StoreResult<()>) -> StoreResult<()>,
+) -> Result<(), String> {
+    for step in migrations(backend) {
+        // Why a step stopped, in the operator's words.
+        let mut failure = None;
+        let mut applied_now = false;
+        let outcome = in_transaction(&mut |tx| {
+            if let Some(lock) = dialect::migration_lock(backend) {
+                tx.run(lock, &[Value::Int(dialect::MIGRATION_LOCK)])?;
+            }
+            tx.execute_batch(CREATE_TABLE)?;
+            let applied = tx.query_all("SELECT version FROM schema_migrations", &[], |row| {
+                row.int(0)
+            })?;
+            if let Err(newer) = check_not_newer(backend, &applied) {
+                failure = Some(newer);
+                return Err(DomainError::Internal("the schema is newer".into()));
+            }
+            if applied.contains(&step.version) {
+                return Ok(());
+            }
+            if let Err(error) = tx.execute_batch(step.sql) {
+                failure = Some(format!("step {}: {error}", step.name));
+                return Err(error);
+            }
+            // The store's own bookkeeping, not a domain record: the one
+            // place the store reads the clock.
+            tx.run(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[Value::Int(step.version), Value::Int(Timestamp::now().0)],
+            )?;
+            applied_now = true;
+            Ok(())
+        });
+        outcome.map_err(|e| failure.unwrap_or_else(|| e.to_string()))?;
+        if applied_now {
+            tracing::info!(
+                version = step.version,
+                name = step.name,
+                backend = backend.as_str(),
+                "applied migration"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The numbered steps of a backend, in order.

@@ -248,7 +248,12 @@ impl Roster {
 /// caller is an API key. A caller who is not a member learns nothing: the
 /// org "does not exist" for it. A key acts as an admin of its own org only,
 /// limited by its scopes, and never with owner powers.
-pub(crate) fn caller_role(tx: &mut dyn ReadTx, ctx: &Ctx, org: OrgId, scope: Scope) -> Result<OrgRole> {
+pub(crate) fn caller_role(
+    tx: &mut dyn ReadTx,
+    ctx: &Ctx,
+    org: OrgId,
+    scope: Scope,
+) -> Result<OrgRole> {
     match ctx.actor {
         Actor::User(_) if ctx.org_scope.is_some_and(|scoped| scoped != org) => {
             Err(DomainError::org_not_found())

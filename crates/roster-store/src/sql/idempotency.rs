@@ -4,6 +4,7 @@
 
 use roster_core::error::Result;
 use roster_core::model::IdempotencyRecord;
+use roster_core::store::IdempotencyWrite;
 use roster_core::time::Timestamp;
 
 use super::decode::ts;
@@ -18,72 +19,64 @@ fn record(row: &Row) -> Result<IdempotencyRecord> {
     })
 }
 
-pub fn idempotency_key(
-    tx: &mut SqlTx,
-    scope: &str,
-    key: &str,
-) -> Result<Option<IdempotencyRecord>> {
-    let row = tx.query_opt(
-        "SELECT request_hash, status, response, created_at FROM idempotency_keys \
-         WHERE scope = $1 AND key = $2",
-        &[Value::text(scope), Value::text(key)],
-    )?;
-    row.map(|row| record(&row)).transpose()
-}
-
-pub fn claim_idempotency_key(
-    tx: &mut SqlTx,
-    scope: &str,
-    key: &str,
-    request_hash: &str,
-    at: Timestamp,
-) -> Result<Option<IdempotencyRecord>> {
-    let inserted = tx.execute(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at) \
-         VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING",
-        &[
-            Value::text(scope),
-            Value::text(key),
-            Value::text(request_hash),
-            Value::Int(at.0),
-        ],
-    )?;
-    if inserted > 0 {
-        return Ok(None);
+impl IdempotencyWrite for SqlTx<'_> {
+    fn claim_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>> {
+        let inserted = self.changed(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, \
+             created_at) VALUES ($1, $2, $3, NULL, NULL, $4) ON CONFLICT DO NOTHING",
+            &[
+                Value::text(scope),
+                Value::text(key),
+                Value::text(request_hash),
+                Value::Int(at.0),
+            ],
+        )?;
+        if inserted {
+            return Ok(None);
+        }
+        self.query_opt(
+            "SELECT request_hash, status, response, created_at FROM idempotency_keys \
+             WHERE scope = $1 AND key = $2",
+            &[Value::text(scope), Value::text(key)],
+            record,
+        )
     }
-    idempotency_key(tx, scope, key)
-}
 
-pub fn complete_idempotency_key(
-    tx: &mut SqlTx,
-    scope: &str,
-    key: &str,
-    status: u16,
-    response: Option<&str>,
-) -> Result<()> {
-    tx.execute(
-        "UPDATE idempotency_keys SET status = $3, response = $4 WHERE scope = $1 AND key = $2",
-        &[
-            Value::text(scope),
-            Value::text(key),
-            Value::Int(i64::from(status)),
-            Value::opt_text(response),
-        ],
-    )?;
-    Ok(())
-}
+    fn complete_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        response: Option<&str>,
+    ) -> Result<()> {
+        self.run(
+            "UPDATE idempotency_keys SET status = $1, response = $2 WHERE scope = $3 AND key = $4",
+            &[
+                Value::Int(i64::from(status)),
+                Value::opt_text(response),
+                Value::text(scope),
+                Value::text(key),
+            ],
+        )
+    }
 
-pub fn delete_idempotency_key(tx: &mut SqlTx, scope: &str, key: &str) -> Result<()> {
-    tx.execute(
-        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2",
-        &[Value::text(scope), Value::text(key)],
-    )?;
-    Ok(())
-}
+    fn delete_idempotency_key(&mut self, scope: &str, key: &str) -> Result<()> {
+        self.run(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2",
+            &[Value::text(scope), Value::text(key)],
+        )
+    }
 
-pub fn purge_idempotency_keys(tx: &mut SqlTx, before: Timestamp) -> Result<u64> {
-    tx.execute(
-        "DELETE FROM idempotency_keys WHERE created_at < $1",
-        &[Value::Int(before.0)],
-    )
+    fn purge_idempotency_keys(&mut self, before: Timestamp) -> Result<u64> {
+        self.execute(
+            "DELETE FROM idempotency_keys WHERE created_at < $1",
+            &[Value::Int(before.0)],
+        )
+    }
 }

@@ -45,7 +45,7 @@ pub fn users_get_sequential_numbers_and_read_back(store: &dyn Store) {
     assert!(taken && !free);
     assert_eq!(missing, None);
 
-    store::write(store, |tx| tx.set_email_verified(a.id)).unwrap();
+    store::write(store, |tx| tx.set_email_verified(a.id, Timestamp(5_000))).unwrap();
     let verified = store::read(store, |tx| tx.user(a.id)).unwrap().unwrap();
     assert!(verified.email_verified);
     assert_eq!(verified.number, a.number);
@@ -256,7 +256,10 @@ pub fn only_an_unverified_account_in_no_org_is_deleted(store: &dyn Store) {
     let squatter = user(store, "squatter");
     let verified = user(store, "verified");
     let member = user(store, "member");
-    store::write(store, |tx| tx.set_email_verified(verified.id)).unwrap();
+    store::write(store, |tx| {
+        tx.set_email_verified(verified.id, Timestamp(5_000))
+    })
+    .unwrap();
     let org = crate::support::org(store, "Acme");
     crate::support::join(store, org.id, member.id, roster_core::role::OrgRole::Member);
     let now = Timestamp::now();

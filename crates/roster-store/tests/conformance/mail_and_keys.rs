@@ -204,7 +204,7 @@ pub fn email_verifications_are_single_use(store: &dyn Store) {
         store::read(store, |tx| tx.email_verification("nope")).unwrap(),
         None
     );
-    store::write(store, |tx| tx.set_email_verified(ada.id)).unwrap();
+    store::write(store, |tx| tx.set_email_verified(ada.id, Timestamp(5_000))).unwrap();
     assert!(
         store::read(store, |tx| tx.user(ada.id))
             .unwrap()

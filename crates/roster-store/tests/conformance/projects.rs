@@ -190,13 +190,19 @@ pub fn one_open_invitation_per_address(store: &dyn Store) {
         project_assignments: vec![],
         ..first.clone()
     };
-    store::write(store, |tx| tx.update_invitation(&refreshed)).unwrap();
+    store::write(store, |tx| {
+        tx.update_invitation(&refreshed, Timestamp(5_000))
+    })
+    .unwrap();
     assert_eq!(
         store::read(store, |tx| tx.open_invitation(acme.id, "eve@example.com")).unwrap(),
         Some(refreshed.clone())
     );
     refreshed.status = InvitationStatus::Accepted;
-    store::write(store, |tx| tx.update_invitation(&refreshed)).unwrap();
+    store::write(store, |tx| {
+        tx.update_invitation(&refreshed, Timestamp(5_000))
+    })
+    .unwrap();
     assert_eq!(
         store::read(store, |tx| tx.open_invitation(acme.id, "eve@example.com")).unwrap(),
         None
