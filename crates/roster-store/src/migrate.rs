@@ -123,7 +123,7 @@ pub(crate) fn apply_pending(
             }
             tx.execute_batch(CREATE_TABLE)?;
             let applied = tx.query_all("SELECT version FROM schema_migrations", &[], |row| {
-                row.int(0)
+                row.get(0)
             })?;
             if let Err(newer) = check_not_newer(backend, &applied) {
                 failure = Some(newer);

@@ -7,7 +7,7 @@ use roster_core::model::{AuditEvent, AuditFilter};
 use roster_core::store::{AuditRead, AuditWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{id, ts};
+use super::decode::{decode, params};
 use super::{Row, SqlTx, Value};
 
 /// The columns `audit_event` decodes, from `audit_events`.
@@ -19,18 +19,10 @@ macro_rules! audit_event_columns {
 }
 
 fn audit_event(row: &Row) -> Result<AuditEvent> {
-    Ok(AuditEvent {
-        id: id(row, 0, "audit_events.id")?,
-        org_id: id(row, 1, "audit_events.org_id")?,
-        actor_type: row.text(2)?,
-        actor_id: row.text(3)?,
-        action: row.text(4)?,
-        target_type: row.text(5)?,
-        target_id: row.text(6)?,
-        summary: row.text(7)?,
-        request_id: row.text(8)?,
-        created_at: ts(row, 9)?,
-    })
+    decode! { row, 0, AuditEvent {
+        id, org_id, actor_type, actor_id, action, target_type, target_id, summary, request_id,
+        created_at,
+    } }
 }
 
 impl AuditRead for SqlTx<'_> {
@@ -50,7 +42,7 @@ impl AuditRead for SqlTx<'_> {
                     audit_event_columns!(),
                     " FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
                 ),
-                &[Value::text(org), Value::text(before), Value::limit(limit)],
+                &params! { org, before, Value::limit(limit) },
                 audit_event,
             ),
             None => self.query_all(
@@ -59,7 +51,7 @@ impl AuditRead for SqlTx<'_> {
                     audit_event_columns!(),
                     " FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
                 ),
-                &[Value::text(org), Value::limit(limit)],
+                &params! { org, Value::limit(limit) },
                 audit_event,
             ),
         }
@@ -81,19 +73,19 @@ impl AuditRead for SqlTx<'_> {
             audit_event_columns!(),
             " FROM audit_events WHERE org_id = $1"
         ));
-        let mut params = vec![Value::text(org)];
+        let mut params = vec![org.into()];
         let mut condition = |column: &str, value: Value| {
             params.push(value);
             sql.push_str(&format!(" AND {column} ${}", params.len()));
         };
         if let Some(before) = before {
-            condition("id <", Value::text(before));
+            condition("id <", before.into());
         }
         if let Some(actor) = &filter.actor_id {
-            condition("actor_id =", Value::text(actor));
+            condition("actor_id =", actor.into());
         }
         if let Some(action) = &filter.action {
-            condition("action =", Value::text(action));
+            condition("action =", action.into());
         }
         params.push(Value::limit(limit));
         sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", params.len()));
@@ -107,39 +99,25 @@ impl AuditRead for SqlTx<'_> {
         action: &str,
         since: Timestamp,
     ) -> Result<u64> {
-        self.query_one(
-            "SELECT COUNT(*) FROM audit_events \
-             WHERE actor_id = $1 AND action = $2 AND created_at >= $3",
-            &[
-                Value::text(actor_id),
-                Value::text(action),
-                Value::Int(since.0),
-            ],
-        )?
-        .count(0)
+        let sql = "SELECT COUNT(*) FROM audit_events \
+                   WHERE actor_id = $1 AND action = $2 AND created_at >= $3";
+        self.query_one(sql, &params! { actor_id, action, since })?
+            .count(0)
     }
 }
 
 impl AuditWrite for SqlTx<'_> {
     fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
-        self.run(
-            concat!(
-                "INSERT INTO audit_events (",
-                audit_event_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ),
-            &[
-                Value::text(event.id),
-                Value::text(event.org_id),
-                Value::text(&event.actor_type),
-                Value::text(&event.actor_id),
-                Value::text(&event.action),
-                Value::text(&event.target_type),
-                Value::text(&event.target_id),
-                Value::text(&event.summary),
-                Value::text(&event.request_id),
-                Value::Int(event.created_at.0),
-            ],
-        )
+        let sql = concat!(
+            "INSERT INTO audit_events (",
+            audit_event_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        let e = event;
+        let params = params! {
+            e.id, e.org_id, &e.actor_type, &e.actor_id, &e.action, &e.target_type, &e.target_id,
+            &e.summary, &e.request_id, e.created_at,
+        };
+        self.run(sql, &params)
     }
 }

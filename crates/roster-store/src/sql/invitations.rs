@@ -5,15 +5,12 @@
 //! outbox, which keeps a delivered email's row (without its body).
 
 use roster_core::error::Result;
-use roster_core::ids::UserId;
 use roster_core::ids::{InvitationId, OrgId};
 use roster_core::model::{Invitation, InvitationFilter, InvitationStatus};
 use roster_core::store::{InvitationsRead, InvitationsWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{
-    corrupt, decode_assignments, encode_assignments, id, opt_id, opt_ts, org_role, ts,
-};
+use super::decode::{decode, encode_assignments, params};
 use super::{Row, SqlTx, Value};
 
 /// The columns `invitation` decodes, from `invitations`.
@@ -25,57 +22,48 @@ macro_rules! invitation_columns {
 }
 
 fn invitation(row: &Row) -> Result<Invitation> {
-    Ok(Invitation {
-        id: id(row, 0, "invitations.id")?,
-        org_id: id(row, 1, "invitations.org_id")?,
-        email: row.text(2)?,
-        role: org_role(row, 3)?,
-        message: row.text(4)?,
-        status: InvitationStatus::parse(&row.text(5)?)
-            .ok_or_else(|| corrupt("invitations.status", "invitation status"))?,
-        project_assignments: decode_assignments(&row.text(6)?)?,
-        token_hash: row.text(7)?,
-        created_by: opt_id::<UserId>(row, 8, "invitations.created_by")?,
-        created_at: ts(row, 9)?,
-        expires_at: ts(row, 10)?,
-    })
+    decode! { row, 0, Invitation {
+        id, org_id, email, role, message, status, project_assignments, token_hash, created_by,
+        created_at, expires_at,
+    } }
+}
+
+/// The invitations matching the condition `$where_`.
+macro_rules! select_invitations {
+    ($where_:literal) => {
+        concat!(
+            "SELECT ",
+            invitation_columns!(),
+            " FROM invitations WHERE ",
+            $where_
+        )
+    };
 }
 
 impl InvitationsRead for SqlTx<'_> {
     fn open_invitation(&mut self, org: OrgId, email: &str) -> Result<Option<Invitation>> {
         // The predicate matches the partial index's own WHERE clause, so
         // the lookup uses that index.
-        let sql = concat!(
-            "SELECT ",
-            invitation_columns!(),
-            " FROM invitations WHERE org_id = $1 AND email = $2 AND status IN ('pending', 'sent')"
-        );
-        self.query_opt(sql, &[Value::text(org), Value::text(email)], invitation)
+        let sql =
+            select_invitations!("org_id = $1 AND email = $2 AND status IN ('pending', 'sent')");
+        self.query_opt(sql, &params! { org, email }, invitation)
     }
 
     fn has_open_invitation(&mut self, email: &str, now: Timestamp) -> Result<bool> {
         let sql = "SELECT 1 FROM invitations WHERE email = $1 AND status IN ('pending', 'sent') \
                    AND expires_at > $2 LIMIT 1";
-        let found = self.query_opt(sql, &[Value::text(email), Value::Int(now.0)], |_| Ok(()))?;
-        Ok(found.is_some())
+        Ok(self
+            .query_opt(sql, &params! { email, now }, |_| Ok(()))?
+            .is_some())
     }
 
     fn invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>> {
-        let sql = concat!(
-            "SELECT ",
-            invitation_columns!(),
-            " FROM invitations WHERE id = $1"
-        );
-        self.query_opt(sql, &[Value::text(id)], invitation)
+        self.query_opt(select_invitations!("id = $1"), &params! { id }, invitation)
     }
 
     fn invitation_by_token_hash(&mut self, hash: &str) -> Result<Option<Invitation>> {
-        let sql = concat!(
-            "SELECT ",
-            invitation_columns!(),
-            " FROM invitations WHERE token_hash = $1"
-        );
-        self.query_opt(sql, &[Value::text(hash)], invitation)
+        let sql = select_invitations!("token_hash = $1");
+        self.query_opt(sql, &params! { hash }, invitation)
     }
 
     /// An org's invitations by keyset page. Expiry is judged at
@@ -88,25 +76,20 @@ impl InvitationsRead for SqlTx<'_> {
         after: Option<InvitationId>,
         limit: usize,
     ) -> Result<Vec<Invitation>> {
-        let base = concat!(
-            "SELECT ",
-            invitation_columns!(),
-            " FROM invitations WHERE org_id = $1 AND id > $2"
-        );
-        let mut params = vec![Value::text(org), Value::after(after)];
+        let base = select_invitations!("org_id = $1 AND id > $2");
+        let mut params = vec![org.into(), Value::after(after)];
         let condition = match filter.status {
             None => "",
             Some(status @ (InvitationStatus::Pending | InvitationStatus::Sent)) => {
-                params.push(Value::text(status.as_str()));
-                params.push(Value::Int(filter.now.0));
+                params.extend(params! { status, filter.now });
                 " AND status = $3 AND expires_at > $4"
             }
             Some(InvitationStatus::Expired) => {
-                params.push(Value::Int(filter.now.0));
+                params.push(filter.now.into());
                 " AND (status = 'expired' OR (status IN ('pending', 'sent') AND expires_at <= $3))"
             }
             Some(other) => {
-                params.push(Value::text(other.as_str()));
+                params.push(other.into());
                 " AND status = $3"
             }
         };
@@ -122,18 +105,11 @@ impl InvitationsRead for SqlTx<'_> {
         after: Option<InvitationId>,
         limit: usize,
     ) -> Result<Vec<Invitation>> {
-        let sql = concat!(
-            "SELECT ",
-            invitation_columns!(),
-            " FROM invitations WHERE email = $1 AND status IN ('pending', 'sent') \
-             AND expires_at > $2 AND id > $3 ORDER BY id LIMIT $4"
+        let sql = select_invitations!(
+            "email = $1 AND status IN ('pending', 'sent') AND expires_at > $2 AND id > $3 \
+             ORDER BY id LIMIT $4"
         );
-        let params = [
-            Value::text(email),
-            Value::Int(now.0),
-            Value::after(after),
-            Value::limit(limit),
-        ];
+        let params = params! { email, now, Value::after(after), Value::limit(limit) };
         self.query_all(sql, &params, invitation)
     }
 
@@ -144,28 +120,18 @@ impl InvitationsRead for SqlTx<'_> {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Invitation>> {
-        let sql = concat!(
-            "SELECT ",
-            invitation_columns!(),
-            " FROM invitations WHERE org_id = $1 AND status IN ('pending', 'sent') \
-             AND expires_at > $2 ORDER BY id LIMIT $3 OFFSET $4"
+        let sql = select_invitations!(
+            "org_id = $1 AND status IN ('pending', 'sent') AND expires_at > $2 \
+             ORDER BY id LIMIT $3 OFFSET $4"
         );
-        let params = [
-            Value::text(org),
-            Value::Int(now.0),
-            Value::limit(limit),
-            Value::limit(offset),
-        ];
+        let params = params! { org, now, Value::limit(limit), Value::limit(offset) };
         self.query_all(sql, &params, invitation)
     }
 
     fn count_invitation_emails_since(&mut self, org: OrgId, since: Timestamp) -> Result<u64> {
-        self.query_one(
-            "SELECT COUNT(*) FROM outbox_emails o JOIN invitations i ON i.id = o.invitation_id \
-             WHERE i.org_id = $1 AND o.created_at >= $2",
-            &[Value::text(org), Value::Int(since.0)],
-        )?
-        .count(0)
+        let sql = "SELECT COUNT(*) FROM outbox_emails o JOIN invitations i \
+                   ON i.id = o.invitation_id WHERE i.org_id = $1 AND o.created_at >= $2";
+        self.query_one(sql, &params! { org, since })?.count(0)
     }
 
     /// Uses the `outbox_emails_recipient` index.
@@ -174,57 +140,39 @@ impl InvitationsRead for SqlTx<'_> {
         recipient: &str,
         since: Timestamp,
     ) -> Result<(u64, Option<Timestamp>)> {
-        let row = self.query_one(
-            "SELECT COUNT(*), MIN(created_at) FROM outbox_emails \
-             WHERE recipient = $1 AND invitation_id IS NOT NULL AND created_at >= $2",
-            &[Value::text(recipient), Value::Int(since.0)],
-        )?;
-        Ok((row.count(0)?, opt_ts(&row, 1)?))
+        let sql = "SELECT COUNT(*), MIN(created_at) FROM outbox_emails \
+                   WHERE recipient = $1 AND invitation_id IS NOT NULL AND created_at >= $2";
+        let row = self.query_one(sql, &params! { recipient, since })?;
+        Ok((row.count(0)?, row.get(1)?))
     }
 }
 
 impl InvitationsWrite for SqlTx<'_> {
     fn insert_invitation(&mut self, invitation: &Invitation) -> Result<()> {
-        self.run(
-            concat!(
-                "INSERT INTO invitations (",
-                invitation_columns!(),
-                ", updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)"
-            ),
-            &[
-                Value::text(invitation.id),
-                Value::text(invitation.org_id),
-                Value::text(&invitation.email),
-                Value::text(invitation.role.as_str()),
-                Value::text(&invitation.message),
-                Value::text(invitation.status.as_str()),
-                Value::Text(encode_assignments(&invitation.project_assignments)),
-                Value::text(&invitation.token_hash),
-                Value::opt_text(invitation.created_by),
-                Value::Int(invitation.created_at.0),
-                Value::Int(invitation.expires_at.0),
-            ],
-        )
+        let sql = concat!(
+            "INSERT INTO invitations (",
+            invitation_columns!(),
+            ", updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)"
+        );
+        let i = invitation;
+        let params = params! {
+            i.id, i.org_id, &i.email, i.role, &i.message, i.status,
+            encode_assignments(&i.project_assignments), &i.token_hash, i.created_by, i.created_at,
+            i.expires_at,
+        };
+        self.run(sql, &params)
     }
 
     /// Rewrites everything but the id, org, creator and creation time.
     fn update_invitation(&mut self, invitation: &Invitation, at: Timestamp) -> Result<()> {
-        self.run(
-            "UPDATE invitations SET email = $1, role = $2, message = $3, status = $4, \
-             project_assignments = $5, token_hash = $6, expires_at = $7, updated_at = $8 \
-             WHERE id = $9 AND org_id = $10",
-            &[
-                Value::text(&invitation.email),
-                Value::text(invitation.role.as_str()),
-                Value::text(&invitation.message),
-                Value::text(invitation.status.as_str()),
-                Value::Text(encode_assignments(&invitation.project_assignments)),
-                Value::text(&invitation.token_hash),
-                Value::Int(invitation.expires_at.0),
-                Value::Int(at.0),
-                Value::text(invitation.id),
-                Value::text(invitation.org_id),
-            ],
-        )
+        let sql = "UPDATE invitations SET email = $1, role = $2, message = $3, status = $4, \
+                   project_assignments = $5, token_hash = $6, expires_at = $7, updated_at = $8 \
+                   WHERE id = $9 AND org_id = $10";
+        let i = invitation;
+        let params = params! {
+            &i.email, i.role, &i.message, i.status, encode_assignments(&i.project_assignments),
+            &i.token_hash, i.expires_at, at, i.id, i.org_id,
+        };
+        self.run(sql, &params)
     }
 }

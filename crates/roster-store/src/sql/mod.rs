@@ -25,6 +25,7 @@ mod settings;
 use roster_core::error::{DomainError, Result};
 
 use crate::Backend;
+use decode::FromValue;
 
 pub(crate) use accounts::search_text;
 
@@ -78,58 +79,44 @@ impl Value {
 pub(crate) struct Row(pub Vec<Value>);
 
 impl Row {
-    fn at(&self, i: usize) -> Result<&Value> {
-        self.0
+    /// Column `i` as a `T`.
+    pub fn get<T: FromValue>(&self, i: usize) -> Result<T> {
+        let value = self
+            .0
             .get(i)
-            .ok_or_else(|| DomainError::Internal(format!("result has no column {i}")))
-    }
-
-    fn wrong(&self, i: usize, want: &str) -> DomainError {
-        let got = self.0.get(i).map_or("nothing", Value::kind);
-        DomainError::Internal(format!("column {i}: expected {want}, found {got}"))
-    }
-
-    pub fn text(&self, i: usize) -> Result<String> {
-        match self.at(i)? {
-            Value::Text(s) => Ok(s.clone()),
-            _ => Err(self.wrong(i, "text")),
-        }
-    }
-
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        match self.at(i)? {
-            Value::Null => Ok(None),
-            _ => self.text(i).map(Some),
-        }
-    }
-
-    pub fn int(&self, i: usize) -> Result<i64> {
-        match self.at(i)? {
-            Value::Int(n) => Ok(*n),
-            _ => Err(self.wrong(i, "integer")),
-        }
-    }
-
-    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        match self.at(i)? {
-            Value::Null => Ok(None),
-            _ => self.int(i).map(Some),
-        }
+            .ok_or_else(|| DomainError::Internal(format!("result has no column {i}")))?;
+        T::from_value(value).map_err(|want| {
+            DomainError::Internal(format!(
+                "column {i}: expected {want}, found {}",
+                value.kind()
+            ))
+        })
     }
 
     /// A count (never negative).
     pub fn count(&self, i: usize) -> Result<u64> {
-        Ok(u64::try_from(self.int(i)?).unwrap_or(0))
+        Ok(u64::try_from(self.get::<i64>(i)?).unwrap_or(0))
     }
 
-    /// PostgreSQL answers a `BOOLEAN`, SQLite an integer 0 or 1.
-    pub fn bool(&self, i: usize) -> Result<bool> {
-        match self.at(i)? {
-            Value::Bool(b) => Ok(*b),
-            Value::Int(0) => Ok(false),
-            Value::Int(1) => Ok(true),
-            _ => Err(self.wrong(i, "boolean")),
+    /// The columns from `at` on, read one after the other (see `decode!`).
+    pub fn columns(&self, at: usize) -> Columns<'_> {
+        Columns {
+            row: self,
+            next: at,
         }
+    }
+}
+
+/// A cursor over a row's columns.
+pub(crate) struct Columns<'r> {
+    row: &'r Row,
+    next: usize,
+}
+
+impl Columns<'_> {
+    pub fn next<T: FromValue>(&mut self) -> Result<T> {
+        self.next += 1;
+        self.row.get(self.next - 1)
     }
 }
 
@@ -333,18 +320,16 @@ mod tests {
     }
 
     #[test]
-    fn rows_decode_booleans_from_either_backend() {
+    fn rows_decode_by_type_and_name_no_value() {
         let row = Row(vec![
-            Value::Bool(true),
             Value::Int(0),
-            Value::Text("x".into()),
+            Value::Text("secret".into()),
             Value::Null,
         ]);
-        assert!(row.bool(0).unwrap());
-        assert!(!row.bool(1).unwrap());
-        assert!(row.bool(2).is_err());
-        assert_eq!(row.opt_text(3).unwrap(), None);
-        assert!(row.int(2).is_err());
-        assert!(row.text(9).is_err());
+        assert!(!row.get::<bool>(0).unwrap());
+        assert_eq!(row.get::<Option<String>>(2).unwrap(), None);
+        let err = row.get::<i64>(1).unwrap_err().to_string();
+        assert!(err.contains("column 1") && !err.contains("secret"), "{err}");
+        assert!(row.get::<String>(9).is_err());
     }
 }

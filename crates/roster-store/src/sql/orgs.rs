@@ -8,7 +8,7 @@ use roster_core::role::OrgRole;
 use roster_core::store::{OrgsRead, OrgsWrite};
 
 use super::accounts::{self, user_columns, USER_WIDTH};
-use super::decode::{decode_labels, encode_labels, id, org_role, status, ts};
+use super::decode::{decode, encode_labels, params};
 use super::{contains_pattern, dialect, Row, SqlTx, Value};
 
 /// The columns `org` decodes, from `orgs o`.
@@ -24,15 +24,7 @@ const ORG_WIDTH: usize = 7;
 
 /// An org from `org_columns!()` starting at column 0.
 fn org(row: &Row) -> Result<Org> {
-    Ok(Org {
-        id: id(row, 0, "orgs.id")?,
-        name: row.text(1)?,
-        description: row.text(2)?,
-        referral_code: row.text(3)?,
-        status: status(row, 4)?,
-        created_at: ts(row, 5)?,
-        updated_at: ts(row, 6)?,
-    })
+    decode! { row, 0, Org { id, name, description, referral_code, status, created_at, updated_at } }
 }
 
 /// The columns `membership` decodes, from `memberships`.
@@ -43,13 +35,7 @@ macro_rules! membership_columns {
 }
 
 fn membership(row: &Row) -> Result<Membership> {
-    Ok(Membership {
-        org_id: id(row, 0, "memberships.org_id")?,
-        user_id: id(row, 1, "memberships.user_id")?,
-        role: org_role(row, 2)?,
-        labels: decode_labels(&row.text(3)?)?,
-        created_at: ts(row, 4)?,
-    })
+    decode! { row, 0, Membership { org_id, user_id, role, labels, created_at } }
 }
 
 /// The columns `member` decodes, from `memberships m JOIN users u`: the
@@ -62,11 +48,12 @@ macro_rules! member_columns {
 pub(crate) use member_columns;
 
 fn member(row: &Row) -> Result<Member> {
+    let mut membership = row.columns(USER_WIDTH);
     Ok(Member {
         user: accounts::user(row, 0)?,
-        role: org_role(row, USER_WIDTH)?,
-        labels: decode_labels(&row.text(USER_WIDTH + 1)?)?,
-        joined_at: ts(row, USER_WIDTH + 2)?,
+        role: membership.next()?,
+        labels: membership.next()?,
+        joined_at: membership.next()?,
     })
 }
 
@@ -96,7 +83,7 @@ fn push_condition(sql: &mut String, params: &mut Vec<Value>, condition: &str, va
 
 fn push_member_filter(sql: &mut String, params: &mut Vec<Value>, filter: &MemberFilter) {
     if let Some(role) = filter.role {
-        push_condition(sql, params, "m.role =", Value::text(role.as_str()));
+        push_condition(sql, params, "m.role =", role.into());
     }
     if let Some(query) = filter.query.as_deref().filter(|q| !q.is_empty()) {
         // Lowercased again so both backends match alike: SQLite's LIKE
@@ -135,14 +122,9 @@ impl SqlTx<'_> {
         limit: usize,
     ) -> Result<Vec<Member>> {
         let mut sql = String::from(dialect::members_by_search(self.backend()));
-        let mut params = vec![Value::text(org), Value::after(after), Value::Text(pattern)];
+        let mut params = vec![org.into(), Value::after(after), pattern.into()];
         if let Some(role) = role {
-            push_condition(
-                &mut sql,
-                &mut params,
-                "m.role =",
-                Value::text(role.as_str()),
-            );
+            push_condition(&mut sql, &mut params, "m.role =", role.into());
         }
         push_page(&mut sql, &mut params, "u.id", limit, None);
         self.query_all(&sql, &params, member)
@@ -152,7 +134,7 @@ impl SqlTx<'_> {
 impl OrgsRead for SqlTx<'_> {
     fn org(&mut self, id: OrgId) -> Result<Option<Org>> {
         let sql = concat!("SELECT ", org_columns!(), " FROM orgs o WHERE o.id = $1");
-        self.query_opt(sql, &[Value::text(id)], org)
+        self.query_opt(sql, &params! { id }, org)
     }
 
     fn list_user_orgs(
@@ -168,10 +150,8 @@ impl OrgsRead for SqlTx<'_> {
             ", m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
              WHERE m.user_id = $1 AND m.org_id > $2 AND o.id > $2 ORDER BY m.org_id LIMIT $3"
         );
-        let params = [Value::text(user), Value::after(after), Value::limit(limit)];
-        self.query_all(sql, &params, |row| {
-            Ok((org(row)?, org_role(row, ORG_WIDTH)?))
-        })
+        let params = params! { user, Value::after(after), Value::limit(limit) };
+        self.query_all(sql, &params, |row| Ok((org(row)?, row.get(ORG_WIDTH)?)))
     }
 
     fn membership(&mut self, org: OrgId, user: UserId) -> Result<Option<Membership>> {
@@ -180,15 +160,13 @@ impl OrgsRead for SqlTx<'_> {
             membership_columns!(),
             " FROM memberships WHERE org_id = $1 AND user_id = $2"
         );
-        self.query_opt(sql, &[Value::text(org), Value::text(user)], membership)
+        self.query_opt(sql, &params! { org, user }, membership)
     }
 
     fn count_owners(&mut self, org: OrgId) -> Result<u64> {
-        self.query_one(
-            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2",
-            &[Value::text(org), Value::text(OrgRole::Owner.as_str())],
-        )?
-        .count(0)
+        let sql = "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2";
+        self.query_one(sql, &params! { org, OrgRole::Owner })?
+            .count(0)
     }
 
     fn member(&mut self, org: OrgId, user: UserId) -> Result<Option<Member>> {
@@ -198,7 +176,7 @@ impl OrgsRead for SqlTx<'_> {
             " FROM memberships m JOIN users u ON u.id = m.user_id ",
             "WHERE m.org_id = $1 AND m.user_id = $2"
         );
-        self.query_opt(sql, &[Value::text(org), Value::text(user)], member)
+        self.query_opt(sql, &params! { org, user }, member)
     }
 
     /// One page of members in user-id order. The scan walks the primary
@@ -219,15 +197,9 @@ impl OrgsRead for SqlTx<'_> {
             let pattern = format!("%{needle}%");
             // The probe counts matches through the index, up to one past
             // the bound: cheap when few match, and bounded when many do.
-            let hits = self
-                .query_one(
-                    dialect::count_search_hits(self.backend()),
-                    &[
-                        Value::Text(pattern.clone()),
-                        Value::Int(INDEXED_SEARCH_MAX + 1),
-                    ],
-                )?
-                .int(0)?;
+            let probe = dialect::count_search_hits(self.backend());
+            let params = params! { pattern.clone(), INDEXED_SEARCH_MAX + 1 };
+            let hits: i64 = self.query_one(probe, &params)?.get(0)?;
             if hits <= INDEXED_SEARCH_MAX {
                 return self.list_members_by_search(org, filter.role, pattern, after, limit);
             }
@@ -236,7 +208,7 @@ impl OrgsRead for SqlTx<'_> {
             "SELECT {}{MEMBERS_FROM}WHERE m.org_id = $1 AND m.user_id > $2 AND u.id > $2",
             member_columns!()
         );
-        let mut params = vec![Value::text(org), Value::after(after)];
+        let mut params = vec![org.into(), Value::after(after)];
         push_member_filter(&mut sql, &mut params, filter);
         push_page(&mut sql, &mut params, "m.user_id", limit, None);
         self.query_all(&sql, &params, member)
@@ -255,7 +227,7 @@ impl OrgsRead for SqlTx<'_> {
             "SELECT {}{MEMBERS_FROM}WHERE m.org_id = $1",
             member_columns!()
         );
-        let mut params = vec![Value::text(org)];
+        let mut params = vec![org.into()];
         push_member_filter(&mut sql, &mut params, filter);
         push_page(&mut sql, &mut params, "m.user_id", limit, Some(offset));
         self.query_all(&sql, &params, member)
@@ -264,72 +236,49 @@ impl OrgsRead for SqlTx<'_> {
 
 impl OrgsWrite for SqlTx<'_> {
     fn insert_org(&mut self, org: &Org) -> Result<()> {
-        self.run(
-            "INSERT INTO orgs (id, name, description, referral_code, status, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                Value::text(org.id),
-                Value::text(&org.name),
-                Value::text(&org.description),
-                Value::text(&org.referral_code),
-                Value::text(org.status.as_str()),
-                Value::Int(org.created_at.0),
-                Value::Int(org.updated_at.0),
-            ],
-        )
+        let sql = "INSERT INTO orgs (id, name, description, referral_code, status, created_at, \
+                   updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let o = org;
+        let params = params! {
+            o.id, &o.name, &o.description, &o.referral_code, o.status, o.created_at, o.updated_at,
+        };
+        self.run(sql, &params)
     }
 
     fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>> {
-        self.query_opt(dialect::lock_org(self.backend()), &[Value::text(id)], org)
+        self.query_opt(dialect::lock_org(self.backend()), &params! { id }, org)
     }
 
     fn update_org(&mut self, org: &Org) -> Result<()> {
-        self.run(
-            "UPDATE orgs SET name = $1, description = $2, referral_code = $3, status = $4, \
-             updated_at = $5 WHERE id = $6",
-            &[
-                Value::text(&org.name),
-                Value::text(&org.description),
-                Value::text(&org.referral_code),
-                Value::text(org.status.as_str()),
-                Value::Int(org.updated_at.0),
-                Value::text(org.id),
-            ],
-        )
+        let sql = "UPDATE orgs SET name = $1, description = $2, referral_code = $3, status = $4, \
+                   updated_at = $5 WHERE id = $6";
+        let o = org;
+        let params =
+            params! { &o.name, &o.description, &o.referral_code, o.status, o.updated_at, o.id };
+        self.run(sql, &params)
     }
 
     /// Memberships, projects (with their members) and invitations go by
     /// `ON DELETE CASCADE`; audit events have no foreign key and stay.
     fn delete_org(&mut self, id: OrgId) -> Result<()> {
-        self.run("DELETE FROM orgs WHERE id = $1", &[Value::text(id)])
+        self.run("DELETE FROM orgs WHERE id = $1", &params! { id })
     }
 
     fn insert_membership(&mut self, membership: &Membership) -> Result<()> {
-        self.run(
-            concat!(
-                "INSERT INTO memberships (",
-                membership_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5)"
-            ),
-            &[
-                Value::text(membership.org_id),
-                Value::text(membership.user_id),
-                Value::text(membership.role.as_str()),
-                Value::Text(encode_labels(&membership.labels)),
-                Value::Int(membership.created_at.0),
-            ],
-        )
+        let sql = concat!(
+            "INSERT INTO memberships (",
+            membership_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5)"
+        );
+        let m = membership;
+        let params =
+            params! { m.org_id, m.user_id, m.role, encode_labels(&m.labels), m.created_at };
+        self.run(sql, &params)
     }
 
     fn update_membership_role(&mut self, org: OrgId, user: UserId, role: OrgRole) -> Result<()> {
-        self.run(
-            "UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3",
-            &[
-                Value::text(role.as_str()),
-                Value::text(org),
-                Value::text(user),
-            ],
-        )
+        let sql = "UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3";
+        self.run(sql, &params! { role, org, user })
     }
 
     fn update_membership_labels(
@@ -338,20 +287,14 @@ impl OrgsWrite for SqlTx<'_> {
         user: UserId,
         labels: &[String],
     ) -> Result<()> {
-        self.run(
-            "UPDATE memberships SET labels = $1 WHERE org_id = $2 AND user_id = $3",
-            &[
-                Value::Text(encode_labels(labels)),
-                Value::text(org),
-                Value::text(user),
-            ],
-        )
+        let sql = "UPDATE memberships SET labels = $1 WHERE org_id = $2 AND user_id = $3";
+        self.run(sql, &params! { encode_labels(labels), org, user })
     }
 
     /// The membership and the user's memberships of this org's projects
     /// (the same user's memberships of other orgs' projects stay).
     fn delete_membership(&mut self, org: OrgId, user: UserId) -> Result<()> {
-        let params = [Value::text(org), Value::text(user)];
+        let params = params! { org, user };
         self.run(
             "DELETE FROM project_members \
              WHERE project_id IN (SELECT id FROM projects WHERE org_id = $1) AND user_id = $2",

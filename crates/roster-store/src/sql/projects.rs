@@ -9,7 +9,7 @@ use roster_core::role::ProjectRole;
 use roster_core::store::{ProjectsRead, ProjectsWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{id, project_role, status, ts};
+use super::decode::{decode, params};
 use super::{Row, SqlTx, Value};
 
 /// The columns `project` decodes, from `projects`.
@@ -20,15 +20,7 @@ macro_rules! project_columns {
 }
 
 fn project(row: &Row) -> Result<Project> {
-    Ok(Project {
-        id: id(row, 0, "projects.id")?,
-        org_id: id(row, 1, "projects.org_id")?,
-        name: row.text(2)?,
-        description: row.text(3)?,
-        status: status(row, 4)?,
-        created_at: ts(row, 5)?,
-        updated_at: ts(row, 6)?,
-    })
+    decode! { row, 0, Project { id, org_id, name, description, status, created_at, updated_at } }
 }
 
 /// The columns `project_member` decodes, from
@@ -41,13 +33,7 @@ macro_rules! project_member_select {
 }
 
 fn project_member(row: &Row) -> Result<ProjectMember> {
-    Ok(ProjectMember {
-        project_id: id(row, 0, "project_members.project_id")?,
-        user_id: id(row, 1, "project_members.user_id")?,
-        email: row.text(2)?,
-        role: project_role(row, 3)?,
-        created_at: ts(row, 4)?,
-    })
+    decode! { row, 0, ProjectMember { project_id, user_id, email, role, created_at } }
 }
 
 impl ProjectsRead for SqlTx<'_> {
@@ -58,7 +44,7 @@ impl ProjectsRead for SqlTx<'_> {
             project_columns!(),
             " FROM projects WHERE id = $1 AND org_id = $2"
         );
-        self.query_opt(sql, &[Value::text(id), Value::text(org)], project)
+        self.query_opt(sql, &params! { id, org }, project)
     }
 
     /// One page in id order, by the index (org_id, id).
@@ -73,7 +59,7 @@ impl ProjectsRead for SqlTx<'_> {
             project_columns!(),
             " FROM projects WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        let params = [Value::text(org), Value::after(after), Value::limit(limit)];
+        let params = params! { org, Value::after(after), Value::limit(limit) };
         self.query_all(sql, &params, project)
     }
 
@@ -86,11 +72,7 @@ impl ProjectsRead for SqlTx<'_> {
             project_member_select!(),
             "WHERE pm.project_id = $1 AND pm.user_id = $2"
         );
-        self.query_opt(
-            sql,
-            &[Value::text(project), Value::text(user)],
-            project_member,
-        )
+        self.query_opt(sql, &params! { project, user }, project_member)
     }
 
     /// One page in user-id order, by the primary key (project_id,
@@ -107,58 +89,39 @@ impl ProjectsRead for SqlTx<'_> {
             "WHERE pm.project_id = $1 AND pm.user_id > $2 AND u.id > $2 \
              ORDER BY pm.user_id LIMIT $3"
         );
-        let params = [
-            Value::text(project),
-            Value::after(after),
-            Value::limit(limit),
-        ];
+        let params = params! { project, Value::after(after), Value::limit(limit) };
         self.query_all(sql, &params, project_member)
     }
 }
 
 impl ProjectsWrite for SqlTx<'_> {
     fn insert_project(&mut self, project: &Project) -> Result<()> {
-        self.run(
-            concat!(
-                "INSERT INTO projects (",
-                project_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            ),
-            &[
-                Value::text(project.id),
-                Value::text(project.org_id),
-                Value::text(&project.name),
-                Value::text(&project.description),
-                Value::text(project.status.as_str()),
-                Value::Int(project.created_at.0),
-                Value::Int(project.updated_at.0),
-            ],
-        )
+        let sql = concat!(
+            "INSERT INTO projects (",
+            project_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        );
+        let p = project;
+        let params = params! {
+            p.id, p.org_id, &p.name, &p.description, p.status, p.created_at, p.updated_at,
+        };
+        self.run(sql, &params)
     }
 
     /// Updates name, description, status and `updated_at`; a project never
     /// moves to another org.
     fn update_project(&mut self, project: &Project) -> Result<()> {
-        self.run(
-            "UPDATE projects SET name = $1, description = $2, status = $3, updated_at = $4 \
-             WHERE id = $5 AND org_id = $6",
-            &[
-                Value::text(&project.name),
-                Value::text(&project.description),
-                Value::text(project.status.as_str()),
-                Value::Int(project.updated_at.0),
-                Value::text(project.id),
-                Value::text(project.org_id),
-            ],
-        )
+        let sql = "UPDATE projects SET name = $1, description = $2, status = $3, updated_at = $4 \
+                   WHERE id = $5 AND org_id = $6";
+        let p = project;
+        let params = params! { &p.name, &p.description, p.status, p.updated_at, p.id, p.org_id };
+        self.run(sql, &params)
     }
 
     /// Its members go by `ON DELETE CASCADE`.
     fn delete_project(&mut self, org: OrgId, id: ProjectId) -> Result<()> {
-        self.run(
-            "DELETE FROM projects WHERE id = $1 AND org_id = $2",
-            &[Value::text(id), Value::text(org)],
-        )
+        let sql = "DELETE FROM projects WHERE id = $1 AND org_id = $2";
+        self.run(sql, &params! { id, org })
     }
 
     fn insert_project_member(
@@ -168,16 +131,9 @@ impl ProjectsWrite for SqlTx<'_> {
         role: ProjectRole,
         at: Timestamp,
     ) -> Result<()> {
-        self.run(
-            "INSERT INTO project_members (project_id, user_id, role, created_at) \
-             VALUES ($1, $2, $3, $4)",
-            &[
-                Value::text(project),
-                Value::text(user),
-                Value::text(role.as_str()),
-                Value::Int(at.0),
-            ],
-        )
+        let sql = "INSERT INTO project_members (project_id, user_id, role, created_at) \
+                   VALUES ($1, $2, $3, $4)";
+        self.run(sql, &params! { project, user, role, at })
     }
 
     fn update_project_member_role(
@@ -186,20 +142,12 @@ impl ProjectsWrite for SqlTx<'_> {
         user: UserId,
         role: ProjectRole,
     ) -> Result<()> {
-        self.run(
-            "UPDATE project_members SET role = $1 WHERE project_id = $2 AND user_id = $3",
-            &[
-                Value::text(role.as_str()),
-                Value::text(project),
-                Value::text(user),
-            ],
-        )
+        let sql = "UPDATE project_members SET role = $1 WHERE project_id = $2 AND user_id = $3";
+        self.run(sql, &params! { role, project, user })
     }
 
     fn delete_project_member(&mut self, project: ProjectId, user: UserId) -> Result<()> {
-        self.run(
-            "DELETE FROM project_members WHERE project_id = $1 AND user_id = $2",
-            &[Value::text(project), Value::text(user)],
-        )
+        let sql = "DELETE FROM project_members WHERE project_id = $1 AND user_id = $2";
+        self.run(sql, &params! { project, user })
     }
 }
