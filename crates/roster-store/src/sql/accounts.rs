@@ -13,7 +13,7 @@ use roster_core::store::{AccountsRead, AccountsWrite};
 use roster_core::time::Timestamp;
 use roster_core::types::ResourceStatus;
 
-use super::decode::{decode, params};
+use super::decode::{decode, insert_into, params, select};
 use super::{dialect, Row, SqlTx, Value};
 
 /// The columns `user` decodes, from `users u`.
@@ -75,8 +75,7 @@ impl AccountsRead for SqlTx<'_> {
     }
 
     fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>> {
-        let sql = concat!(
-            "SELECT ",
+        let sql = select!(
             user_columns!(),
             ", u.password_hash FROM users u WHERE u.email = $1"
         );
@@ -113,11 +112,7 @@ impl AccountsRead for SqlTx<'_> {
     }
 
     fn session(&mut self, id: SessionId) -> Result<Option<Session>> {
-        let sql = concat!(
-            "SELECT ",
-            session_columns!(),
-            " FROM sessions WHERE id = $1"
-        );
+        let sql = select!(session_columns!(), " FROM sessions WHERE id = $1");
         self.query_opt(sql, &params! { id }, |row| {
             decode! { row, 0, Session { id, user_id, created_at, expires_at, revoked_at } }
         })
@@ -193,11 +188,7 @@ impl AccountsWrite for SqlTx<'_> {
     }
 
     fn insert_session(&mut self, session: &Session) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO sessions (",
-            session_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5)"
-        );
+        let sql = insert_into!("sessions", session_columns!(), "$1, $2, $3, $4, $5");
         let s = session;
         self.run(
             sql,

@@ -7,7 +7,7 @@ use roster_core::model::ApiKey;
 use roster_core::store::{ApiKeysRead, ApiKeysWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{decode, encode_scopes, params};
+use super::decode::{decode, encode_scopes, insert_into, params};
 use super::{Row, SqlTx, Value};
 
 /// The columns `api_key` decodes, from `api_keys`.
@@ -60,10 +60,10 @@ impl ApiKeysRead for SqlTx<'_> {
 
 impl ApiKeysWrite for SqlTx<'_> {
     fn insert_api_key(&mut self, key: &ApiKey, hash: &str) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO api_keys (",
-            api_key_columns!(),
-            ", key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        let sql = insert_into!(
+            "api_keys",
+            concat!(api_key_columns!(), ", key_hash"),
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
         );
         let k = key;
         let params = params! {

@@ -7,7 +7,7 @@ use roster_core::model::{AuditEvent, AuditFilter};
 use roster_core::store::{AuditRead, AuditWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{decode, params};
+use super::decode::{decode, insert_into, params, select};
 use super::{Row, SqlTx, Value};
 
 /// The columns `audit_event` decodes, from `audit_events`.
@@ -37,8 +37,7 @@ impl AuditRead for SqlTx<'_> {
         // so the first page is its own statement rather than a sentinel.
         match before {
             Some(before) => self.query_all(
-                concat!(
-                    "SELECT ",
+                select!(
                     audit_event_columns!(),
                     " FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
                 ),
@@ -46,8 +45,7 @@ impl AuditRead for SqlTx<'_> {
                 audit_event,
             ),
             None => self.query_all(
-                concat!(
-                    "SELECT ",
+                select!(
                     audit_event_columns!(),
                     " FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
                 ),
@@ -68,8 +66,7 @@ impl AuditRead for SqlTx<'_> {
         before: Option<AuditEventId>,
         limit: usize,
     ) -> Result<Vec<AuditEvent>> {
-        let mut sql = String::from(concat!(
-            "SELECT ",
+        let mut sql = String::from(select!(
             audit_event_columns!(),
             " FROM audit_events WHERE org_id = $1"
         ));
@@ -108,10 +105,10 @@ impl AuditRead for SqlTx<'_> {
 
 impl AuditWrite for SqlTx<'_> {
     fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO audit_events (",
+        let sql = insert_into!(
+            "audit_events",
             audit_event_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
         );
         let e = event;
         let params = params! {

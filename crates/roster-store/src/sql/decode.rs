@@ -32,7 +32,30 @@ macro_rules! decode {
     }};
 }
 
-pub(crate) use {decode, params};
+/// `SELECT <columns><rest>`: a record's column list, then the rest of the
+/// query, as one static string.
+macro_rules! select {
+    ($columns:expr, $rest:literal) => {
+        concat!("SELECT ", $columns, $rest)
+    };
+}
+
+/// `INSERT INTO <table> (<columns>) VALUES (<values>)`, as one static string.
+macro_rules! insert_into {
+    ($table:literal, $columns:expr, $values:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (",
+            $columns,
+            ") VALUES (",
+            $values,
+            ")"
+        )
+    };
+}
+
+pub(crate) use {decode, insert_into, params, select};
 
 /// A column type: how it is read from a `Value`. `Err` names what was
 /// expected.

@@ -3,6 +3,8 @@
 
 use crate::Backend;
 
+use super::decode::select;
+
 use super::accounts::user_columns;
 use super::orgs::{member_columns, org_columns};
 
@@ -47,12 +49,8 @@ pub fn insert_user(backend: Backend) -> &'static str {
 /// write transaction already holds the database's write lock.
 pub fn lock_org(backend: Backend) -> &'static str {
     match backend {
-        Backend::Postgres => concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs o WHERE o.id = $1 FOR UPDATE"
-        ),
-        Backend::Sqlite => concat!("SELECT ", org_columns!(), " FROM orgs o WHERE o.id = $1"),
+        Backend::Postgres => select!(org_columns!(), " FROM orgs o WHERE o.id = $1 FOR UPDATE"),
+        Backend::Sqlite => select!(org_columns!(), " FROM orgs o WHERE o.id = $1"),
     }
 }
 
@@ -78,8 +76,7 @@ pub fn count_search_hits(backend: Backend) -> &'static str {
 /// by the trigram index when the server has one.
 pub fn members_by_search(backend: Backend) -> &'static str {
     match backend {
-        Backend::Sqlite => concat!(
-            "SELECT ",
+        Backend::Sqlite => select!(
             member_columns!(),
             " FROM users_search s \
              CROSS JOIN users u ON u.number = s.rowid \

@@ -10,7 +10,7 @@ use roster_core::model::{Invitation, InvitationFilter, InvitationStatus};
 use roster_core::store::{InvitationsRead, InvitationsWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{decode, encode_assignments, params};
+use super::decode::{decode, encode_assignments, insert_into, params};
 use super::{Row, SqlTx, Value};
 
 /// The columns `invitation` decodes, from `invitations`.
@@ -149,10 +149,10 @@ impl InvitationsRead for SqlTx<'_> {
 
 impl InvitationsWrite for SqlTx<'_> {
     fn insert_invitation(&mut self, invitation: &Invitation) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO invitations (",
-            invitation_columns!(),
-            ", updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)"
+        let sql = insert_into!(
+            "invitations",
+            concat!(invitation_columns!(), ", updated_at"),
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10"
         );
         let i = invitation;
         let params = params! {

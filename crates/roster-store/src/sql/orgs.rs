@@ -8,7 +8,7 @@ use roster_core::role::OrgRole;
 use roster_core::store::{OrgsRead, OrgsWrite};
 
 use super::accounts::{self, user_columns, USER_WIDTH};
-use super::decode::{decode, encode_labels, params};
+use super::decode::{decode, encode_labels, insert_into, params, select};
 use super::{contains_pattern, dialect, Row, SqlTx, Value};
 
 /// The columns `org` decodes, from `orgs o`.
@@ -133,7 +133,7 @@ impl SqlTx<'_> {
 
 impl OrgsRead for SqlTx<'_> {
     fn org(&mut self, id: OrgId) -> Result<Option<Org>> {
-        let sql = concat!("SELECT ", org_columns!(), " FROM orgs o WHERE o.id = $1");
+        let sql = select!(org_columns!(), " FROM orgs o WHERE o.id = $1");
         self.query_opt(sql, &params! { id }, org)
     }
 
@@ -144,8 +144,7 @@ impl OrgsRead for SqlTx<'_> {
         limit: usize,
     ) -> Result<Vec<(Org, OrgRole)>> {
         // `o.id > $2` repeats the bound on the joined side (see `list_members`).
-        let sql = concat!(
-            "SELECT ",
+        let sql = select!(
             org_columns!(),
             ", m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
              WHERE m.user_id = $1 AND m.org_id > $2 AND o.id > $2 ORDER BY m.org_id LIMIT $3"
@@ -155,8 +154,7 @@ impl OrgsRead for SqlTx<'_> {
     }
 
     fn membership(&mut self, org: OrgId, user: UserId) -> Result<Option<Membership>> {
-        let sql = concat!(
-            "SELECT ",
+        let sql = select!(
             membership_columns!(),
             " FROM memberships WHERE org_id = $1 AND user_id = $2"
         );
@@ -265,11 +263,7 @@ impl OrgsWrite for SqlTx<'_> {
     }
 
     fn insert_membership(&mut self, membership: &Membership) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO memberships (",
-            membership_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5)"
-        );
+        let sql = insert_into!("memberships", membership_columns!(), "$1, $2, $3, $4, $5");
         let m = membership;
         let params =
             params! { m.org_id, m.user_id, m.role, encode_labels(&m.labels), m.created_at };

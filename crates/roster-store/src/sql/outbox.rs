@@ -8,7 +8,7 @@ use roster_core::model::OutboxEmail;
 use roster_core::store::{OutboxRead, OutboxWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{decode, params};
+use super::decode::{decode, insert_into, params, select};
 use super::{Row, SqlTx, Value};
 
 /// The columns `outbox_email` decodes, from `outbox_emails`.
@@ -29,8 +29,7 @@ fn outbox_email(row: &Row) -> Result<OutboxEmail> {
 impl OutboxRead for SqlTx<'_> {
     fn due_outbox_emails(&mut self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEmail>> {
         self.query_all(
-            concat!(
-                "SELECT ",
+            select!(
                 outbox_email_columns!(),
                 " FROM outbox_emails WHERE sent_at IS NULL AND next_attempt_at <= $1 \
                  ORDER BY next_attempt_at, id LIMIT $2"
@@ -53,8 +52,7 @@ impl OutboxRead for SqlTx<'_> {
     fn list_outbox_emails(&mut self, to: Option<&str>, limit: usize) -> Result<Vec<OutboxEmail>> {
         match to {
             Some(to) => self.query_all(
-                concat!(
-                    "SELECT ",
+                select!(
                     outbox_email_columns!(),
                     " FROM outbox_emails WHERE recipient = $1 ORDER BY id DESC LIMIT $2"
                 ),
@@ -62,8 +60,7 @@ impl OutboxRead for SqlTx<'_> {
                 outbox_email,
             ),
             None => self.query_all(
-                concat!(
-                    "SELECT ",
+                select!(
                     outbox_email_columns!(),
                     " FROM outbox_emails ORDER BY id DESC LIMIT $1"
                 ),
@@ -76,10 +73,10 @@ impl OutboxRead for SqlTx<'_> {
 
 impl OutboxWrite for SqlTx<'_> {
     fn insert_outbox_email(&mut self, email: &OutboxEmail) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO outbox_emails (",
+        let sql = insert_into!(
+            "outbox_emails",
             outbox_email_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11"
         );
         let e = email;
         let params = params! {

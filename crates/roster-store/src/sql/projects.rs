@@ -9,7 +9,7 @@ use roster_core::role::ProjectRole;
 use roster_core::store::{ProjectsRead, ProjectsWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{decode, params};
+use super::decode::{decode, insert_into, params, select};
 use super::{Row, SqlTx, Value};
 
 /// The columns `project` decodes, from `projects`.
@@ -39,8 +39,7 @@ fn project_member(row: &Row) -> Result<ProjectMember> {
 impl ProjectsRead for SqlTx<'_> {
     /// The project, only if it belongs to `org`.
     fn project(&mut self, org: OrgId, id: ProjectId) -> Result<Option<Project>> {
-        let sql = concat!(
-            "SELECT ",
+        let sql = select!(
             project_columns!(),
             " FROM projects WHERE id = $1 AND org_id = $2"
         );
@@ -54,8 +53,7 @@ impl ProjectsRead for SqlTx<'_> {
         after: Option<ProjectId>,
         limit: usize,
     ) -> Result<Vec<Project>> {
-        let sql = concat!(
-            "SELECT ",
+        let sql = select!(
             project_columns!(),
             " FROM projects WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
@@ -96,11 +94,7 @@ impl ProjectsRead for SqlTx<'_> {
 
 impl ProjectsWrite for SqlTx<'_> {
     fn insert_project(&mut self, project: &Project) -> Result<()> {
-        let sql = concat!(
-            "INSERT INTO projects (",
-            project_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        );
+        let sql = insert_into!("projects", project_columns!(), "$1, $2, $3, $4, $5, $6, $7");
         let p = project;
         let params = params! {
             p.id, p.org_id, &p.name, &p.description, p.status, p.created_at, p.updated_at,
