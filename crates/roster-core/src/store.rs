@@ -323,62 +323,29 @@ pub trait IdempotencyWrite {
     fn purge_idempotency_keys(&mut self, before: Timestamp) -> Result<u64>;
 }
 
-/// Everything a read-only transaction can do.
-pub trait ReadTx:
-    SettingsRead
-    + AccountsRead
-    + OrgsRead
-    + ProjectsRead
-    + InvitationsRead
-    + ApiKeysRead
-    + AuditRead
-    + OutboxRead
-{
+/// Declares a trait that gathers `$part`s, implemented for every type
+/// that implements them all.
+macro_rules! gather {
+    ($(#[$doc:meta])* $name:ident: $($part:ident)+) => {
+        $(#[$doc])*
+        pub trait $name: $($part +)+ {}
+        impl<T: $($part +)+ ?Sized> $name for T {}
+    };
 }
 
-impl<T> ReadTx for T where
-    T: SettingsRead
-        + AccountsRead
-        + OrgsRead
-        + ProjectsRead
-        + InvitationsRead
-        + ApiKeysRead
-        + AuditRead
-        + OutboxRead
-        + ?Sized
-{
+gather! {
+    /// Everything a read-only transaction can do.
+    ReadTx: SettingsRead AccountsRead OrgsRead ProjectsRead InvitationsRead ApiKeysRead AuditRead
+        OutboxRead
 }
 
-/// Everything a read-write transaction can do: every read, and every
-/// write. A `&mut dyn Tx` coerces to a `&mut dyn ReadTx`, so a helper that
-/// only reads takes the latter and serves both kinds of transaction.
-pub trait Tx:
-    ReadTx
-    + SettingsWrite
-    + AccountsWrite
-    + OrgsWrite
-    + ProjectsWrite
-    + InvitationsWrite
-    + ApiKeysWrite
-    + AuditWrite
-    + OutboxWrite
-    + IdempotencyWrite
-{
-}
-
-impl<T> Tx for T where
-    T: ReadTx
-        + SettingsWrite
-        + AccountsWrite
-        + OrgsWrite
-        + ProjectsWrite
-        + InvitationsWrite
-        + ApiKeysWrite
-        + AuditWrite
-        + OutboxWrite
-        + IdempotencyWrite
-        + ?Sized
-{
+gather! {
+    /// Everything a read-write transaction can do: every read, and every
+    /// write. A `&mut dyn Tx` coerces to a `&mut dyn ReadTx`, so a helper
+    /// that only reads takes the latter and serves both kinds of
+    /// transaction.
+    Tx: ReadTx SettingsWrite AccountsWrite OrgsWrite ProjectsWrite InvitationsWrite ApiKeysWrite
+        AuditWrite OutboxWrite IdempotencyWrite
 }
 
 /// `use roster_core::store::prelude::*;` brings every store method into

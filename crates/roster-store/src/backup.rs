@@ -76,12 +76,7 @@ fn backup_sqlite(source: &Path, file: &Path) -> Result<Report, String> {
         drop(conn);
         let mut report = verify_sqlite_file(&partial)?;
         // VACUUM INTO does not fsync its output.
-        std::fs::File::open(&partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| format!("cannot sync {}: {e}", partial.display()))?;
-        std::fs::rename(&partial, file)
-            .map_err(|e| format!("cannot move the backup to {}: {e}", file.display()))?;
-        sync_parent(file);
+        publish(&partial, file)?;
         report.insert(
             0,
             format!("backed up {} to {}", source.display(), file.display()),
@@ -99,6 +94,18 @@ fn partial_name(file: &Path) -> PathBuf {
     let mut name = file.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
     file.with_file_name(name)
+}
+
+/// Syncs the finished `partial` file and renames it to `file`, so a file
+/// under the final name is always complete.
+fn publish(partial: &Path, file: &Path) -> Result<(), String> {
+    std::fs::File::open(partial)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", partial.display()))?;
+    std::fs::rename(partial, file)
+        .map_err(|e| format!("cannot move the backup to {}: {e}", file.display()))?;
+    sync_parent(file);
+    Ok(())
 }
 
 fn sync_parent(file: &Path) {
@@ -302,12 +309,7 @@ fn backup_postgres(url: &str, file: &Path) -> Result<Report, String> {
         if !entries.contains("schema_migrations") {
             return Err("the dump holds no schema_migrations: is this a Roster database?".into());
         }
-        std::fs::File::open(&partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| format!("cannot sync {}: {e}", partial.display()))?;
-        std::fs::rename(&partial, file)
-            .map_err(|e| format!("cannot move the backup to {}: {e}", file.display()))?;
-        sync_parent(file);
+        publish(&partial, file)?;
         Ok(vec![
             format!(
                 "backed up the PostgreSQL database to {} (pg_dump, custom format)",

@@ -17,81 +17,32 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init.sql",
-        sql: include_str!("../migrations/sqlite/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_mail.sql",
-        sql: include_str!("../migrations/sqlite/0002_mail.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_api_keys.sql",
-        sql: include_str!("../migrations/sqlite/0003_api_keys.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_idempotency.sql",
-        sql: include_str!("../migrations/sqlite/0004_idempotency.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_member_search.sql",
-        sql: include_str!("../migrations/sqlite/0005_member_search.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_idempotency_scoped.sql",
-        sql: include_str!("../migrations/sqlite/0006_idempotency_scoped.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_actor_events.sql",
-        sql: include_str!("../migrations/sqlite/0007_actor_events.sql"),
-    },
-];
+/// Both backends' step lists from one list of (version, file name), so the
+/// two cannot drift apart.
+macro_rules! steps {
+    ($($version:literal $name:literal),* $(,)?) => {
+        const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/sqlite/", $name)),
+        }),*];
+        const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/postgres/", $name)),
+        }),*];
+    };
+}
 
-const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init.sql",
-        sql: include_str!("../migrations/postgres/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_mail.sql",
-        sql: include_str!("../migrations/postgres/0002_mail.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_api_keys.sql",
-        sql: include_str!("../migrations/postgres/0003_api_keys.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_idempotency.sql",
-        sql: include_str!("../migrations/postgres/0004_idempotency.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_member_search.sql",
-        sql: include_str!("../migrations/postgres/0005_member_search.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_idempotency_scoped.sql",
-        sql: include_str!("../migrations/postgres/0006_idempotency_scoped.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_actor_events.sql",
-        sql: include_str!("../migrations/postgres/0007_actor_events.sql"),
-    },
-];
+steps! {
+    1 "0001_init.sql",
+    2 "0002_mail.sql",
+    3 "0003_api_keys.sql",
+    4 "0004_idempotency.sql",
+    5 "0005_member_search.sql",
+    6 "0006_idempotency_scoped.sql",
+    7 "0007_actor_events.sql",
+}
 
 /// The same in both backends (`BIGINT` is an integer in SQLite).
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -75,10 +75,7 @@ impl AccountsRead for SqlTx<'_> {
     }
 
     fn user_credentials(&mut self, email: &str) -> Result<Option<UserCredentials>> {
-        let sql = select!(
-            user_columns!(),
-            ", u.password_hash FROM users u WHERE u.email = $1"
-        );
+        let sql = select! { user_columns!(), ", u.password_hash FROM users u WHERE u.email = $1" };
         self.query_opt(sql, &params! { email }, |row| {
             let (user, password_hash) = (user(row, 0)?, row.get(USER_WIDTH)?);
             Ok(UserCredentials {

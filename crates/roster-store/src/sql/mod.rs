@@ -173,6 +173,9 @@ pub(crate) fn run<T>(
     }
 }
 
+/// Decodes one row into a record.
+pub(crate) type Decoder<T> = fn(&Row) -> Result<T>;
+
 /// An open transaction as the core sees it: implements every store trait
 /// (`impl … for SqlTx` in each aggregate's module).
 ///
@@ -221,7 +224,7 @@ impl SqlTx<'_> {
         &mut self,
         sql: &str,
         params: &[Value],
-        decode: impl Fn(&Row) -> Result<T>,
+        decode: Decoder<T>,
     ) -> Result<Vec<T>> {
         self.query(sql, params)?.iter().map(decode).collect()
     }
@@ -231,7 +234,7 @@ impl SqlTx<'_> {
         &mut self,
         sql: &str,
         params: &[Value],
-        decode: impl Fn(&Row) -> Result<T>,
+        decode: Decoder<T>,
     ) -> Result<Option<T>> {
         self.query(sql, params)?.first().map(decode).transpose()
     }
@@ -284,16 +287,11 @@ pub(crate) fn placeholders_in_order(sql: &str) -> bool {
 /// A `LIKE` pattern matching `needle` anywhere, with `%`, `_` and the escape
 /// character `\` taken literally (the query says `ESCAPE '\'`).
 pub(crate) fn contains_pattern(needle: &str) -> String {
-    let mut pattern = String::with_capacity(needle.len() + 2);
-    pattern.push('%');
-    for c in needle.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 #[cfg(test)]

@@ -39,10 +39,7 @@ fn project_member(row: &Row) -> Result<ProjectMember> {
 impl ProjectsRead for SqlTx<'_> {
     /// The project, only if it belongs to `org`.
     fn project(&mut self, org: OrgId, id: ProjectId) -> Result<Option<Project>> {
-        let sql = select!(
-            project_columns!(),
-            " FROM projects WHERE id = $1 AND org_id = $2"
-        );
+        let sql = select! { project_columns!(), " FROM projects WHERE id = $1 AND org_id = $2" };
         self.query_opt(sql, &params! { id, org }, project)
     }
 
