@@ -405,19 +405,13 @@ fn finished<T>(out: Option<T>) -> Result<T> {
 /// ```
 pub fn read<T>(store: &dyn Store, mut body: impl FnMut(&mut dyn ReadTx) -> Result<T>) -> Result<T> {
     let mut out = None;
-    store.read(&mut |tx| {
-        out = Some(body(tx)?);
-        Ok(())
-    })?;
+    store.read(&mut |tx| body(tx).map(|value| out = Some(value)))?;
     finished(out)
 }
 
 /// Runs `body` in a write transaction and answers its value.
 pub fn write<T>(store: &dyn Store, mut body: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut out = None;
-    store.write(&mut |tx| {
-        out = Some(body(tx)?);
-        Ok(())
-    })?;
+    store.write(&mut |tx| body(tx).map(|value| out = Some(value)))?;
     finished(out)
 }

@@ -18,8 +18,7 @@ use roster_core::types::ResourceStatus;
 use rusqlite::{params_from_iter, Connection, TransactionBehavior};
 
 use crate::connect::{connect_postgres, open_sqlite, target, Access, Target};
-use crate::sql::search_text;
-use crate::sql::Value;
+use crate::sql::{params, search_text, Value};
 
 /// Rows per multi-row `INSERT` on SQLite (9 parameters per user row, well
 /// under SQLite's limit of 32,766 parameters per statement).
@@ -110,19 +109,11 @@ fn insert_sqlite(
         let mut params = Vec::with_capacity(chunk.len() * 11);
         for user in chunk {
             number += 1;
-            params.extend([
-                Value::text(user.id),
-                Value::Int(number),
-                Value::text(&user.email),
-                Value::text(&user.username),
-                Value::text(&user.name),
-                Value::opt_text(user.password_hash.as_ref()),
-                Value::Bool(user.email_verified),
-                Value::text(active),
-                Value::Text(search_text(user)),
-                Value::Int(user.created_at.0),
-                Value::Int(user.created_at.0),
-            ]);
+            let u = user;
+            params.extend(params! {
+                u.id, number, &u.email, &u.username, &u.name, u.password_hash.as_deref(),
+                u.email_verified, active, search_text(u), u.created_at, u.created_at,
+            });
         }
         let sql = multi_row(
             "INSERT INTO users (id, number, email, username, name, password_hash, \
@@ -141,14 +132,7 @@ fn insert_sqlite(
             let org = org.to_string();
             let params: Vec<Value> = chunk
                 .iter()
-                .flat_map(|user| {
-                    [
-                        Value::Text(org.clone()),
-                        Value::text(user.id),
-                        Value::text(role.as_str()),
-                        Value::Int(user.created_at.0),
-                    ]
-                })
+                .flat_map(|user| params! { org.clone(), user.id, role, user.created_at })
                 .collect();
             tx.prepare_cached(&sql)?
                 .execute(params_from_iter(&params))?;

@@ -28,6 +28,7 @@ use crate::Backend;
 use decode::FromValue;
 
 pub(crate) use accounts::search_text;
+pub(crate) use decode::params;
 
 /// A parameter or column value. Integers are 64-bit everywhere (`BIGINT`);
 /// booleans are `BOOLEAN` in PostgreSQL and 0/1 in SQLite.
