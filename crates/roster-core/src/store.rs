@@ -73,6 +73,11 @@ pub trait AccountsWrite {
 /// Organizations and their memberships.
 pub trait OrgsRead {
     fn org(&mut self, id: OrgId) -> Result<Option<Org>>;
+    /// Reads the org and holds it against concurrent changes until commit.
+    /// Only a write transaction can hold it: in a read transaction this is
+    /// an `Internal` error. (It sits with the reads so that one
+    /// authorisation check serves reads and writes alike.)
+    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>>;
     /// The user's orgs with the user's role, ordered by org id, after `after`.
     fn list_user_orgs(
         &mut self,
@@ -104,8 +109,6 @@ pub trait OrgsRead {
 
 pub trait OrgsWrite {
     fn insert_org(&mut self, org: &Org) -> Result<()>;
-    /// Reads the org and holds it against concurrent changes until commit.
-    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>>;
     fn update_org(&mut self, org: &Org) -> Result<()>;
     /// Deletes the org with its memberships, projects and invitations
     /// (its audit events are kept).

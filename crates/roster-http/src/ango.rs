@@ -16,9 +16,11 @@ use axum::middleware::Next;
 use axum::response::Response;
 use roster_core::ids::{InvitationId, OrgId, ProjectId};
 use roster_core::model::{Invitation, InvitationStatus, Member};
+use roster_core::pagination::PageNumber;
 use roster_core::role::{OrgRole, ProjectRole};
-use roster_core::scope::Scope;
-use roster_core::service::{effective_status, PageNumber, RoleChangeOutcome};
+use roster_core::service::{
+    effective_status, MemberChange, MemberRef, OwnerPolicy, RoleChangeOutcome,
+};
 use roster_core::time::Timestamp;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
@@ -421,24 +423,33 @@ async fn update_users(
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
     let org = org_id(&org_id_raw)?;
     check_bulk_size("users", body.users.len(), 0)?;
-    let results = blocking(&state, move |roster| {
-        roster.check_bulk_access(&ctx, org, Scope::MembersWrite, true)?;
-        Ok(body
-            .users
-            .iter()
-            .map(|item| {
-                let outcome = parse_role(&item.organization_role)
-                    .and_then(|role| roster.change_role_by_email(&ctx, org, &item.email, role));
-                match outcome {
-                    Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
-                    Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
-                    Err(err) => ItemResult::failed(&err),
-                }
-                .for_email(&item.email)
-            })
-            .collect::<Vec<_>>())
+    let items = body
+        .users
+        .iter()
+        .map(|item| {
+            let who = MemberRef::email(&item.email)?;
+            Ok((
+                who,
+                MemberChange::role(parse_role(&item.organization_role)?),
+            ))
+        })
+        .collect();
+    let outcomes = blocking(&state, move |roster| {
+        roster.change_members(&ctx, org, items, OwnerPolicy::ShownAsAdmin)
     })
     .await?;
+    let results: Vec<ItemResult> = outcomes
+        .into_iter()
+        .zip(&body.users)
+        .map(|(outcome, item)| {
+            match outcome {
+                Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
+                Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
+                Err(err) => ItemResult::failed(&err),
+            }
+            .for_email(&item.email)
+        })
+        .collect();
     let failed = results.iter().filter(|r| r.status == "failed").count();
     Ok(success(UpdateUsersData {
         users: UpdateCounts {
@@ -498,22 +509,27 @@ async fn delete_users(
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     let org = org_id(&org_id_raw)?;
     check_bulk_size("users", body.users.len(), 0)?;
-    let results = blocking(&state, move |roster| {
-        // Members may remove themselves (leave); the core decides per item.
-        roster.check_bulk_access(&ctx, org, Scope::MembersWrite, false)?;
-        Ok(body
-            .users
-            .iter()
-            .map(|email| {
-                match roster.remove_member_by_email(&ctx, org, email) {
-                    Ok(()) => ItemResult::ok("deleted"),
-                    Err(err) => ItemResult::failed(&err),
-                }
-                .for_email(email)
-            })
-            .collect::<Vec<_>>())
+    let items = body
+        .users
+        .iter()
+        .map(|email| MemberRef::email(email))
+        .collect();
+    // Members may remove themselves (leave); the core decides per item.
+    let outcomes = blocking(&state, move |roster| {
+        roster.remove_members(&ctx, org, items, OwnerPolicy::ShownAsAdmin)
     })
     .await?;
+    let results = outcomes
+        .into_iter()
+        .zip(&body.users)
+        .map(|(outcome, email)| {
+            match outcome {
+                Ok(()) => ItemResult::ok("deleted"),
+                Err(err) => ItemResult::failed(&err),
+            }
+            .for_email(email)
+        })
+        .collect();
     Ok(success(counts(results)))
 }
 
@@ -677,29 +693,22 @@ async fn send_invites(
     for (email, role) in &body.organization_role_assignments {
         overrides.insert(email.trim().to_lowercase(), parse_role(role));
     }
+    let items = body
+        .to
+        .iter()
+        .map(|email| {
+            let role = match overrides.get(&email.trim().to_lowercase()) {
+                Some(role) => role.clone()?,
+                None => default_role,
+            };
+            Ok((MemberRef::email(email)?, role, assignments.clone()?))
+        })
+        .collect();
     let outcomes = blocking(&state, move |roster| {
-        roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
-        Ok(body
-            .to
-            .iter()
-            .map(|email| {
-                let role = match overrides.get(&email.trim().to_lowercase()) {
-                    Some(Ok(role)) => Ok(*role),
-                    Some(Err(err)) => Err(err.clone()),
-                    None => Ok(default_role),
-                };
-                let outcome = match (role, &assignments) {
-                    (Ok(role), Ok(assignments)) => {
-                        roster.invite_address(&ctx, org, email, role, assignments)
-                    }
-                    (Err(err), _) => Err(err),
-                    (_, Err(err)) => Err(err.clone()),
-                };
-                (email.clone(), outcome)
-            })
-            .collect::<Vec<_>>())
+        roster.invite_addresses(&ctx, org, items)
     })
     .await?;
+    let outcomes = body.to.iter().cloned().zip(outcomes);
     let now = Timestamp::now();
     let mut invites = Vec::new();
     let mut results = Vec::new();
@@ -760,23 +769,28 @@ async fn delete_invites(
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     let org = org_id(&org_id_raw)?;
     check_bulk_size("invites", body.invites.len(), 0)?;
-    let results = blocking(&state, move |roster| {
-        roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
-        Ok(body
-            .invites
-            .iter()
-            .map(|raw| {
-                let outcome = InvitationId::parse(raw.trim())
-                    .map_err(|_| DomainError::invalid("invites", "each item is an invitation id"))
-                    .and_then(|id| roster.revoke_invitation(&ctx, org, id));
-                match outcome {
-                    Ok(_) => ItemResult::ok("deleted"),
-                    Err(err) => ItemResult::failed(&err),
-                }
-                .for_id(raw)
-            })
-            .collect::<Vec<_>>())
+    let ids = body
+        .invites
+        .iter()
+        .map(|raw| {
+            InvitationId::parse(raw.trim())
+                .map_err(|_| DomainError::invalid("invites", "each item is an invitation id"))
+        })
+        .collect();
+    let outcomes = blocking(&state, move |roster| {
+        roster.revoke_invitations(&ctx, org, ids)
     })
     .await?;
+    let results = outcomes
+        .into_iter()
+        .zip(&body.invites)
+        .map(|(outcome, raw)| {
+            match outcome {
+                Ok(_) => ItemResult::ok("deleted"),
+                Err(err) => ItemResult::failed(&err),
+            }
+            .for_id(raw)
+        })
+        .collect();
     Ok(success(counts(results)))
 }

@@ -21,7 +21,7 @@ use roster_core::store::{PoolUsage, ReadTx, Store, Tx};
 
 use crate::connect::{postgres_config, POSTGRES_CONNECT_TIMEOUT};
 use crate::errors::from_postgres;
-use crate::sql::{self, Conn, Row, SqlTx, Value};
+use crate::sql::{self, Access, Conn, Row, SqlTx, Value};
 use crate::{migrate, Backend};
 
 const POOL_SIZE: u32 = 16;
@@ -60,7 +60,9 @@ impl PostgresStore {
         let mut statements = HashMap::new();
         migrate::apply_pending(Backend::Postgres, |step| {
             let tx = client.transaction().map_err(from_postgres)?;
-            sql::run(PgConn::new(tx, &mut statements), |tx| step(tx))
+            sql::run(PgConn::new(tx, &mut statements), Access::Write, |tx| {
+                step(tx)
+            })
         })
         .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
         drop(client);
@@ -109,16 +111,15 @@ fn pool(config: Config, timeout: Duration) -> r2d2::Pool<Manager> {
 /// Runs `f` in a transaction of `pooled` (see `sql::run`).
 fn in_transaction(
     pooled: &mut PgClient,
-    read_only: bool,
+    access: Access,
     body: impl FnOnce(&mut SqlTx<'_>) -> Result<()>,
 ) -> Result<()> {
     let PgClient { client, statements } = pooled;
     // Reads: one REPEATABLE READ snapshot; writes: READ COMMITTED, with
     // `lock_org` serialising the changes to one org.
-    let isolation = if read_only {
-        IsolationLevel::RepeatableRead
-    } else {
-        IsolationLevel::ReadCommitted
+    let (isolation, read_only) = match access {
+        Access::Read => (IsolationLevel::RepeatableRead, true),
+        Access::Write => (IsolationLevel::ReadCommitted, false),
     };
     let tx = client
         .build_transaction()
@@ -126,7 +127,7 @@ fn in_transaction(
         .read_only(read_only)
         .start()
         .map_err(from_postgres)?;
-    sql::run(PgConn::new(tx, statements), body)
+    sql::run(PgConn::new(tx, statements), access, body)
 }
 
 impl PostgresStore {
@@ -210,13 +211,13 @@ impl Store for PostgresStore {
                 self.client()?
             }
         };
-        in_transaction(&mut pooled, true, |tx| f(tx))
+        in_transaction(&mut pooled, Access::Read, |tx| f(tx))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.primary_transactions.fetch_add(1, Ordering::Relaxed);
         let mut pooled = self.client()?;
-        in_transaction(&mut pooled, false, |tx| f(tx))
+        in_transaction(&mut pooled, Access::Write, |tx| f(tx))
     }
 
     fn ping(&self) -> Result<()> {

@@ -14,9 +14,9 @@ use roster_core::store::{PoolUsage, ReadTx, Store, Tx};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params_from_iter, Connection, Transaction, TransactionBehavior};
 
-use crate::connect::{open_sqlite, Access};
+use crate::connect::{self, open_sqlite};
 use crate::errors::from_sqlite;
-use crate::sql::{self, placeholders_in_order, Conn, Row, Value};
+use crate::sql::{self, placeholders_in_order, Access, Conn, Row, Value};
 use crate::{migrate, Backend};
 
 /// Reader connections opened at most (reads beyond wait for one).
@@ -37,13 +37,13 @@ impl SqliteStore {
     pub fn open(path: &Path) -> std::result::Result<Self, String> {
         let fail =
             |e: rusqlite::Error| format!("cannot open SQLite database {}: {e}", path.display());
-        let mut writer = open_sqlite(path, Access::Create).map_err(fail)?;
+        let mut writer = open_sqlite(path, connect::Access::Create).map_err(fail)?;
         configure(&writer, false).map_err(fail)?;
         // Each step in its own `BEGIN IMMEDIATE` transaction, which also
         // keeps a second process from migrating at the same time: it waits
         // for the write lock, then sees the step applied.
         migrate::apply_pending(Backend::Sqlite, |step| {
-            in_transaction(&mut writer, TransactionBehavior::Immediate, |tx| step(tx))
+            in_transaction(&mut writer, Access::Write, |tx| step(tx))
         })
         .map_err(|e| format!("cannot migrate SQLite database {}: {e}", path.display()))?;
         Ok(Self {
@@ -94,28 +94,34 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Runs `body` in a transaction of `conn` (see `sql::run`).
+/// Reads are deferred transactions (a WAL snapshot); writes take the write
+/// lock up front (`BEGIN IMMEDIATE`).
 fn in_transaction<T>(
     conn: &mut Connection,
-    behavior: TransactionBehavior,
+    access: Access,
     body: impl FnOnce(&mut sql::SqlTx<'_>) -> Result<T>,
 ) -> Result<T> {
+    let behavior = match access {
+        Access::Read => TransactionBehavior::Deferred,
+        Access::Write => TransactionBehavior::Immediate,
+    };
     let tx = conn
         .transaction_with_behavior(behavior)
         .map_err(from_sqlite)?;
-    sql::run(SqliteConn { tx }, body)
+    sql::run(SqliteConn { tx }, access, body)
 }
 
 impl Store for SqliteStore {
     fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         let mut reader = self.readers.checkout()?;
-        in_transaction(reader.conn_mut(), TransactionBehavior::Deferred, |tx| f(tx))
+        in_transaction(reader.conn_mut(), Access::Read, |tx| f(tx))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         let mut writer = lock(&self.writer);
-        in_transaction(&mut writer, TransactionBehavior::Immediate, |tx| f(tx))
+        in_transaction(&mut writer, Access::Write, |tx| f(tx))
     }
 
     fn ping(&self) -> Result<()> {
@@ -206,7 +212,7 @@ impl Readers {
     fn open_one(&self) -> rusqlite::Result<Connection> {
         // Read-write, though it only reads (`query_only`): a read-only
         // handle cannot take part in WAL recovery.
-        let conn = open_sqlite(&self.path, Access::ReadWrite)?;
+        let conn = open_sqlite(&self.path, connect::Access::ReadWrite)?;
         configure(&conn, true)?;
         Ok(conn)
     }

@@ -7,7 +7,9 @@ use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
 use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
-use roster_core::service::AddMemberOutcome;
+use roster_core::service::{
+    AddMemberOutcome, IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy,
+};
 use roster_core::DomainError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -119,14 +121,19 @@ async fn add_member(
     let org = OrgId::parse(&org_id)?;
     let role = OrgRole::parse(&body.member_role)?;
     let assignments = parse_assignments(&body.project_assignments)?;
+    let who = MemberRef::email(&body.member_email)?;
     let outcome = blocking(&state, move |roster| {
         roster.add_member(
             &ctx,
             org,
-            &body.member_email,
-            role,
-            body.message.as_deref(),
-            &assignments,
+            &NewMember {
+                who,
+                role,
+                labels: Vec::new(),
+                message: body.message.as_deref(),
+                projects: &assignments,
+                if_member: IfMember::ChangeRole,
+            },
         )
     })
     .await?;
@@ -189,7 +196,8 @@ async fn get_member(
 ) -> ApiResult<Json<MemberResponse>> {
     let org = OrgId::parse(&org_id)?;
     let user = member_id(&member)?;
-    let found = blocking(&state, move |roster| roster.get_member(&ctx, org, user)).await?;
+    let who = MemberRef::Id(user);
+    let found = blocking(&state, move |roster| roster.get_member(&ctx, org, &who)).await?;
     Ok(Json(found.into()))
 }
 
@@ -231,10 +239,17 @@ async fn update_member(
     let user = member_id(&member)?;
     let role = OrgRole::parse(&body.member_role)?;
     let updated = blocking(&state, move |roster| {
-        roster.change_member_role(&ctx, org, user, role)
+        let change = MemberChange::role(role);
+        roster.change_member(
+            &ctx,
+            org,
+            &MemberRef::Id(user),
+            &change,
+            OwnerPolicy::Manage,
+        )
     })
     .await?;
-    Ok(Json(updated.into()))
+    Ok(Json(updated.into_member().into()))
 }
 
 /// Remove organization member.
@@ -264,6 +279,9 @@ async fn remove_member(
 ) -> ApiResult<Json<MessageResponse>> {
     let org = OrgId::parse(&org_id)?;
     let user = member_id(&member)?;
-    blocking(&state, move |roster| roster.remove_member(&ctx, org, user)).await?;
+    blocking(&state, move |roster| {
+        roster.remove_member(&ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage)
+    })
+    .await?;
     Ok(Json(MessageResponse::new("Member removed successfully")))
 }

@@ -163,8 +163,8 @@ async fn get_org(
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<OrgResponse>> {
     let org = OrgId::parse(&org_id)?;
-    let (org, role) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
-    Ok(Json(OrgResponse::new(org, role)))
+    let (org, grant) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
+    Ok(Json(OrgResponse::new(org, grant.role)))
 }
 
 /// Request payload for updating an organization; absent fields keep their value.
@@ -206,9 +206,7 @@ async fn update_org(
             name: body.name.as_deref(),
             description: body.description.as_deref(),
         };
-        let updated = roster.update_org(&ctx, org, update)?;
-        let (_, role) = roster.get_org(&ctx, org)?;
-        Ok((updated, role))
+        roster.update_org(&ctx, org, update)
     })
     .await?;
     Ok(Json(OrgResponse::new(updated, role)))

@@ -149,11 +149,13 @@ pub(crate) trait Conn {
 /// the store's reads and writes and for migrations.
 pub(crate) fn run<T>(
     mut conn: impl Conn,
+    access: Access,
     body: impl FnOnce(&mut SqlTx<'_>) -> Result<T>,
 ) -> Result<T> {
     let (out, failed) = {
         let mut tx = SqlTx {
             conn: &mut conn,
+            access,
             failed: false,
         };
         let out = body(&mut tx);
@@ -188,12 +190,24 @@ pub(crate) type Decoder<T> = fn(&Row) -> Result<T>;
 /// PostgreSQL.
 pub(crate) struct SqlTx<'a> {
     conn: &'a mut dyn Conn,
+    access: Access,
     failed: bool,
+}
+
+/// What a transaction may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
 }
 
 impl SqlTx<'_> {
     pub fn backend(&self) -> Backend {
         self.conn.backend()
+    }
+
+    pub fn access(&self) -> Access {
+        self.access
     }
 
     /// The poisoning guard: the only path from `SqlTx` to its connection.

@@ -1,7 +1,7 @@
 //! SQL for organizations and their memberships, including the member list
 //! (keyset pagination on the user id, optional role filter and search).
 
-use roster_core::error::Result;
+use roster_core::error::{DomainError, Result};
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::{Member, MemberFilter, Membership, Org};
 use roster_core::role::OrgRole;
@@ -9,7 +9,7 @@ use roster_core::store::{OrgsRead, OrgsWrite};
 
 use super::accounts::{self, user_columns, USER_WIDTH};
 use super::decode::{decode, encode_labels, insert_into, params, select};
-use super::{contains_pattern, dialect, Row, SqlTx, Value};
+use super::{contains_pattern, dialect, Access, Row, SqlTx, Value};
 
 /// The columns `org` decodes, from `orgs o`.
 macro_rules! org_columns {
@@ -132,6 +132,15 @@ impl SqlTx<'_> {
 }
 
 impl OrgsRead for SqlTx<'_> {
+    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        if self.access() == Access::Read {
+            return Err(DomainError::Internal(
+                "a read transaction cannot lock an org for a change".into(),
+            ));
+        }
+        self.query_opt(dialect::lock_org(self.backend()), &params! { id }, org)
+    }
+
     fn org(&mut self, id: OrgId) -> Result<Option<Org>> {
         let sql = select!(org_columns!(), " FROM orgs o WHERE o.id = $1");
         self.query_opt(sql, &params! { id }, org)
@@ -241,10 +250,6 @@ impl OrgsWrite for SqlTx<'_> {
             o.id, &o.name, &o.description, &o.referral_code, o.status, o.created_at, o.updated_at,
         };
         self.run(sql, &params)
-    }
-
-    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>> {
-        self.query_opt(dialect::lock_org(self.backend()), &params! { id }, org)
     }
 
     fn update_org(&mut self, org: &Org) -> Result<()> {

@@ -81,6 +81,16 @@ pub fn a_failed_operation_aborts_its_transaction(store: &dyn Store) {
     assert_eq!(store::read(store, |tx| tx.org(acme.id)).unwrap(), None);
 }
 
+/// Only a write can hold an org against changes: in a read (which the
+/// authorisation check may run in) the lock is an error on both backends.
+pub fn reads_cannot_lock_an_org(store: &dyn Store) {
+    let acme = org(store, "Acme");
+    let err = store::read(store, |tx| tx.lock_org(acme.id)).unwrap_err();
+    assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
+    let locked = store::write(store, |tx| tx.lock_org(acme.id)).unwrap();
+    assert_eq!(locked, Some(acme));
+}
+
 /// Reads run beside a long write and see only committed data.
 pub fn reads_do_not_wait_for_writes(store: &dyn Store) {
     let acme = org(store, "Acme").id;
