@@ -34,6 +34,7 @@ use roster_core::{Ctx, DomainError};
 use subtle::ConstantTimeEq;
 
 use crate::error::PageError;
+use crate::paths::MOUNT;
 use crate::ConsoleState;
 
 /// Cookie holding the access token.
@@ -100,7 +101,7 @@ fn cookie(
     secure: bool,
     max_age: Option<u64>,
 ) -> HeaderValue {
-    let mut text = format!("{name}={value}; Path=/console; HttpOnly; SameSite={same_site}");
+    let mut text = format!("{name}={value}; Path={MOUNT}; HttpOnly; SameSite={same_site}");
     if secure {
         text.push_str("; Secure");
     }
