@@ -158,10 +158,7 @@ impl<Ids: PathIds> OrgRequest<Ids> {
         let ctx = self.visit.require_login(&back_to(&self.paths()))?;
         let org = <OrgId as Segment>::from_params(&self.params)?;
         let inner = ctx.clone();
-        let (user, (org, grant)) = self
-            .state
-            .run(move |r| Ok((r.me(&inner)?, r.get_org(&inner, org)?)))
-            .await?;
+        let (user, org, grant) = self.state.run(move |r| r.org_view(&inner, org)).await?;
         let ids = Ids::from_params(&self.params)?;
         let page = OrgPage {
             ctx,

@@ -29,7 +29,7 @@ pub async fn list(
     let (user, page) = state
         .run(move |r| {
             let page = PageRequest::parse(None, cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            Ok((r.me(&ctx)?, r.list_my_orgs(&ctx, &page)?))
+            r.my_orgs_view(&ctx, &page)
         })
         .await?;
     let content = html! {

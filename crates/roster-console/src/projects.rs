@@ -66,13 +66,8 @@ pub async fn show(
     let back_to = request.paths().project(request.raw(ProjectId::NAME)).page();
     let (page, (_, project)) = request.page(|_| back_to).await?;
     let cursor = query.cursor.clone();
-    let ((project, manage), members) = page
-        .run(move |r, ctx, org| {
-            Ok((
-                r.project_with_access(ctx, org, project)?,
-                r.list_project_members(ctx, org, project, &table_page(cursor)?)?,
-            ))
-        })
+    let (project, manage, members) = page
+        .run(move |r, ctx, org| r.project_view(ctx, org, project, &table_page(cursor)?))
         .await?;
     let here = page.paths().project(project.id);
     let headers: &[&str] = match manage {
@@ -155,8 +150,8 @@ pub async fn confirm_delete(
     request: OrgRequest<(OrgId, ProjectId)>,
 ) -> Result<Response, PageError> {
     let (page, (_, project)) = request.page(OrgPaths::projects).await?;
-    let (project, _) = page
-        .run(move |r, ctx, org| r.project_with_access(ctx, org, project))
+    let project = page
+        .run(move |r, ctx, org| r.get_project(ctx, org, project))
         .await?;
     let here = page.paths().project(project.id);
     Ok(page.confirm(Confirm {

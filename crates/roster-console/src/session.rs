@@ -308,13 +308,7 @@ async fn resolve_caller(
     let Some(refresh) = refresh else {
         return (None, None);
     };
-    let rotated = state
-        .run(move |r| {
-            let pair = r.refresh(&refresh)?;
-            let user = r.authenticate_access_token(&pair.access_token)?;
-            Ok((pair, user))
-        })
-        .await;
+    let rotated = state.run(move |r| r.refresh_session(&refresh)).await;
     match rotated {
         Ok((pair, user)) => (Some(as_ctx(user)), Some(pair)),
         Err(_) => (None, None),
