@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::connect::{connect_postgres, open_sqlite, postgres_config, target, Access, Target};
+use crate::connect::{connect_postgres, open_sqlite, postgres_config, target, FileAccess, Target};
 use crate::{migrate, Backend};
 
 /// What `backup` or `restore` did, one line per fact, for the operator.
@@ -65,7 +65,7 @@ fn backup_sqlite(source: &Path, file: &Path) -> Result<Report, String> {
     let result = (|| {
         // Read-write without CREATE: VACUUM INTO only reads the source,
         // but a read-only handle cannot recover a WAL left by a crash.
-        let conn = open_sqlite(source, Access::ReadWrite).map_err(sqlite_error(source))?;
+        let conn = open_sqlite(source, FileAccess::ReadWrite).map_err(sqlite_error(source))?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(sqlite_error(source))?;
         let destination = partial
@@ -120,7 +120,7 @@ fn sync_parent(file: &Path) {
 /// this binary can run, and describes it.
 fn verify_sqlite_file(file: &Path) -> Result<Report, String> {
     let fail = sqlite_error(file);
-    let conn = open_sqlite(file, Access::ReadOnly).map_err(&fail)?;
+    let conn = open_sqlite(file, FileAccess::ReadOnly).map_err(&fail)?;
     let verdict: String = conn
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .map_err(|e| format!("{} is not a sound SQLite database: {e}", file.display()))?;
@@ -170,7 +170,7 @@ fn sqlite_versions(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
 fn restore_sqlite(path: &Path, file: &Path, force: bool) -> Result<Report, String> {
     let mut report = verify_sqlite_file(file)?;
     let fail = sqlite_error(path);
-    let mut destination = open_sqlite(path, Access::Create).map_err(&fail)?;
+    let mut destination = open_sqlite(path, FileAccess::Create).map_err(&fail)?;
     // A running server keeps its connections open, and in WAL mode an open
     // connection holds a shared lock on the file: taking it exclusively
     // fails while any server (or other process) has the database open.
@@ -201,7 +201,7 @@ fn restore_sqlite(path: &Path, file: &Path, force: bool) -> Result<Report, Strin
             path.display()
         ));
     }
-    let source = open_sqlite(file, Access::ReadOnly).map_err(sqlite_error(file))?;
+    let source = open_sqlite(file, FileAccess::ReadOnly).map_err(sqlite_error(file))?;
     {
         let copy = rusqlite::backup::Backup::new(&source, &mut destination).map_err(&fail)?;
         // Every page in one step: the destination is written under one lock.

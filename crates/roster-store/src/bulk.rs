@@ -17,7 +17,7 @@ use roster_core::role::OrgRole;
 use roster_core::types::ResourceStatus;
 use rusqlite::{params_from_iter, Connection, TransactionBehavior};
 
-use crate::connect::{connect_postgres, open_sqlite, target, Access, Target};
+use crate::connect::{connect_postgres, open_sqlite, target, FileAccess, Target};
 use crate::sql::{params, search_text, Value};
 
 /// Rows per multi-row `INSERT` on SQLite (9 parameters per user row, well
@@ -41,7 +41,7 @@ impl BulkLoader {
         drop(crate::open(url)?);
         let conn = match target(url)? {
             Target::Sqlite(path) => {
-                let conn = open_sqlite(path, Access::ReadWrite)
+                let conn = open_sqlite(path, FileAccess::ReadWrite)
                     .map_err(|e| format!("cannot open SQLite database: {e}"))?;
                 // A large page cache for this connection only: the indexes
                 // of a million users (and the search index's trigrams) do

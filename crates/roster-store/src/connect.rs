@@ -53,7 +53,7 @@ pub(crate) fn target(url: &str) -> Result<Target<'_>, String> {
 
 /// How a SQLite connection may use its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
+pub(crate) enum FileAccess {
     ReadOnly,
     /// Read and write a file that must exist.
     ReadWrite,
@@ -67,12 +67,12 @@ pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a SQLite file. The connection is used from one thread at a time
 /// (no SQLite mutex) and waits `SQLITE_BUSY_TIMEOUT` for locks.
-pub(crate) fn open_sqlite(path: &Path, access: Access) -> rusqlite::Result<Connection> {
+pub(crate) fn open_sqlite(path: &Path, access: FileAccess) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
         | match access {
-            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
-            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
-            Access::Create => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            FileAccess::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            FileAccess::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            FileAccess::Create => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;

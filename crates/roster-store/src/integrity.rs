@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::connect::{connect_postgres, open_sqlite, target, Access, Target};
+use crate::connect::{connect_postgres, open_sqlite, target, FileAccess, Target};
 
 /// What a check found: the checks that ran, and every problem (none: the
 /// database is sound).
@@ -52,7 +52,7 @@ fn check_sqlite(path: &Path) -> Result<IntegrityReport, String> {
         return Err(format!("no SQLite database at {}", path.display()));
     }
     let fail = |e: rusqlite::Error| format!("SQLite database {}: {e}", path.display());
-    let conn = open_sqlite(path, Access::ReadOnly).map_err(fail)?;
+    let conn = open_sqlite(path, FileAccess::ReadOnly).map_err(fail)?;
     let lines = |sql: &str| -> Result<Vec<String>, String> {
         let mut statement = conn.prepare(sql).map_err(fail)?;
         let rows = statement

@@ -37,7 +37,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> std::result::Result<Self, String> {
         let fail =
             |e: rusqlite::Error| format!("cannot open SQLite database {}: {e}", path.display());
-        let mut writer = open_sqlite(path, connect::Access::Create).map_err(fail)?;
+        let mut writer = open_sqlite(path, connect::FileAccess::Create).map_err(fail)?;
         configure(&writer, false).map_err(fail)?;
         // Each step in its own `BEGIN IMMEDIATE` transaction, which also
         // keeps a second process from migrating at the same time: it waits
@@ -212,7 +212,7 @@ impl Readers {
     fn open_one(&self) -> rusqlite::Result<Connection> {
         // Read-write, though it only reads (`query_only`): a read-only
         // handle cannot take part in WAL recovery.
-        let conn = open_sqlite(&self.path, connect::Access::ReadWrite)?;
+        let conn = open_sqlite(&self.path, connect::FileAccess::ReadWrite)?;
         configure(&conn, true)?;
         Ok(conn)
     }
