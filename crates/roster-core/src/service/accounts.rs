@@ -244,7 +244,7 @@ impl Roster {
                 });
             }
             tx.use_email_verification(&hash, now)?;
-            tx.set_email_verified(user.id)?;
+            tx.set_email_verified(user.id, now)?;
             Ok(User {
                 email_verified: true,
                 ..user
