@@ -37,9 +37,9 @@ mod tests {
 
     #[test]
     fn apikey_values_answer_the_key_with_or_without_the_prefix() {
-        assert_eq!(apikey_credential("rk_123"), Some("rk_123"));
-        assert_eq!(apikey_credential("apikey rk_123"), Some("rk_123"));
-        assert_eq!(apikey_credential("APIKEY  rk_123 "), Some("rk_123"));
+        assert_eq!(apikey_credential("rsk_123"), Some("rsk_123"));
+        assert_eq!(apikey_credential("apikey rsk_123"), Some("rsk_123"));
+        assert_eq!(apikey_credential("APIKEY  rsk_123 "), Some("rsk_123"));
         assert_eq!(apikey_credential("   "), None);
         assert_eq!(apikey_credential("apikey "), Some("apikey"));
     }
