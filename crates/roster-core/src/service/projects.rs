@@ -262,10 +262,12 @@ impl Roster {
                 .member(org, user)?
                 .ok_or_else(DomainError::member_not_found)?;
             match tx.project_member(project, user)? {
-                Some(existing) if existing.role == role => Err(DomainError::conflict(
-                    "already_project_member",
-                    format!("{} is already a {role} of this project", member.user.email),
-                )),
+                Some(existing) if existing.role == role => {
+                    Err(DomainError::already_project_member(format!(
+                        "{} is already a {role} of this project",
+                        member.user.email
+                    )))
+                }
                 Some(existing) => {
                     tx.update_project_member_role(project, user, role)?;
                     record(
