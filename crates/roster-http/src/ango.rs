@@ -18,17 +18,16 @@ use roster_core::ids::{InvitationId, OrgId, ProjectId};
 use roster_core::model::{Invitation, InvitationStatus, Member};
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::scope::Scope;
-use roster_core::service::{effective_status, PageNumber, RoleChangeOutcome};
+use roster_core::service::{effective_status, RoleChangeOutcome};
 use roster_core::time::Timestamp;
-use roster_core::DomainError;
+use roster_core::{Ctx, DomainError, Roster};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{status_of, ApiResult};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{public_message, status_of, ApiResult, ErrorBody};
+use crate::extract::{Caller, Json, NumberedPage, PageNumberQuery, Path};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
 /// Most items one bulk request may carry.
@@ -44,12 +43,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// This surface's error body: the common `{code, message}` in its
 /// `{status: "error"}` envelope (see `error_envelope`).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
 struct AngoError {
     /// Always `error`.
     status: &'static str,
     code: String,
     message: String,
+}
+
+impl From<ErrorBody> for AngoError {
+    fn from(ErrorBody { code, message }: ErrorBody) -> Self {
+        Self {
+            status: "error",
+            code,
+            message,
+        }
+    }
 }
 
 /// An email address.
@@ -86,28 +94,30 @@ pub const PREFIX: &str = "/v2/";
 
 /// Puts every error of this surface — from handlers, extractors and the
 /// app-wide layers (idempotency, unknown routes) alike — into the
-/// surface's envelope: `{status: "error", code, message}`. Installed once
-/// around the whole app; leaves other surfaces' answers alone.
+/// surface's envelope: `{status: "error", code, message}`. Every error
+/// answer carries its typed `ErrorBody` (see `crate::error`); this
+/// re-renders that value, keeping the status and headers, and takes it
+/// out so that a second pass leaves the answer alone. Leaves other
+/// surfaces' answers alone.
+///
+/// Installed twice around the app: inside the idempotency layer, so that
+/// a stored (and replayed) answer is already in the envelope, and
+/// outermost, for what the idempotency and body layers answer themselves.
 pub async fn error_envelope(request: Request, next: Next) -> Response {
     let ours = request.uri().path().starts_with(PREFIX);
-    let response = next.run(request).await;
-    if !ours || response.status().is_success() {
+    let mut response = next.run(request).await;
+    if !ours {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return Response::from_parts(parts, Body::empty());
+    let Some(error) = response.extensions_mut().remove::<ErrorBody>() else {
+        return response;
     };
-    let body = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(mut fields)) => {
-            fields.insert("status".into(), Value::from("error"));
-            let body = serde_json::to_vec(&fields).unwrap_or_else(|_| bytes.to_vec());
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Body::from(body)
-        }
-        _ => Body::from(bytes),
+    let Ok(body) = serde_json::to_vec(&AngoError::from(error)) else {
+        return response;
     };
-    Response::from_parts(parts, body)
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// The success envelope.
@@ -123,10 +133,6 @@ fn success<T>(data: T) -> Json<Envelope<T>> {
         status: "success",
         data,
     })
-}
-
-fn org_id(raw: &str) -> Result<OrgId, DomainError> {
-    OrgId::parse(raw)
 }
 
 /// `Admin` (owner or admin), `Member`, `Guest`.
@@ -283,19 +289,12 @@ impl ItemResult {
     }
 
     fn failed(err: &DomainError) -> Self {
-        if let DomainError::Internal(detail) = err {
-            tracing::error!(error = %detail, "internal error in a bulk item");
-        }
-        let message = match err {
-            DomainError::Internal(_) => "an internal error occurred; it has been logged".into(),
-            other => other.to_string(),
-        };
         Self {
             email: None,
             id: None,
             status: "failed",
             code: Some(err.code()),
-            message: Some(message),
+            message: Some(public_message(err)),
             http_status: Some(status_of(err).as_u16()),
         }
     }
@@ -324,6 +323,46 @@ struct PageParams {
     search: Option<String>,
 }
 
+/// Implements `PageNumberQuery` for query structs with `page` and `limit`.
+macro_rules! page_number_query {
+    ($($params:ty),*) => {$(
+        impl PageNumberQuery for $params {
+            fn page(&self) -> Option<&str> {
+                self.page.as_deref()
+            }
+            fn limit(&self) -> Option<&str> {
+                self.limit.as_deref()
+            }
+        }
+    )*};
+}
+
+page_number_query!(PageParams, InvitePageParams);
+
+/// Runs one core command per item of a bulk request, after the one check
+/// of the caller's access to the surface; each item's outcome is reported
+/// on its own and one failure does not undo the others.
+async fn each_item<I, F>(
+    state: &AppState,
+    ctx: Ctx,
+    org: OrgId,
+    scope: Scope,
+    admins_only: bool,
+    items: Vec<I>,
+    run: F,
+) -> ApiResult<Vec<ItemResult>>
+where
+    I: Send + 'static,
+    F: Fn(&Roster, &Ctx, &I) -> ItemResult + Send + 'static,
+{
+    let results = blocking(state, move |roster| {
+        roster.check_bulk_access(&ctx, org, scope, admins_only)?;
+        Ok(items.iter().map(|item| run(roster, &ctx, item)).collect())
+    })
+    .await?;
+    Ok(results)
+}
+
 /// A page of members.
 #[derive(Serialize, ToSchema)]
 struct UserList {
@@ -350,11 +389,9 @@ struct UserList {
 async fn list_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Query(params): Query<PageParams>,
+    Path(org): Path<OrgId>,
+    NumberedPage { page, params }: NumberedPage<PageParams>,
 ) -> ApiResult<Json<Envelope<UserList>>> {
-    let org = org_id(&org_id_raw)?;
-    let page = PageNumber::parse(params.page.as_deref(), params.limit.as_deref())?;
     let members = blocking(&state, move |roster| {
         roster.list_members_by_page(&ctx, org, params.search.as_deref(), page)
     })
@@ -416,28 +453,28 @@ struct UpdateCounts {
 async fn update_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<UpdateUsersRequest>,
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("users", body.users.len(), 0)?;
-    let results = blocking(&state, move |roster| {
-        roster.check_bulk_access(&ctx, org, Scope::MembersWrite, true)?;
-        Ok(body
-            .users
-            .iter()
-            .map(|item| {
-                let outcome = parse_role(&item.organization_role)
-                    .and_then(|role| roster.change_role_by_email(&ctx, org, &item.email, role));
-                match outcome {
-                    Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
-                    Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
-                    Err(err) => ItemResult::failed(&err),
-                }
-                .for_email(&item.email)
-            })
-            .collect::<Vec<_>>())
-    })
+    let results = each_item(
+        &state,
+        ctx,
+        org,
+        Scope::MembersWrite,
+        true,
+        body.users,
+        move |roster, ctx, item| {
+            let outcome = parse_role(&item.organization_role)
+                .and_then(|role| roster.change_role_by_email(ctx, org, &item.email, role));
+            match outcome {
+                Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
+                Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
+                Err(err) => ItemResult::failed(&err),
+            }
+            .for_email(&item.email)
+        },
+    )
     .await?;
     let failed = results.iter().filter(|r| r.status == "failed").count();
     Ok(success(UpdateUsersData {
@@ -493,26 +530,27 @@ fn counts(results: Vec<ItemResult>) -> DeleteCounts {
 async fn delete_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<DeleteUsersRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("users", body.users.len(), 0)?;
-    let results = blocking(&state, move |roster| {
-        // Members may remove themselves (leave); the core decides per item.
-        roster.check_bulk_access(&ctx, org, Scope::MembersWrite, false)?;
-        Ok(body
-            .users
-            .iter()
-            .map(|email| {
-                match roster.remove_member_by_email(&ctx, org, email) {
-                    Ok(()) => ItemResult::ok("deleted"),
-                    Err(err) => ItemResult::failed(&err),
-                }
-                .for_email(email)
-            })
-            .collect::<Vec<_>>())
-    })
+    // Members may remove themselves (leave): not admins only; the core
+    // decides per item.
+    let results = each_item(
+        &state,
+        ctx,
+        org,
+        Scope::MembersWrite,
+        false,
+        body.users,
+        move |roster, ctx, email| {
+            match roster.remove_member_by_email(ctx, org, email) {
+                Ok(()) => ItemResult::ok("deleted"),
+                Err(err) => ItemResult::failed(&err),
+            }
+            .for_email(email)
+        },
+    )
     .await?;
     Ok(success(counts(results)))
 }
@@ -554,11 +592,9 @@ struct InvitePageParams {
 async fn list_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Query(params): Query<InvitePageParams>,
+    Path(org): Path<OrgId>,
+    NumberedPage { page, .. }: NumberedPage<InvitePageParams>,
 ) -> ApiResult<Json<Envelope<InviteList>>> {
-    let org = org_id(&org_id_raw)?;
-    let page = PageNumber::parse(params.page.as_deref(), params.limit.as_deref())?;
     let invitations = blocking(&state, move |roster| {
         roster.list_open_invitations_by_page(&ctx, org, page)
     })
@@ -664,10 +700,9 @@ fn project_assignments(
 async fn send_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<SendInvitesRequest>,
 ) -> ApiResult<Json<Envelope<SentInvites>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("to", body.to.len(), 1)?;
     let default_role = parse_role(&body.organization_role)?;
     // A bad project or per-address role fails the addresses it applies to
@@ -755,28 +790,28 @@ struct DeleteInvitesRequest {
 async fn delete_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<DeleteInvitesRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("invites", body.invites.len(), 0)?;
-    let results = blocking(&state, move |roster| {
-        roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
-        Ok(body
-            .invites
-            .iter()
-            .map(|raw| {
-                let outcome = InvitationId::parse(raw.trim())
-                    .map_err(|_| DomainError::invalid("invites", "each item is an invitation id"))
-                    .and_then(|id| roster.revoke_invitation(&ctx, org, id));
-                match outcome {
-                    Ok(_) => ItemResult::ok("deleted"),
-                    Err(err) => ItemResult::failed(&err),
-                }
-                .for_id(raw)
-            })
-            .collect::<Vec<_>>())
-    })
+    let results = each_item(
+        &state,
+        ctx,
+        org,
+        Scope::InvitationsWrite,
+        true,
+        body.invites,
+        move |roster, ctx, raw| {
+            let outcome = InvitationId::parse(raw.trim())
+                .map_err(|_| DomainError::invalid("invites", "each item is an invitation id"))
+                .and_then(|id| roster.revoke_invitation(ctx, org, id));
+            match outcome {
+                Ok(_) => ItemResult::ok("deleted"),
+                Err(err) => ItemResult::failed(&err),
+            }
+            .for_id(raw)
+        },
+    )
     .await?;
     Ok(success(counts(results)))
 }

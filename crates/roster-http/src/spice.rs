@@ -6,7 +6,8 @@
 //! A thin adapter: shapes in and out, and the core's commands; every rule
 //! (owner protection, role ordering, scopes) is the core's.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use roster_core::ids::OrgId;
 use roster_core::model::{Member, MemberFilter};
@@ -18,8 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{CredentialOrgCaller, Json, Path, Query};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{keyset_query, CredentialOrgCaller, Json, Page, Path, PathParams};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,32 +29,56 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_member, update_member, remove_member))
 }
 
-/// The org a caller of this surface acts in.
-fn authenticated_org(ctx: &Ctx) -> Result<OrgId, DomainError> {
-    if let Some(grant) = &ctx.api_key {
-        return Ok(grant.org);
+/// A caller of this surface and "the authenticated organization" it acts
+/// in: the org of its API key, or of its org-scoped access token.
+struct OrgCaller {
+    ctx: Ctx,
+    org: OrgId,
+}
+
+impl FromRequestParts<AppState> for OrgCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let CredentialOrgCaller(ctx) =
+            CredentialOrgCaller::from_request_parts(parts, state).await?;
+        let org = match (&ctx.api_key, ctx.org_scope) {
+            (Some(grant), _) => grant.org,
+            (None, Some(org)) => org,
+            (None, None) => {
+                return Err(ApiError(DomainError::insufficient_scope(
+                    "the Members API needs an org API key or an org access token \
+                     (POST /api/v1/orgs/{org_id}/access-token)",
+                )))
+            }
+        };
+        Ok(OrgCaller { ctx, org })
     }
-    ctx.org_scope.ok_or(DomainError::Denied {
-        code: "insufficient_scope",
-        message: "the Members API needs an org API key or an org access token \
-                  (POST /api/v1/orgs/{org_id}/access-token)",
-    })
 }
 
 /// The user number in the path. Any integer is a well-formed id (the spec
 /// says `integer`): one that no user can have (zero, negative, too large)
 /// is simply not found; only a non-integer is a bad request.
-fn member_number(raw: &str) -> Result<i64, DomainError> {
-    let digits = raw.strip_prefix('-').unwrap_or(raw);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DomainError::invalid(
-            "memberId",
-            "must be an integer user id",
-        ));
-    }
-    match raw.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(DomainError::member_not_found()),
+struct MemberNumber(i64);
+
+impl PathParams for MemberNumber {
+    type Raw = String;
+
+    fn parse(raw: String) -> Result<Self, DomainError> {
+        let digits = raw.strip_prefix('-').unwrap_or(&raw);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::invalid(
+                "memberId",
+                "must be an integer user id",
+            ));
+        }
+        match raw.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(MemberNumber(n)),
+            _ => Err(DomainError::member_not_found()),
+        }
     }
 }
 
@@ -106,6 +131,8 @@ struct ListParams {
     cursor: Option<String>,
 }
 
+keyset_query!(ListParams);
+
 /// List organization members.
 ///
 /// Every member of the org; with `limit`/`cursor` (an extension), one
@@ -123,16 +150,13 @@ struct ListParams {
 )]
 async fn list_members(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Query(params): Query<ListParams>,
+    OrgCaller { ctx, org }: OrgCaller,
+    Page {
+        request: first,
+        params,
+    }: Page<ListParams>,
 ) -> ApiResult<Json<MemberList>> {
-    let org = authenticated_org(&ctx)?;
     let one_page = params.limit.is_some() || params.cursor.is_some();
-    let first = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let (members, next_cursor) = blocking(&state, move |roster| {
         let filter = MemberFilter::default();
         if one_page {
@@ -220,10 +244,9 @@ impl From<Member> for ChangedMemberBody {
 )]
 async fn add_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
+    OrgCaller { ctx, org }: OrgCaller,
     Json(body): Json<AddMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<ChangedMemberBody>)> {
-    let org = authenticated_org(&ctx)?;
     if body.username.trim().is_empty() {
         return Err(DomainError::invalid("username", "is required").into());
     }
@@ -252,11 +275,9 @@ async fn add_member(
 )]
 async fn get_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Path(member_id): Path<String>,
+    OrgCaller { ctx, org }: OrgCaller,
+    Path(MemberNumber(number)): Path<MemberNumber>,
 ) -> ApiResult<Json<MemberBody>> {
-    let org = authenticated_org(&ctx)?;
-    let number = member_number(&member_id)?;
     let member = blocking(&state, move |roster| {
         roster.member_by_number(&ctx, org, number)
     })
@@ -289,12 +310,10 @@ struct UpdateMemberRequest {
 )]
 async fn update_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Path(member_id): Path<String>,
+    OrgCaller { ctx, org }: OrgCaller,
+    Path(MemberNumber(number)): Path<MemberNumber>,
     Json(body): Json<UpdateMemberRequest>,
 ) -> ApiResult<Json<ChangedMemberBody>> {
-    let org = authenticated_org(&ctx)?;
-    let number = member_number(&member_id)?;
     let roles = RoleSet::parse(Some(&body.roles))?;
     let member = blocking(&state, move |roster| {
         let member = roster.member_by_number(&ctx, org, number)?;
@@ -321,11 +340,9 @@ async fn update_member(
 )]
 async fn remove_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Path(member_id): Path<String>,
+    OrgCaller { ctx, org }: OrgCaller,
+    Path(MemberNumber(number)): Path<MemberNumber>,
 ) -> ApiResult<StatusCode> {
-    let org = authenticated_org(&ctx)?;
-    let number = member_number(&member_id)?;
     blocking(&state, move |roster| {
         let member = roster.member_by_number(&ctx, org, number)?;
         roster.remove_non_owner(&ctx, org, member.user.id)

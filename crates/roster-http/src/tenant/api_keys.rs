@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{ApiKeyId, OrgId};
 use roster_core::model::ApiKey;
-use roster_core::pagination::PageRequest;
 use roster_core::time::Timestamp;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{Caller, Json, Page, Path};
 use crate::idempotency::HoldsSecret;
 use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
 use crate::{blocking, AppState};
@@ -140,10 +139,9 @@ fn parse_time(field: &'static str, raw: &str) -> Result<Timestamp, DomainError> 
 async fn create_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, HoldsSecret, Json<CreatedApiKeyResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let expires_at = body
         .expires_at
         .as_deref()
@@ -185,15 +183,9 @@ async fn create_api_key(
 async fn list_api_keys(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<PageParams>,
+    Path(org): Path<OrgId>,
+    Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ApiKeyResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let keys = blocking(&state, move |roster| roster.list_api_keys(&ctx, org, &page)).await?;
     Ok(Json(ListResponse::from_page(keys, ApiKeyResponse::from)))
 }
@@ -216,10 +208,8 @@ async fn list_api_keys(
 async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, key_id)): Path<(String, String)>,
+    Path((org, key)): Path<(OrgId, ApiKeyId)>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let key = ApiKeyId::parse(&key_id)?;
     blocking(&state, move |roster| roster.revoke_api_key(&ctx, org, key)).await?;
     Ok(Json(MessageResponse::new("API key revoked successfully")))
 }

@@ -2,12 +2,11 @@
 
 use axum::extract::State;
 use roster_core::ids::OrgId;
-use roster_core::pagination::PageRequest;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{Caller, Json, Page, Path};
 use crate::tenant::dto::{AuditEventResponse, ListResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -33,15 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_audit_events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<PageParams>,
+    Path(org): Path<OrgId>,
+    Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<AuditEventResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let events = blocking(&state, move |roster| {
         roster.list_audit_events(&ctx, org, &page)
     })

@@ -4,6 +4,7 @@
 use roster_core::model::{AuditEvent, Invitation, Member, Org, Project, ProjectMember, User};
 use roster_core::pagination::Page;
 use roster_core::role::OrgRole;
+use roster_core::service::AddMemberOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -177,6 +178,42 @@ pub struct AddMemberResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, nullable = false)]
     pub expires_at: Option<String>,
+}
+
+impl From<AddMemberOutcome> for AddMemberResponse {
+    fn from(outcome: AddMemberOutcome) -> Self {
+        let (member, message) = match outcome {
+            AddMemberOutcome::Added(member) => {
+                (member, "Member added to the organization successfully")
+            }
+            AddMemberOutcome::RoleUpdated(member) => (member, "Member role updated successfully"),
+            AddMemberOutcome::Invited {
+                invitation,
+                refreshed,
+                ..
+            } => {
+                return Self {
+                    member_id: None,
+                    member_email: invitation.email,
+                    member_role: invitation.role.as_str(),
+                    message: if refreshed {
+                        "Invitation refreshed and sent successfully"
+                    } else {
+                        "Invitation sent successfully"
+                    }
+                    .to_string(),
+                    expires_at: Some(invitation.expires_at.to_rfc3339()),
+                }
+            }
+        };
+        Self {
+            member_id: Some(member.user.id.to_string()),
+            member_email: member.user.email,
+            member_role: member.role.as_str(),
+            message: message.to_string(),
+            expires_at: None,
+        }
+    }
 }
 
 /// A project of an organization.
@@ -415,6 +452,8 @@ pub struct PageParams {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
+
+crate::extract::keyset_query!(PageParams, MemberListParams);
 
 /// Member list query: paging plus `q` and `role`.
 #[derive(Deserialize, Default, IntoParams)]

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use roster_core::ids::{InvitationId, OrgId};
 use roster_core::model::{InvitationStatus, Member};
-use roster_core::pagination::PageRequest;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{keyset_query, Caller, Json, Page, Path};
 use crate::tenant::dto::{
     InvitationResponse, InvitationStatusSchema, ListResponse, MessageResponse,
     OrganizationRoleSchema, PageParams, UserResponse,
@@ -45,6 +44,8 @@ struct InvitationListParams {
     status: Option<String>,
 }
 
+keyset_query!(InvitationListParams);
+
 /// List invitations.
 ///
 /// The org's invitations, optionally of one status (admin and up).
@@ -63,15 +64,12 @@ struct InvitationListParams {
 async fn list_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<InvitationListParams>,
+    Path(org): Path<OrgId>,
+    Page {
+        request: page,
+        params,
+    }: Page<InvitationListParams>,
 ) -> ApiResult<Json<ListResponse<InvitationResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let status = params
         .status
         .as_deref()
@@ -94,10 +92,6 @@ async fn list_invitations(
     )))
 }
 
-fn ids(org: &str, invitation: &str) -> Result<(OrgId, InvitationId), DomainError> {
-    Ok((OrgId::parse(org)?, InvitationId::parse(invitation)?))
-}
-
 /// Revoke invitation.
 ///
 /// Revokes an open invitation (its link stops working).
@@ -117,9 +111,8 @@ fn ids(org: &str, invitation: &str) -> Result<(OrgId, InvitationId), DomainError
 async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, invitation_id)): Path<(String, String)>,
+    Path((org, id)): Path<(OrgId, InvitationId)>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let (org, id) = ids(&org_id, &invitation_id)?;
     blocking(&state, move |roster| {
         roster.revoke_invitation(&ctx, org, id)
     })
@@ -149,9 +142,8 @@ async fn revoke_invitation(
 async fn resend_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, invitation_id)): Path<(String, String)>,
+    Path((org, id)): Path<(OrgId, InvitationId)>,
 ) -> ApiResult<Json<InvitationResponse>> {
-    let (org, id) = ids(&org_id, &invitation_id)?;
     let invitation = blocking(&state, move |roster| {
         roster.resend_invitation(&ctx, org, id)
     })
@@ -184,13 +176,8 @@ struct MyInvitationResponse {
 async fn my_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<PageParams>,
+    Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<MyInvitationResponse>>> {
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let invitations = blocking(&state, move |roster| roster.my_invitations(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(
         invitations,
@@ -245,9 +232,8 @@ fn accepted(org: String, member: Member) -> AcceptedResponse {
 async fn accept_by_id(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(invitation_id): Path<String>,
+    Path(id): Path<InvitationId>,
 ) -> ApiResult<Json<AcceptedResponse>> {
-    let id = InvitationId::parse(&invitation_id)?;
     let (org, member) = blocking(&state, move |roster| {
         roster.accept_invitation_by_id(&ctx, id)
     })
@@ -275,9 +261,8 @@ async fn accept_by_id(
 async fn decline(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(invitation_id): Path<String>,
+    Path(id): Path<InvitationId>,
 ) -> ApiResult<Json<InvitationResponse>> {
-    let id = InvitationId::parse(&invitation_id)?;
     let invitation = blocking(&state, move |roster| roster.decline_invitation(&ctx, id)).await?;
     Ok(Json(invitation.into()))
 }

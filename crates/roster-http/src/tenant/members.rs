@@ -5,17 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
-use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
-use roster_core::service::AddMemberOutcome;
-use roster_core::DomainError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{Caller, Json, Page, Path};
 use crate::tenant::dto::{
     parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
     MessageResponse, OrganizationRoleSchema, ProjectAssignment,
@@ -26,10 +23,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_members, add_member))
         .routes(routes!(get_member, update_member, remove_member))
-}
-
-fn member_id(raw: &str) -> Result<UserId, DomainError> {
-    UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
 }
 
 /// Get organization members.
@@ -51,15 +44,12 @@ fn member_id(raw: &str) -> Result<UserId, DomainError> {
 async fn list_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<MemberListParams>,
+    Path(org): Path<OrgId>,
+    Page {
+        request: page,
+        params,
+    }: Page<MemberListParams>,
 ) -> ApiResult<Json<ListResponse<MemberResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let role = params.role.as_deref().map(OrgRole::parse).transpose()?;
     let filter = MemberFilter {
         query: params.q,
@@ -113,10 +103,9 @@ struct AddMemberRequest {
 async fn add_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<AddMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let role = OrgRole::parse(&body.member_role)?;
     let assignments = parse_assignments(&body.project_assignments)?;
     let outcome = blocking(&state, move |roster| {
@@ -130,38 +119,7 @@ async fn add_member(
         )
     })
     .await?;
-    let response = match outcome {
-        AddMemberOutcome::Added(member) => AddMemberResponse {
-            member_id: Some(member.user.id.to_string()),
-            member_email: member.user.email,
-            member_role: member.role.as_str(),
-            message: "Member added to the organization successfully".to_string(),
-            expires_at: None,
-        },
-        AddMemberOutcome::RoleUpdated(member) => AddMemberResponse {
-            member_id: Some(member.user.id.to_string()),
-            member_email: member.user.email,
-            member_role: member.role.as_str(),
-            message: "Member role updated successfully".to_string(),
-            expires_at: None,
-        },
-        AddMemberOutcome::Invited {
-            invitation,
-            refreshed,
-            ..
-        } => AddMemberResponse {
-            member_id: None,
-            member_email: invitation.email,
-            member_role: invitation.role.as_str(),
-            message: if refreshed {
-                "Invitation refreshed and sent successfully".to_string()
-            } else {
-                "Invitation sent successfully".to_string()
-            },
-            expires_at: Some(invitation.expires_at.to_rfc3339()),
-        },
-    };
-    Ok((StatusCode::CREATED, Json(response)))
+    Ok((StatusCode::CREATED, Json(outcome.into())))
 }
 
 /// Get organization member.
@@ -185,10 +143,8 @@ async fn add_member(
 async fn get_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, member)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgId, UserId)>,
 ) -> ApiResult<Json<MemberResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let user = member_id(&member)?;
     let found = blocking(&state, move |roster| roster.get_member(&ctx, org, user)).await?;
     Ok(Json(found.into()))
 }
@@ -224,11 +180,9 @@ struct UpdateMemberRequest {
 async fn update_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, member)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgId, UserId)>,
     Json(body): Json<UpdateMemberRequest>,
 ) -> ApiResult<Json<MemberResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let user = member_id(&member)?;
     let role = OrgRole::parse(&body.member_role)?;
     let updated = blocking(&state, move |roster| {
         roster.change_member_role(&ctx, org, user, role)
@@ -260,10 +214,8 @@ async fn update_member(
 async fn remove_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, member)): Path<(String, String)>,
+    Path((org, user)): Path<(OrgId, UserId)>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let user = member_id(&member)?;
     blocking(&state, move |roster| roster.remove_member(&ctx, org, user)).await?;
     Ok(Json(MessageResponse::new("Member removed successfully")))
 }

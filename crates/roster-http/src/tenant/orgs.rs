@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_core::ids::{OrgId, UserId};
-use roster_core::pagination::PageRequest;
+use roster_core::ids::OrgId;
+use roster_core::role::OrgRole;
 use roster_core::service::OrgUpdate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{member_id, Caller, Json, Page, Path};
 use crate::idempotency::HoldsSecret;
 use crate::tenant::dto::{ListResponse, MessageResponse, OrgResponse, PageParams};
 use crate::{blocking, AppState};
@@ -55,9 +55,8 @@ struct OrgAccessTokenResponse {
 async fn org_access_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
 ) -> ApiResult<(StatusCode, HoldsSecret, Json<OrgAccessTokenResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let token = blocking(&state, move |roster| {
         roster.issue_org_access_token(&ctx, org)
     })
@@ -91,13 +90,8 @@ async fn org_access_token(
 async fn list_orgs(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<PageParams>,
+    Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<OrgResponse>>> {
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let orgs = blocking(&state, move |roster| roster.list_my_orgs(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(orgs, |(org, role)| {
         OrgResponse::new(org, role)
@@ -138,7 +132,7 @@ async fn create_org(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(OrgResponse::new(org, roster_core::role::OrgRole::Owner)),
+        Json(OrgResponse::new(org, OrgRole::Owner)),
     ))
 }
 
@@ -160,9 +154,8 @@ async fn create_org(
 async fn get_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
 ) -> ApiResult<Json<OrgResponse>> {
-    let org = OrgId::parse(&org_id)?;
     let (org, role) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
     Ok(Json(OrgResponse::new(org, role)))
 }
@@ -197,10 +190,9 @@ struct UpdateOrgRequest {
 async fn update_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<UpdateOrgRequest>,
 ) -> ApiResult<Json<OrgResponse>> {
-    let org = OrgId::parse(&org_id)?;
     let (updated, role) = blocking(&state, move |roster| {
         let update = OrgUpdate {
             name: body.name.as_deref(),
@@ -232,9 +224,8 @@ async fn update_org(
 async fn delete_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
     blocking(&state, move |roster| roster.delete_org(&ctx, org)).await?;
     Ok(Json(MessageResponse::new(
         "Organization deleted successfully",
@@ -270,12 +261,10 @@ struct TransferOwnershipRequest {
 async fn transfer_ownership(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<TransferOwnershipRequest>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let member = UserId::parse(&body.member_id)
-        .map_err(|_| roster_core::DomainError::invalid("member_id", "must be a UUID"))?;
+    let member = member_id(&body.member_id)?;
     blocking(&state, move |roster| {
         roster.transfer_ownership(&ctx, org, member)
     })

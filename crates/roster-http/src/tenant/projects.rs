@@ -3,17 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{OrgId, ProjectId, UserId};
-use roster_core::pagination::PageRequest;
 use roster_core::role::ProjectRole;
 use roster_core::service::ProjectUpdate;
-use roster_core::DomainError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{member_id, Caller, Json, Page, Path};
 use crate::tenant::dto::{
     AddProjectMemberResponse, ListResponse, MessageResponse, PageParams, ProjectMemberResponse,
     ProjectResponse, ProjectRoleSchema, ResourceStateSchema,
@@ -26,14 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_project, update_project, delete_project))
         .routes(routes!(list_project_members, add_project_member))
         .routes(routes!(remove_project_member))
-}
-
-fn ids(org: &str, project: &str) -> Result<(OrgId, ProjectId), DomainError> {
-    Ok((OrgId::parse(org)?, ProjectId::parse(project)?))
-}
-
-fn member_id(raw: &str) -> Result<UserId, DomainError> {
-    UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
 }
 
 /// List projects.
@@ -54,15 +44,9 @@ fn member_id(raw: &str) -> Result<UserId, DomainError> {
 async fn list_projects(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<PageParams>,
+    Path(org): Path<OrgId>,
+    Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let projects = blocking(&state, move |roster| roster.list_projects(&ctx, org, &page)).await?;
     Ok(Json(ListResponse::from_page(
         projects,
@@ -97,10 +81,9 @@ struct CreateProjectRequest {
 async fn create_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    Path(org): Path<OrgId>,
     Json(body): Json<CreateProjectRequest>,
 ) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let project = blocking(&state, move |roster| {
         roster.create_project(&ctx, org, &body.name, body.description.as_deref())
     })
@@ -126,9 +109,8 @@ async fn create_project(
 async fn get_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    Path((org, project)): Path<(OrgId, ProjectId)>,
 ) -> ApiResult<Json<ProjectResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
     let found = blocking(&state, move |roster| roster.get_project(&ctx, org, project)).await?;
     Ok(Json(found.into()))
 }
@@ -163,10 +145,9 @@ struct UpdateProjectRequest {
 async fn update_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    Path((org, project)): Path<(OrgId, ProjectId)>,
     Json(body): Json<UpdateProjectRequest>,
 ) -> ApiResult<Json<ProjectResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
     let updated = blocking(&state, move |roster| {
         let update = ProjectUpdate {
             name: body.name.as_deref(),
@@ -197,9 +178,8 @@ async fn update_project(
 async fn delete_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    Path((org, project)): Path<(OrgId, ProjectId)>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
     blocking(&state, move |roster| {
         roster.delete_project(&ctx, org, project)
     })
@@ -225,15 +205,9 @@ async fn delete_project(
 async fn list_project_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
-    Query(params): Query<PageParams>,
+    Path((org, project)): Path<(OrgId, ProjectId)>,
+    Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectMemberResponse>>> {
-    let (org, project) = ids(&org_id, &project_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let members = blocking(&state, move |roster| {
         roster.list_project_members(&ctx, org, project, &page)
     })
@@ -274,10 +248,9 @@ struct AddProjectMemberRequest {
 async fn add_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    Path((org, project)): Path<(OrgId, ProjectId)>,
     Json(body): Json<AddProjectMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<AddProjectMemberResponse>)> {
-    let (org, project) = ids(&org_id, &project_id)?;
     let user = member_id(&body.member_id)?;
     let role = ProjectRole::parse(&body.member_role)?;
     let (member, updated) = blocking(&state, move |roster| {
@@ -317,10 +290,8 @@ async fn add_project_member(
 async fn remove_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id, member)): Path<(String, String, String)>,
+    Path((org, project, user)): Path<(OrgId, ProjectId, UserId)>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
-    let user = member_id(&member)?;
     blocking(&state, move |roster| {
         roster.remove_project_member(&ctx, org, project, user)
     })
