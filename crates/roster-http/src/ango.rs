@@ -27,7 +27,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{public_message, status_of, ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, NumberedPage, PageNumberQuery, Path};
+use crate::extract::{Caller, Json, NumberedPage, PageNumberQuery, PathArgs};
+use crate::shared_docs::{AngoErrors, AngoOrgPath};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
 /// Most items one bulk request may carry.
@@ -43,7 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// This surface's error body: the common `{code, message}` in its
 /// `{status: "error"}` envelope (see `error_envelope`).
 #[derive(Serialize, ToSchema)]
-struct AngoError {
+pub(crate) struct AngoError {
     /// Always `error`.
     status: &'static str,
     code: String,
@@ -379,17 +380,16 @@ struct UserList {
     path = "/v2/organization/{orgId}/users",
     tag = "Organization",
     operation_id = "getOrganizationMembers",
-    params(("orgId" = String, Path, description = "Organization ID"), PageParams),
+    params(AngoOrgPath, PageParams),
     responses(
         (status = 200, description = "Members retrieved successfully", body = Envelope<UserList>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn list_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     NumberedPage { page, params }: NumberedPage<PageParams>,
 ) -> ApiResult<Json<Envelope<UserList>>> {
     let members = blocking(&state, move |roster| {
@@ -442,18 +442,17 @@ struct UpdateCounts {
     path = "/v2/organization/{orgId}/users",
     tag = "Organization",
     operation_id = "bulkUpdateMembers",
-    params(("orgId" = String, Path, description = "Organization ID")),
+    params(AngoOrgPath),
     request_body = UpdateUsersRequest,
     responses(
         (status = 200, description = "Members updated (see each result)", body = Envelope<UpdateUsersData>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn update_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<UpdateUsersRequest>,
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
     check_bulk_size("users", body.users.len(), 0)?;
@@ -519,18 +518,17 @@ fn counts(results: Vec<ItemResult>) -> DeleteCounts {
     path = "/v2/organization/{orgId}/users",
     tag = "Organization",
     operation_id = "bulkDeleteMembers",
-    params(("orgId" = String, Path, description = "Organization ID")),
+    params(AngoOrgPath),
     request_body = DeleteUsersRequest,
     responses(
         (status = 200, description = "Members deleted (see each result)", body = Envelope<DeleteCounts>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn delete_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<DeleteUsersRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     check_bulk_size("users", body.users.len(), 0)?;
@@ -582,17 +580,16 @@ struct InvitePageParams {
     path = "/v2/organization/{orgId}/invites",
     tag = "Organization",
     operation_id = "getOrganizationInvites",
-    params(("orgId" = String, Path, description = "Organization ID"), InvitePageParams),
+    params(AngoOrgPath, InvitePageParams),
     responses(
         (status = 200, description = "Invitations retrieved successfully", body = Envelope<InviteList>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn list_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     NumberedPage { page, .. }: NumberedPage<InvitePageParams>,
 ) -> ApiResult<Json<Envelope<InviteList>>> {
     let invitations = blocking(&state, move |roster| {
@@ -689,18 +686,17 @@ fn project_assignments(
     path = "/v2/organization/{orgId}/invites",
     tag = "Organization",
     operation_id = "sendInvitations",
-    params(("orgId" = String, Path, description = "Organization ID")),
+    params(AngoOrgPath),
     request_body = SendInvitesRequest,
     responses(
         (status = 200, description = "Invitations sent (see each result)", body = Envelope<SentInvites>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn send_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<SendInvitesRequest>,
 ) -> ApiResult<Json<Envelope<SentInvites>>> {
     check_bulk_size("to", body.to.len(), 1)?;
@@ -779,18 +775,17 @@ struct DeleteInvitesRequest {
     path = "/v2/organization/{orgId}/invites",
     tag = "Organization",
     operation_id = "bulkDeleteInvites",
-    params(("orgId" = String, Path, description = "Organization ID")),
+    params(AngoOrgPath),
     request_body = DeleteInvitesRequest,
     responses(
         (status = 200, description = "Invitations revoked (see each result)", body = Envelope<DeleteCounts>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn delete_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<DeleteInvitesRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     check_bulk_size("invites", body.invites.len(), 0)?;

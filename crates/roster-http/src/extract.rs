@@ -288,18 +288,21 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Ctx, ApiErr
     })
 }
 
-/// The path's parameters, parsed: `Path<OrgId>`, `Path<(OrgId, MemberId)>`,
-/// `Path<String>`… A segment that does not parse is a 400 naming the field
-/// (`org_id: must be a UUID`) before the handler runs.
-pub struct Path<T>(pub T);
+/// The path's parameters, parsed: `PathArgs<OrgId>`,
+/// `PathArgs<(OrgId, UserId)>`, `PathArgs<String>`… A segment that does
+/// not parse is a 400 naming the field (`org_id: must be a UUID`) before
+/// the handler runs. (Not named `Path`: utoipa would then read the
+/// handler's argument types as the documented parameters; the documents
+/// name their parameters in `crate::shared_docs`.)
+pub struct PathArgs<T>(pub T);
 
-impl<T: PathParams, S: Send + Sync> FromRequestParts<S> for Path<T> {
+impl<T: PathParams, S: Send + Sync> FromRequestParts<S> for PathArgs<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T::Raw>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(raw)) => T::parse(raw)
-                .map(Path)
+                .map(PathArgs)
                 .map_err(|err| ApiError(err).into_response()),
             Err(rejection) => Err(HttpError::InvalidRequest(rejection.body_text()).into_response()),
         }
@@ -311,7 +314,7 @@ pub trait PathSegment: Sized {
     fn parse_segment(raw: &str) -> Result<Self, DomainError>;
 }
 
-/// What `Path` can hold: one segment, or a tuple of them in path order
+/// What `PathArgs` can hold: one segment, or a tuple of them in path order
 /// (parsed in that order, so the first bad one is the one reported).
 pub trait PathParams: Sized {
     /// The segments as text.

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod openapi;
 mod ops;
 pub mod server;
+mod shared_docs;
 pub mod spice;
 pub mod tenant;
 

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{keyset_query, CredentialOrgCaller, Json, Page, Path, PathParams};
+use crate::extract::{keyset_query, CredentialOrgCaller, Json, Page, PathArgs, PathParams};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -276,7 +276,7 @@ async fn add_member(
 async fn get_member(
     State(state): State<AppState>,
     OrgCaller { ctx, org }: OrgCaller,
-    Path(MemberNumber(number)): Path<MemberNumber>,
+    PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
 ) -> ApiResult<Json<MemberBody>> {
     let member = blocking(&state, move |roster| {
         roster.member_by_number(&ctx, org, number)
@@ -311,7 +311,7 @@ struct UpdateMemberRequest {
 async fn update_member(
     State(state): State<AppState>,
     OrgCaller { ctx, org }: OrgCaller,
-    Path(MemberNumber(number)): Path<MemberNumber>,
+    PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
     Json(body): Json<UpdateMemberRequest>,
 ) -> ApiResult<Json<ChangedMemberBody>> {
     let roles = RoleSet::parse(Some(&body.roles))?;
@@ -341,7 +341,7 @@ async fn update_member(
 async fn remove_member(
     State(state): State<AppState>,
     OrgCaller { ctx, org }: OrgCaller,
-    Path(MemberNumber(number)): Path<MemberNumber>,
+    PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
 ) -> ApiResult<StatusCode> {
     blocking(&state, move |roster| {
         let member = roster.member_by_number(&ctx, org, number)?;

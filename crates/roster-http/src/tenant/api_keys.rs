@@ -13,8 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Page, Path};
+use crate::extract::{Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
+use crate::shared_docs::{OrgErrors, OrgPath};
 use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -128,18 +129,17 @@ fn parse_time(field: &'static str, raw: &str) -> Result<Timestamp, DomainError> 
     path = "/orgs/{org_id}/api-keys",
     tag = "API Keys",
     operation_id = "createApiKey",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "API key created", body = CreatedApiKeyResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn create_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, HoldsSecret, Json<CreatedApiKeyResponse>)> {
     let expires_at = body
@@ -173,17 +173,16 @@ async fn create_api_key(
     path = "/orgs/{org_id}/api-keys",
     tag = "API Keys",
     operation_id = "listApiKeys",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    params(OrgPath, PageParams),
     responses(
         (status = 200, description = "The API keys", body = ListResponse<ApiKeyResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn list_api_keys(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ApiKeyResponse>>> {
     let keys = blocking(&state, move |roster| roster.list_api_keys(&ctx, org, &page)).await?;
@@ -198,7 +197,7 @@ async fn list_api_keys(
     path = "/orgs/{org_id}/api-keys/{key_id}",
     tag = "API Keys",
     operation_id = "revokeApiKey",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("key_id" = uuid::Uuid, Path, description = "API key ID")),
+    params(OrgPath, ("key_id" = uuid::Uuid, Path, description = "API key ID")),
     responses(
         (status = 200, description = "API key revoked", body = MessageResponse),
         (status = 403, description = "Insufficient permissions", body = ErrorBody),
@@ -208,7 +207,7 @@ async fn list_api_keys(
 async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, key)): Path<(OrgId, ApiKeyId)>,
+    PathArgs((org, key)): PathArgs<(OrgId, ApiKeyId)>,
 ) -> ApiResult<Json<MessageResponse>> {
     blocking(&state, move |roster| roster.revoke_api_key(&ctx, org, key)).await?;
     Ok(Json(MessageResponse::new("API key revoked successfully")))

@@ -5,8 +5,9 @@ use roster_core::ids::OrgId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Page, Path};
+use crate::error::ApiResult;
+use crate::extract::{Caller, Json, Page, PathArgs};
+use crate::shared_docs::{OrgErrors, OrgPath};
 use crate::tenant::dto::{AuditEventResponse, ListResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -22,17 +23,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/orgs/{org_id}/audit-events",
     tag = "Audit",
     operation_id = "listAuditEvents",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    params(OrgPath, PageParams),
     responses(
         (status = 200, description = "The audit events", body = ListResponse<AuditEventResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn list_audit_events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<AuditEventResponse>>> {
     let events = blocking(&state, move |roster| {

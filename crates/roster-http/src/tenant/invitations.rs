@@ -11,7 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{keyset_query, Caller, Json, Page, Path};
+use crate::extract::{keyset_query, Caller, Json, Page, PathArgs};
+use crate::shared_docs::{
+    InvitationPath, MyInvitationErrors, OpenInvitationErrors, OrgErrors, OrgInvitationPath, OrgPath,
+};
 use crate::tenant::dto::{
     InvitationResponse, InvitationStatusSchema, ListResponse, MessageResponse,
     OrganizationRoleSchema, PageParams, UserResponse,
@@ -54,17 +57,16 @@ keyset_query!(InvitationListParams);
     path = "/orgs/{org_id}/invitations",
     tag = "Invitations",
     operation_id = "listInvitations",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), InvitationListParams),
+    params(OrgPath, InvitationListParams),
     responses(
         (status = 200, description = "The invitations", body = ListResponse<InvitationResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn list_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Page {
         request: page,
         params,
@@ -100,18 +102,16 @@ async fn list_invitations(
     path = "/orgs/{org_id}/invitations/{invitation_id}",
     tag = "Invitations",
     operation_id = "revokeInvitation",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(OrgInvitationPath),
     responses(
         (status = 200, description = "Invitation revoked", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or invitation not found", body = ErrorBody),
-        (status = 409, description = "The invitation is no longer open", body = ErrorBody),
+        OpenInvitationErrors,
     )
 )]
 async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, id)): Path<(OrgId, InvitationId)>,
+    PathArgs((org, id)): PathArgs<(OrgId, InvitationId)>,
 ) -> ApiResult<Json<MessageResponse>> {
     blocking(&state, move |roster| {
         roster.revoke_invitation(&ctx, org, id)
@@ -130,19 +130,17 @@ async fn revoke_invitation(
     path = "/orgs/{org_id}/invitations/{invitation_id}/resend",
     tag = "Invitations",
     operation_id = "resendInvitation",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(OrgInvitationPath),
     responses(
         (status = 200, description = "Invitation sent again", body = InvitationResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or invitation not found", body = ErrorBody),
-        (status = 409, description = "The invitation is no longer open", body = ErrorBody),
+        OpenInvitationErrors,
         (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
     )
 )]
 async fn resend_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, id)): Path<(OrgId, InvitationId)>,
+    PathArgs((org, id)): PathArgs<(OrgId, InvitationId)>,
 ) -> ApiResult<Json<InvitationResponse>> {
     let invitation = blocking(&state, move |roster| {
         roster.resend_invitation(&ctx, org, id)
@@ -220,19 +218,16 @@ fn accepted(org: String, member: Member) -> AcceptedResponse {
     path = "/me/invitations/{invitation_id}/accept",
     tag = "Invitations",
     operation_id = "acceptMyInvitation",
-    params(("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(InvitationPath),
     responses(
         (status = 200, description = "Invitation accepted: the new membership", body = AcceptedResponse),
-        (status = 403, description = "The caller's email is not verified, or the caller is an API key", body = ErrorBody),
-        (status = 404, description = "No such invitation to the caller", body = ErrorBody),
-        (status = 409, description = "The invitation was already used", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        MyInvitationErrors,
     )
 )]
 async fn accept_by_id(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<InvitationId>,
+    PathArgs(id): PathArgs<InvitationId>,
 ) -> ApiResult<Json<AcceptedResponse>> {
     let (org, member) = blocking(&state, move |roster| {
         roster.accept_invitation_by_id(&ctx, id)
@@ -249,19 +244,16 @@ async fn accept_by_id(
     path = "/me/invitations/{invitation_id}/decline",
     tag = "Invitations",
     operation_id = "declineMyInvitation",
-    params(("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(InvitationPath),
     responses(
         (status = 200, description = "Invitation declined", body = InvitationResponse),
-        (status = 403, description = "The caller's email is not verified, or the caller is an API key", body = ErrorBody),
-        (status = 404, description = "No such invitation to the caller", body = ErrorBody),
-        (status = 409, description = "The invitation was already used", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        MyInvitationErrors,
     )
 )]
 async fn decline(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(id): Path<InvitationId>,
+    PathArgs(id): PathArgs<InvitationId>,
 ) -> ApiResult<Json<InvitationResponse>> {
     let invitation = blocking(&state, move |roster| roster.decline_invitation(&ctx, id)).await?;
     Ok(Json(invitation.into()))
@@ -288,7 +280,7 @@ async fn decline(
 async fn accept_by_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(token): Path<String>,
+    PathArgs(token): PathArgs<String>,
 ) -> ApiResult<Json<AcceptedResponse>> {
     let (org, member) = blocking(&state, move |roster| {
         roster.accept_invitation_by_token(&ctx, &token)

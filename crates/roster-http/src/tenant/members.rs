@@ -12,7 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Page, Path};
+use crate::extract::{Caller, Json, Page, PathArgs};
+use crate::shared_docs::{MemberErrors, OrgMemberPath, OrgPath};
 use crate::tenant::dto::{
     parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
     MessageResponse, OrganizationRoleSchema, ProjectAssignment,
@@ -34,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/orgs/{org_id}/members",
     tag = "Organization Members",
     operation_id = "listOrganizationMembers",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), MemberListParams),
+    params(OrgPath, MemberListParams),
     responses(
         (status = 200, description = "Organization members retrieved successfully", body = ListResponse<MemberResponse>),
         (status = 403, description = "Insufficient permissions to list organization members", body = ErrorBody),
@@ -44,7 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Page {
         request: page,
         params,
@@ -90,7 +91,7 @@ struct AddMemberRequest {
     path = "/orgs/{org_id}/members",
     tag = "Organization Members",
     operation_id = "addOrganizationMember",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddMemberResponse),
@@ -103,7 +104,7 @@ struct AddMemberRequest {
 async fn add_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<AddMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
     let role = OrgRole::parse(&body.member_role)?;
@@ -130,20 +131,16 @@ async fn add_member(
     path = "/orgs/{org_id}/members/{member_id}",
     tag = "Organization Members",
     operation_id = "getOrganizationMember",
-    params(
-        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
-        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
-    ),
+    params(OrgMemberPath),
     responses(
         (status = 200, description = "The member", body = MemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        MemberErrors,
     )
 )]
 async fn get_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, user)): Path<(OrgId, UserId)>,
+    PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
 ) -> ApiResult<Json<MemberResponse>> {
     let found = blocking(&state, move |roster| roster.get_member(&ctx, org, user)).await?;
     Ok(Json(found.into()))
@@ -165,22 +162,18 @@ struct UpdateMemberRequest {
     path = "/orgs/{org_id}/members/{member_id}",
     tag = "Organization Members",
     operation_id = "updateOrganizationMember",
-    params(
-        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
-        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
-    ),
+    params(OrgMemberPath),
     request_body = UpdateMemberRequest,
     responses(
         (status = 200, description = "Role changed", body = MemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        MemberErrors,
         (status = 409, description = "The last owner cannot be demoted", body = ErrorBody),
     )
 )]
 async fn update_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, user)): Path<(OrgId, UserId)>,
+    PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
     Json(body): Json<UpdateMemberRequest>,
 ) -> ApiResult<Json<MemberResponse>> {
     let role = OrgRole::parse(&body.member_role)?;
@@ -200,21 +193,17 @@ async fn update_member(
     path = "/orgs/{org_id}/members/{member_id}",
     tag = "Organization Members",
     operation_id = "removeOrganizationMember",
-    params(
-        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
-        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
-    ),
+    params(OrgMemberPath),
     responses(
         (status = 200, description = "Member removed successfully", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        MemberErrors,
         (status = 409, description = "The last owner cannot be removed", body = ErrorBody),
     )
 )]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, user)): Path<(OrgId, UserId)>,
+    PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
 ) -> ApiResult<Json<MessageResponse>> {
     blocking(&state, move |roster| roster.remove_member(&ctx, org, user)).await?;
     Ok(Json(MessageResponse::new("Member removed successfully")))

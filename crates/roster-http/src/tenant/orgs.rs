@@ -11,8 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{member_id, Caller, Json, Page, Path};
+use crate::extract::{member_id, Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
+use crate::shared_docs::{OrgErrors, OrgPath};
 use crate::tenant::dto::{ListResponse, MessageResponse, OrgResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -45,7 +46,7 @@ struct OrgAccessTokenResponse {
     path = "/orgs/{org_id}/access-token",
     tag = "Organizations",
     operation_id = "issueOrgAccessToken",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     responses(
         (status = 201, description = "Token issued", body = OrgAccessTokenResponse),
         (status = 403, description = "An API key cannot issue tokens", body = ErrorBody),
@@ -55,7 +56,7 @@ struct OrgAccessTokenResponse {
 async fn org_access_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
 ) -> ApiResult<(StatusCode, HoldsSecret, Json<OrgAccessTokenResponse>)> {
     let token = blocking(&state, move |roster| {
         roster.issue_org_access_token(&ctx, org)
@@ -144,17 +145,16 @@ async fn create_org(
     path = "/orgs/{org_id}",
     tag = "Organizations",
     operation_id = "getOrganization",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     responses(
         (status = 200, description = "Organization retrieved successfully", body = OrgResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn get_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
 ) -> ApiResult<Json<OrgResponse>> {
     let (org, role) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
     Ok(Json(OrgResponse::new(org, role)))
@@ -179,18 +179,17 @@ struct UpdateOrgRequest {
     path = "/orgs/{org_id}",
     tag = "Organizations",
     operation_id = "updateOrganization",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = UpdateOrgRequest,
     responses(
         (status = 200, description = "Organization updated successfully", body = OrgResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn update_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<UpdateOrgRequest>,
 ) -> ApiResult<Json<OrgResponse>> {
     let (updated, role) = blocking(&state, move |roster| {
@@ -214,7 +213,7 @@ async fn update_org(
     path = "/orgs/{org_id}",
     tag = "Organizations",
     operation_id = "deleteOrganization",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     responses(
         (status = 200, description = "Organization deleted", body = MessageResponse),
         (status = 403, description = "Only an owner may delete the organization", body = ErrorBody),
@@ -224,7 +223,7 @@ async fn update_org(
 async fn delete_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
 ) -> ApiResult<Json<MessageResponse>> {
     blocking(&state, move |roster| roster.delete_org(&ctx, org)).await?;
     Ok(Json(MessageResponse::new(
@@ -249,7 +248,7 @@ struct TransferOwnershipRequest {
     path = "/orgs/{org_id}/transfer-ownership",
     tag = "Organizations",
     operation_id = "transferOwnership",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = TransferOwnershipRequest,
     responses(
         (status = 200, description = "Ownership transferred", body = MessageResponse),
@@ -261,7 +260,7 @@ struct TransferOwnershipRequest {
 async fn transfer_ownership(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<TransferOwnershipRequest>,
 ) -> ApiResult<Json<MessageResponse>> {
     let member = member_id(&body.member_id)?;

@@ -11,7 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{member_id, Caller, Json, Page, Path};
+use crate::extract::{member_id, Caller, Json, Page, PathArgs};
+use crate::shared_docs::{OrgErrors, OrgPath, OrgProjectMemberPath, OrgProjectPath, ProjectErrors};
 use crate::tenant::dto::{
     AddProjectMemberResponse, ListResponse, MessageResponse, PageParams, ProjectMemberResponse,
     ProjectResponse, ProjectRoleSchema, ResourceStateSchema,
@@ -34,17 +35,16 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/orgs/{org_id}/projects",
     tag = "Projects",
     operation_id = "listProjects",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    params(OrgPath, PageParams),
     responses(
         (status = 200, description = "The projects", body = ListResponse<ProjectResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn list_projects(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
     let projects = blocking(&state, move |roster| roster.list_projects(&ctx, org, &page)).await?;
@@ -70,18 +70,17 @@ struct CreateProjectRequest {
     path = "/orgs/{org_id}/projects",
     tag = "Projects",
     operation_id = "createProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = CreateProjectRequest,
     responses(
         (status = 201, description = "Project created", body = ProjectResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn create_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org): Path<OrgId>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<CreateProjectRequest>,
 ) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
     let project = blocking(&state, move |roster| {
@@ -99,17 +98,16 @@ async fn create_project(
     path = "/orgs/{org_id}/projects/{project_id}",
     tag = "Projects",
     operation_id = "getProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     responses(
         (status = 200, description = "The project", body = ProjectResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn get_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, project)): Path<(OrgId, ProjectId)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
 ) -> ApiResult<Json<ProjectResponse>> {
     let found = blocking(&state, move |roster| roster.get_project(&ctx, org, project)).await?;
     Ok(Json(found.into()))
@@ -134,18 +132,17 @@ struct UpdateProjectRequest {
     path = "/orgs/{org_id}/projects/{project_id}",
     tag = "Projects",
     operation_id = "updateProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     request_body = UpdateProjectRequest,
     responses(
         (status = 200, description = "The updated project", body = ProjectResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn update_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, project)): Path<(OrgId, ProjectId)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
     Json(body): Json<UpdateProjectRequest>,
 ) -> ApiResult<Json<ProjectResponse>> {
     let updated = blocking(&state, move |roster| {
@@ -168,17 +165,16 @@ async fn update_project(
     path = "/orgs/{org_id}/projects/{project_id}",
     tag = "Projects",
     operation_id = "deleteProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     responses(
         (status = 200, description = "Project deleted", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn delete_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, project)): Path<(OrgId, ProjectId)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
 ) -> ApiResult<Json<MessageResponse>> {
     blocking(&state, move |roster| {
         roster.delete_project(&ctx, org, project)
@@ -195,17 +191,16 @@ async fn delete_project(
     path = "/orgs/{org_id}/projects/{project_id}/members",
     tag = "Project Members",
     operation_id = "listProjectMembers",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID"), PageParams),
+    params(OrgProjectPath, PageParams),
     responses(
         (status = 200, description = "Project members retrieved successfully", body = ListResponse<ProjectMemberResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn list_project_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, project)): Path<(OrgId, ProjectId)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
     Page { request: page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectMemberResponse>>> {
     let members = blocking(&state, move |roster| {
@@ -236,7 +231,7 @@ struct AddProjectMemberRequest {
     path = "/orgs/{org_id}/projects/{project_id}/members",
     tag = "Project Members",
     operation_id = "addProjectMember",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     request_body = AddProjectMemberRequest,
     responses(
         (status = 201, description = "Member added or role updated", body = AddProjectMemberResponse),
@@ -248,7 +243,7 @@ struct AddProjectMemberRequest {
 async fn add_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, project)): Path<(OrgId, ProjectId)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
     Json(body): Json<AddProjectMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<AddProjectMemberResponse>)> {
     let user = member_id(&body.member_id)?;
@@ -280,7 +275,7 @@ async fn add_project_member(
     path = "/orgs/{org_id}/projects/{project_id}/members/{member_id}",
     tag = "Project Members",
     operation_id = "removeProjectMember",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID"), ("member_id" = uuid::Uuid, Path, description = "The member's user id")),
+    params(OrgProjectMemberPath),
     responses(
         (status = 200, description = "Member removed successfully", body = MessageResponse),
         (status = 403, description = "Insufficient permissions", body = ErrorBody),
@@ -290,7 +285,7 @@ async fn add_project_member(
 async fn remove_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org, project, user)): Path<(OrgId, ProjectId, UserId)>,
+    PathArgs((org, project, user)): PathArgs<(OrgId, ProjectId, UserId)>,
 ) -> ApiResult<Json<MessageResponse>> {
     blocking(&state, move |roster| {
         roster.remove_project_member(&ctx, org, project, user)
