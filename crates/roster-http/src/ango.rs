@@ -15,7 +15,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use roster_core::ids::{InvitationId, OrgId, ProjectId};
-use roster_core::model::{Invitation, InvitationStatus, Member};
+use roster_core::model::{Invitation, Member};
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::scope::Scope;
 use roster_core::service::{effective_status, RoleChangeOutcome};
@@ -28,6 +28,7 @@ use utoipa_axum::routes;
 
 use crate::error::{public_message, status_of, ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, NumberedPage, PageNumberQuery, PathArgs};
+use crate::schema::{self, ango_invitation_status, ango_role};
 use crate::shared_docs::{AngoErrors, AngoOrgPath};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
@@ -66,29 +67,6 @@ impl From<ErrorBody> for AngoError {
 #[schema(as = EmailAddress, format = Email)]
 #[allow(dead_code)]
 struct EmailSchema(String);
-
-/// Where an invitation is in its life.
-#[derive(ToSchema)]
-#[schema(as = InvitationStatus)]
-#[allow(dead_code)]
-enum InvitationStatusSchema {
-    Pending,
-    Sent,
-    Accepted,
-    Declined,
-    Revoked,
-    Expired,
-}
-
-/// A role on this surface.
-#[derive(ToSchema)]
-#[schema(as = OrganizationRole)]
-#[allow(dead_code)]
-enum RoleSchema {
-    Admin,
-    Member,
-    Guest,
-}
 
 /// The path prefix of this surface.
 pub const PREFIX: &str = "/v2/";
@@ -136,15 +114,6 @@ fn success<T>(data: T) -> Json<Envelope<T>> {
     })
 }
 
-/// `Admin` (owner or admin), `Member`, `Guest`.
-fn role_name(role: OrgRole) -> &'static str {
-    match role {
-        OrgRole::Owner | OrgRole::Admin => "Admin",
-        OrgRole::Member => "Member",
-        OrgRole::Guest => "Guest",
-    }
-}
-
 /// `Admin` is admin, never owner.
 fn parse_role(raw: &str) -> Result<OrgRole, DomainError> {
     match raw.trim().to_ascii_lowercase().as_str() {
@@ -183,7 +152,7 @@ struct UserBody {
     email: String,
     name: String,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: &'static str,
     #[serde(rename = "createdAt")]
     #[schema(format = DateTime)]
@@ -196,7 +165,7 @@ impl From<Member> for UserBody {
             id: member.user.id.to_string(),
             email: member.user.email,
             name: member.user.name,
-            organization_role: role_name(member.role),
+            organization_role: ango_role(member.role),
             created_at: member.user.created_at.to_rfc3339(),
         }
     }
@@ -213,9 +182,9 @@ struct InvitationBody {
     #[schema(format = Email)]
     to: String,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: &'static str,
-    #[schema(value_type = InvitationStatusSchema)]
+    #[schema(value_type = schema::ango::InvitationStatus)]
     status: &'static str,
     /// The inviting user (absent when an API key invited).
     #[serde(rename = "createdBy", skip_serializing_if = "Option::is_none")]
@@ -231,18 +200,11 @@ struct InvitationBody {
 
 impl InvitationBody {
     fn new(invitation: Invitation, now: Timestamp) -> Self {
-        let status = match effective_status(&invitation, now) {
-            InvitationStatus::Pending => "Pending",
-            InvitationStatus::Sent => "Sent",
-            InvitationStatus::Accepted => "Accepted",
-            InvitationStatus::Declined => "Declined",
-            InvitationStatus::Revoked => "Revoked",
-            InvitationStatus::Expired => "Expired",
-        };
+        let status = ango_invitation_status(effective_status(&invitation, now));
         Self {
             id: invitation.id.to_string(),
             to: invitation.email,
-            organization_role: role_name(invitation.role),
+            organization_role: ango_role(invitation.role),
             status,
             created_by: invitation.created_by.map(|u| u.to_string()),
             created_at: invitation.created_at.to_rfc3339(),
@@ -409,7 +371,7 @@ struct RoleUpdate {
     #[schema(format = Email)]
     email: String,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: String,
 }
 
@@ -626,7 +588,7 @@ struct SendInvitesRequest {
     #[schema(value_type = Vec<EmailSchema>)]
     to: Vec<String>,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: String,
     #[serde(rename = "projectAssignments", default)]
     project_assignments: Vec<ProjectAssignment>,

@@ -9,6 +9,7 @@ mod idempotency;
 pub mod metrics;
 pub mod openapi;
 mod ops;
+pub mod schema;
 pub mod server;
 mod shared_docs;
 pub mod spice;

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
+use crate::schema;
 use crate::shared_docs::{OrgErrors, OrgPath};
 use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
 use crate::{blocking, AppState};
@@ -25,38 +26,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_api_key))
 }
 
-/// A permission of an API key.
-#[derive(ToSchema)]
-#[schema(as = ApiKeyScope)]
-#[allow(dead_code)]
-enum ScopeSchema {
-    #[schema(rename = "org:read")]
-    OrgRead,
-    #[schema(rename = "org:write")]
-    OrgWrite,
-    #[schema(rename = "members:read")]
-    MembersRead,
-    #[schema(rename = "members:write")]
-    MembersWrite,
-    #[schema(rename = "projects:read")]
-    ProjectsRead,
-    #[schema(rename = "projects:write")]
-    ProjectsWrite,
-    #[schema(rename = "invitations:read")]
-    InvitationsRead,
-    #[schema(rename = "invitations:write")]
-    InvitationsWrite,
-    #[schema(rename = "audit:read")]
-    AuditRead,
-}
-
 /// An API key as lists show it (never the secret).
 #[derive(Serialize, ToSchema)]
 pub struct ApiKeyResponse {
     #[schema(format = Uuid)]
     id: String,
     name: String,
-    #[schema(value_type = Vec<ScopeSchema>)]
+    #[schema(value_type = Vec<schema::ApiKeyScope>)]
     scopes: Vec<&'static str>,
     /// The user who created the key (null when another key did).
     #[schema(format = Uuid)]
@@ -92,7 +68,7 @@ struct CreatedApiKeyResponse {
     #[schema(format = Uuid)]
     id: String,
     name: String,
-    #[schema(value_type = Vec<ScopeSchema>)]
+    #[schema(value_type = Vec<schema::ApiKeyScope>)]
     scopes: Vec<&'static str>,
     /// The secret: send it as `Authorization: Bearer <key>` or `apikey: <key>`.
     key: String,
@@ -107,7 +83,7 @@ struct CreatedApiKeyResponse {
 struct CreateApiKeyRequest {
     #[schema(min_length = 1, max_length = 100)]
     name: String,
-    #[schema(value_type = Vec<ScopeSchema>)]
+    #[schema(value_type = Vec<schema::ApiKeyScope>)]
     scopes: Vec<String>,
     /// RFC 3339 time after which the key stops working.
     #[schema(format = DateTime)]

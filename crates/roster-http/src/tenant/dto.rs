@@ -8,54 +8,7 @@ use roster_core::service::AddMemberOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Role of a member in an organization (`guest` is an extension of the
-/// seed's enum). Documentation only: requests carry strings the core parses.
-#[derive(ToSchema)]
-#[schema(as = OrganizationRole)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum OrganizationRoleSchema {
-    Owner,
-    Admin,
-    Member,
-    Guest,
-}
-
-/// Role of a member in a project.
-#[derive(ToSchema)]
-#[schema(as = ProjectRole)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum ProjectRoleSchema {
-    Admin,
-    Member,
-}
-
-/// The lifecycle state of a resource (user/organization/project).
-#[derive(ToSchema)]
-#[schema(as = ResourceState)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum ResourceStateSchema {
-    Active,
-    Suspended,
-    Archived,
-    Inactive,
-}
-
-/// Where an invitation is in its life.
-#[derive(ToSchema)]
-#[schema(as = InvitationStatus)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum InvitationStatusSchema {
-    Pending,
-    Sent,
-    Accepted,
-    Declined,
-    Revoked,
-    Expired,
-}
+use crate::schema;
 
 /// A user account.
 #[derive(Serialize, ToSchema)]
@@ -68,7 +21,7 @@ pub struct UserResponse {
     pub username: String,
     pub name: String,
     pub email_verified: bool,
-    #[schema(value_type = ResourceStateSchema)]
+    #[schema(value_type = schema::ResourceState)]
     pub status: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -103,10 +56,10 @@ pub struct OrgResponse {
     pub description: String,
     /// Referral code for the organization.
     pub referral_code: String,
-    #[schema(value_type = ResourceStateSchema)]
+    #[schema(value_type = schema::ResourceState)]
     pub status: &'static str,
     /// The caller's role in the org (an extension of the seed shape).
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub role: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -138,7 +91,7 @@ pub struct MemberResponse {
     pub member_id: String,
     #[schema(format = Email)]
     pub member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub member_role: &'static str,
     pub username: String,
     pub name: String,
@@ -170,7 +123,7 @@ pub struct AddMemberResponse {
     pub member_id: Option<String>,
     #[schema(format = Email)]
     pub member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub member_role: &'static str,
     /// Which of the three outcomes happened.
     pub message: String,
@@ -225,7 +178,7 @@ pub struct ProjectResponse {
     pub org_id: String,
     pub name: String,
     pub description: String,
-    #[schema(value_type = ResourceStateSchema)]
+    #[schema(value_type = schema::ResourceState)]
     pub status: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -253,7 +206,7 @@ pub struct ProjectMemberResponse {
     /// The member's user id.
     #[schema(format = Uuid)]
     pub member_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     pub member_role: &'static str,
     #[schema(format = Email)]
     pub member_email: String,
@@ -277,7 +230,7 @@ impl From<ProjectMember> for ProjectMemberResponse {
 pub struct AddProjectMemberResponse {
     #[schema(format = Uuid)]
     pub member_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     pub member_role: &'static str,
     pub message: String,
 }
@@ -337,10 +290,10 @@ pub struct InvitationResponse {
     pub org_id: String,
     #[schema(format = Email)]
     pub email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub role: &'static str,
     pub message: String,
-    #[schema(value_type = InvitationStatusSchema)]
+    #[schema(value_type = schema::InvitationStatus)]
     pub status: &'static str,
     pub project_assignments: Vec<ProjectAssignment>,
     /// The inviting user (null when an API key invited).
@@ -380,7 +333,7 @@ pub fn parse_assignments(
 pub struct ProjectAssignment {
     #[schema(format = Uuid)]
     pub project_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     pub role: String,
 }
 
@@ -467,6 +420,6 @@ pub struct MemberListParams {
     /// Search by email, username or name.
     pub q: Option<String>,
     /// Only members with this role.
-    #[param(value_type = Option<OrganizationRoleSchema>)]
+    #[param(value_type = Option<schema::OrganizationRole>)]
     pub role: Option<String>,
 }

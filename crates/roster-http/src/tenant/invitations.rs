@@ -12,12 +12,12 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{keyset_query, Caller, Json, Page, PathArgs};
+use crate::schema;
 use crate::shared_docs::{
     InvitationPath, MyInvitationErrors, OpenInvitationErrors, OrgErrors, OrgInvitationPath, OrgPath,
 };
 use crate::tenant::dto::{
-    InvitationResponse, InvitationStatusSchema, ListResponse, MessageResponse,
-    OrganizationRoleSchema, PageParams, UserResponse,
+    InvitationResponse, ListResponse, MessageResponse, PageParams, UserResponse,
 };
 use crate::{blocking, AppState};
 
@@ -43,7 +43,7 @@ struct InvitationListParams {
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Only invitations in this state.
-    #[param(value_type = Option<InvitationStatusSchema>)]
+    #[param(value_type = Option<schema::InvitationStatus>)]
     status: Option<String>,
 }
 
@@ -195,7 +195,7 @@ struct AcceptedResponse {
     member_id: String,
     #[schema(format = Email)]
     member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     member_role: &'static str,
     message: &'static str,
 }

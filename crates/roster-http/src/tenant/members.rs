@@ -13,10 +13,11 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, Json, Page, PathArgs};
+use crate::schema;
 use crate::shared_docs::{MemberErrors, OrgMemberPath, OrgPath};
 use crate::tenant::dto::{
     parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
-    MessageResponse, OrganizationRoleSchema, ProjectAssignment,
+    MessageResponse, ProjectAssignment,
 };
 use crate::{blocking, AppState};
 
@@ -70,7 +71,7 @@ struct AddMemberRequest {
     /// Email address of the user to add or invite.
     #[schema(format = Email)]
     member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     member_role: String,
     /// Optional personal message to include in the invitation email.
     #[schema(max_length = 500, nullable = false)]
@@ -149,7 +150,7 @@ async fn get_member(
 /// The member's new role.
 #[derive(Deserialize, ToSchema)]
 struct UpdateMemberRequest {
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     member_role: String,
 }
 

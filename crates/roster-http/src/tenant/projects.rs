@@ -12,10 +12,11 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{member_id, Caller, Json, Page, PathArgs};
+use crate::schema;
 use crate::shared_docs::{OrgErrors, OrgPath, OrgProjectMemberPath, OrgProjectPath, ProjectErrors};
 use crate::tenant::dto::{
     AddProjectMemberResponse, ListResponse, MessageResponse, PageParams, ProjectMemberResponse,
-    ProjectResponse, ProjectRoleSchema, ResourceStateSchema,
+    ProjectResponse,
 };
 use crate::{blocking, AppState};
 
@@ -120,7 +121,7 @@ struct UpdateProjectRequest {
     name: Option<String>,
     #[schema(nullable = false)]
     description: Option<String>,
-    #[schema(value_type = Option<ResourceStateSchema>, nullable = false)]
+    #[schema(value_type = Option<schema::ResourceState>, nullable = false)]
     status: Option<String>,
 }
 
@@ -219,7 +220,7 @@ struct AddProjectMemberRequest {
     /// User id of a member of the organization.
     #[schema(format = Uuid)]
     member_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     member_role: String,
 }
 
