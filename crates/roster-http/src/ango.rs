@@ -18,7 +18,7 @@ use roster_core::ids::{InvitationId, OrgId, ProjectId};
 use roster_core::model::{Invitation, Member};
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::scope::Scope;
-use roster_core::service::{effective_status, RoleChangeOutcome};
+use roster_core::service::{effective_status, PageNumber, RoleChangeOutcome};
 use roster_core::time::Timestamp;
 use roster_core::{Ctx, DomainError, Roster};
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{public_message, status_of, ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, NumberedPage, PageNumberQuery, PathArgs};
+use crate::extract::{Caller, Json, Page, PageQuery, PathArgs};
 use crate::schema::{self, ango_invitation_status, ango_role};
 use crate::shared_docs::{AngoErrors, AngoOrgPath};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
@@ -286,15 +286,14 @@ struct PageParams {
     search: Option<String>,
 }
 
-/// Implements `PageNumberQuery` for query structs with `page` and `limit`.
+/// Implements `PageQuery` for query structs with `page` and `limit`: a
+/// numbered page (from 1; 1 to 100 items, default 10).
 macro_rules! page_number_query {
     ($($params:ty),*) => {$(
-        impl PageNumberQuery for $params {
-            fn page(&self) -> Option<&str> {
-                self.page.as_deref()
-            }
-            fn limit(&self) -> Option<&str> {
-                self.limit.as_deref()
+        impl PageQuery for $params {
+            type Page = PageNumber;
+            fn page(&self) -> Result<PageNumber, DomainError> {
+                PageNumber::parse(self.page.as_deref(), self.limit.as_deref())
             }
         }
     )*};
@@ -352,7 +351,7 @@ async fn list_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    NumberedPage { page, params }: NumberedPage<PageParams>,
+    Page { page, params }: Page<PageParams>,
 ) -> ApiResult<Json<Envelope<UserList>>> {
     let members = blocking(&state, move |roster| {
         roster.list_members_by_page(&ctx, org, params.search.as_deref(), page)
@@ -552,7 +551,7 @@ async fn list_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    NumberedPage { page, .. }: NumberedPage<InvitePageParams>,
+    Page { page, .. }: Page<InvitePageParams>,
 ) -> ApiResult<Json<Envelope<InviteList>>> {
     let invitations = blocking(&state, move |roster| {
         roster.list_open_invitations_by_page(&ctx, org, page)

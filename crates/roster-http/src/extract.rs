@@ -14,8 +14,7 @@ use axum::response::{IntoResponse, Response};
 use roster_core::credentials::{apikey_credential, bearer_credential};
 use roster_core::ids::{ApiKeyId, InvitationId, OrgId, ProjectId, UserId};
 use roster_core::model::Actor;
-use roster_core::pagination::PageRequest;
-use roster_core::service::{PageNumber, RouteOrg, API_KEY_PREFIX};
+use roster_core::service::{RouteOrg, API_KEY_PREFIX};
 use roster_core::{Ctx, DomainError};
 use serde::de::DeserializeOwned;
 
@@ -74,74 +73,52 @@ fn query_rejection(rejection: QueryRejection) -> Response {
     HttpError::InvalidRequest(rejection.body_text()).into_response()
 }
 
-/// Query parameters that carry a keyset page (`limit`, `cursor`), with
-/// whatever else a list takes (a filter, a search); each type documents
-/// its parameters for its surface.
-pub trait KeysetQuery: DeserializeOwned + Send {
-    fn limit(&self) -> Option<&str>;
-    fn cursor(&self) -> Option<&str>;
+/// Query parameters that carry a page: a keyset page (`limit`, `cursor`;
+/// see `keyset_query!`) or the Organization API's numbered page (`page`,
+/// `limit`), with whatever else a list takes (a filter, a search). Each
+/// type documents its parameters for its surface.
+pub trait PageQuery: DeserializeOwned + Send {
+    /// `PageRequest` or `PageNumber`.
+    type Page;
+    /// Parses the page out of the parameters as they came.
+    fn page(&self) -> Result<Self::Page, DomainError>;
 }
 
-/// A keyset page request parsed from the query string, and the rest of
-/// the list's parameters (`P`). Every keyset list of every surface takes
-/// it: `limit` 1 to 1000 (default 100) and the `next_cursor` of the
-/// previous page.
-pub struct Page<P> {
-    pub request: PageRequest,
+/// A page parsed from the query string, and the rest of the list's
+/// parameters. Every list of every surface takes one.
+pub struct Page<P: PageQuery> {
+    pub page: P::Page,
     pub params: P,
 }
 
-impl<P: KeysetQuery, S: Send + Sync> FromRequestParts<S> for Page<P> {
+impl<P: PageQuery, S: Send + Sync> FromRequestParts<S> for Page<P> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Query(params) = Query::<P>::from_request_parts(parts, state).await?;
-        let request = PageRequest::parse(params.limit(), params.cursor(), PageRequest::MAX_LIMIT)
-            .map_err(|err| ApiError(err).into_response())?;
-        Ok(Page { request, params })
+        let page = params.page().map_err(|err| ApiError(err).into_response())?;
+        Ok(Page { page, params })
     }
 }
 
-/// Implements `KeysetQuery` for query structs with `limit` and `cursor`
-/// fields (`Option<String>`).
+/// Implements `PageQuery` for query structs with `limit` and `cursor`
+/// fields (`Option<String>`): a keyset page, `limit` 1 to 1000 (default
+/// 100) after the `next_cursor` of the previous page.
 macro_rules! keyset_query {
     ($($params:ty),* $(,)?) => {$(
-        impl $crate::extract::KeysetQuery for $params {
-            fn limit(&self) -> Option<&str> {
-                self.limit.as_deref()
-            }
-            fn cursor(&self) -> Option<&str> {
-                self.cursor.as_deref()
+        impl $crate::extract::PageQuery for $params {
+            type Page = roster_core::pagination::PageRequest;
+            fn page(&self) -> Result<Self::Page, roster_core::DomainError> {
+                roster_core::pagination::PageRequest::parse(
+                    self.limit.as_deref(),
+                    self.cursor.as_deref(),
+                    roster_core::pagination::PageRequest::MAX_LIMIT,
+                )
             }
         }
     )*};
 }
 pub(crate) use keyset_query;
-
-/// Query parameters that carry a numbered page (`page`, `limit`: the
-/// Organization API's paging).
-pub trait PageNumberQuery: DeserializeOwned + Send {
-    fn page(&self) -> Option<&str>;
-    fn limit(&self) -> Option<&str>;
-}
-
-/// A numbered page parsed from the query string (page from 1, limit 1 to
-/// 100, default 10), and the rest of the list's parameters (`P`).
-pub struct NumberedPage<P> {
-    pub page: PageNumber,
-    pub params: P,
-}
-
-impl<P: PageNumberQuery, S: Send + Sync> FromRequestParts<S> for NumberedPage<P> {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(params) = Query::<P>::from_request_parts(parts, state).await?;
-        let page = PageNumber::parse(params.page(), params.limit())
-            .map_err(|err| ApiError(err).into_response())?;
-        Ok(NumberedPage { page, params })
-    }
-}
 
 /// The request id that the request-id layer put on the request.
 pub fn request_id(parts: &Parts) -> String {

@@ -152,7 +152,7 @@ async fn list_members(
     State(state): State<AppState>,
     OrgCaller { ctx, org }: OrgCaller,
     Page {
-        request: first,
+        page: first,
         params,
     }: Page<ListParams>,
 ) -> ApiResult<Json<MemberList>> {

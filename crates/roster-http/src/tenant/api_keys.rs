@@ -159,7 +159,7 @@ async fn list_api_keys(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Page { request: page, .. }: Page<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ApiKeyResponse>>> {
     let keys = blocking(&state, move |roster| roster.list_api_keys(&ctx, org, &page)).await?;
     Ok(Json(ListResponse::from_page(keys, ApiKeyResponse::from)))

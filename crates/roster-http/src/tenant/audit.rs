@@ -33,7 +33,7 @@ async fn list_audit_events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Page { request: page, .. }: Page<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<AuditEventResponse>>> {
     let events = blocking(&state, move |roster| {
         roster.list_audit_events(&ctx, org, &page)

@@ -67,10 +67,7 @@ async fn list_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Page {
-        request: page,
-        params,
-    }: Page<InvitationListParams>,
+    Page { page, params }: Page<InvitationListParams>,
 ) -> ApiResult<Json<ListResponse<InvitationResponse>>> {
     let status = params
         .status
@@ -174,7 +171,7 @@ struct MyInvitationResponse {
 async fn my_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Page { request: page, .. }: Page<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<MyInvitationResponse>>> {
     let invitations = blocking(&state, move |roster| roster.my_invitations(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(

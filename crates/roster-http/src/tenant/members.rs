@@ -47,10 +47,7 @@ async fn list_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Page {
-        request: page,
-        params,
-    }: Page<MemberListParams>,
+    Page { page, params }: Page<MemberListParams>,
 ) -> ApiResult<Json<ListResponse<MemberResponse>>> {
     let role = params.role.as_deref().map(OrgRole::parse).transpose()?;
     let filter = MemberFilter {

@@ -91,7 +91,7 @@ async fn org_access_token(
 async fn list_orgs(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Page { request: page, .. }: Page<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<OrgResponse>>> {
     let orgs = blocking(&state, move |roster| roster.list_my_orgs(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(orgs, |(org, role)| {

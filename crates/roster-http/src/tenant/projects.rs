@@ -46,7 +46,7 @@ async fn list_projects(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Page { request: page, .. }: Page<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
     let projects = blocking(&state, move |roster| roster.list_projects(&ctx, org, &page)).await?;
     Ok(Json(ListResponse::from_page(
@@ -202,7 +202,7 @@ async fn list_project_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
-    Page { request: page, .. }: Page<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectMemberResponse>>> {
     let members = blocking(&state, move |roster| {
         roster.list_project_members(&ctx, org, project, &page)
