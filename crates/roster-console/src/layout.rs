@@ -6,7 +6,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use roster_core::model::{Org, User};
-use roster_core::role::OrgRole;
+use roster_core::service::{Action, Grant};
 use roster_core::time::Timestamp;
 
 use crate::assets;
@@ -26,7 +26,7 @@ pub enum Section {
 /// The org a page belongs to and the caller's role in it.
 pub struct OrgFrame<'a> {
     pub org: &'a Org,
-    pub role: OrgRole,
+    pub grant: &'a Grant,
     pub section: Section,
 }
 
@@ -109,8 +109,7 @@ pub fn page(
 
 fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
     let base = format!("/console/orgs/{}", frame.org.id);
-    let admin = frame.role.can_administer();
-    let directory = frame.role.can_view_directory();
+    let allows = |action| frame.grant.allows(action);
     let tab = |section: Section, path: &str, label: &str| {
         let href = format!("{base}{path}");
         let current = frame.section == section;
@@ -123,17 +122,23 @@ fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
             p.orgname {
                 (frame.org.name)
                 " "
-                span.badge { (frame.role.as_str()) }
+                span.badge { (frame.grant.role.as_str()) }
             }
             ul {
                 (tab(Section::Settings, "", "Overview"))
-                @if directory {
+                @if allows(Action::ListMembers) {
                     (tab(Section::Members, "/members", "Members"))
+                }
+                @if allows(Action::ListProjects) {
                     (tab(Section::Projects, "/projects", "Projects"))
                 }
-                @if admin {
+                @if allows(Action::ListInvitations) {
                     (tab(Section::Invitations, "/invitations", "Invitations"))
+                }
+                @if allows(Action::ListApiKeys) {
                     (tab(Section::ApiKeys, "/api-keys", "API keys"))
+                }
+                @if allows(Action::ReadAudit) {
                     (tab(Section::Audit, "/audit", "Audit log"))
                 }
             }

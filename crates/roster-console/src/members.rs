@@ -11,7 +11,9 @@ use roster_core::ids::UserId;
 use roster_core::model::MemberFilter;
 use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
-use roster_core::service::AddMemberOutcome;
+use roster_core::service::{
+    Action, AddMemberOutcome, IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy,
+};
 use serde::Deserialize;
 
 use crate::error::PageError;
@@ -42,14 +44,6 @@ pub fn routes() -> Router<ConsoleState> {
 pub fn user_id(raw: &str) -> Result<UserId, PageError> {
     UserId::parse(raw)
         .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such member.".into()))
-}
-
-/// The roles `caller` may hand out: an owner any, an admin any but owner.
-pub fn grantable_roles(caller: OrgRole) -> Vec<OrgRole> {
-    OrgRole::ALL
-        .into_iter()
-        .filter(|role| caller == OrgRole::Owner || *role != OrgRole::Owner)
-        .collect()
 }
 
 fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Markup {
@@ -91,8 +85,8 @@ async fn list(
         })
         .await?;
     let base = page.base();
-    let admin = page.role.can_administer();
-    let roles = grantable_roles(page.role);
+    let admin = page.grant.allows(Action::AddMember);
+    let roles = page.grant.grantable_roles();
     let me = page.user.id;
     let content = html! {
         h1 { "Members" }
@@ -115,7 +109,7 @@ async fn list(
                 tbody {
                     @for member in &members.items {
                         @let uid = member.user.id.to_string();
-                        @let editable = admin && (page.role == OrgRole::Owner || member.role != OrgRole::Owner);
+                        @let editable = page.grant.may_manage(member.role);
                         tr {
                             td data-label="Email" { (member.user.email) }
                             td data-label="Name" { (member.user.name) }
@@ -192,7 +186,18 @@ async fn invite(
         .run(move |r| {
             let role = OrgRole::parse(&form.role)?;
             let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
-            r.add_member(&ctx, org, &form.email, role, message, &[])
+            r.add_member(
+                &ctx,
+                org,
+                &NewMember {
+                    who: MemberRef::email(&form.email)?,
+                    role,
+                    labels: Vec::new(),
+                    message,
+                    projects: &[],
+                    if_member: IfMember::ChangeRole,
+                },
+            )
         })
         .await?;
     let done = match outcome {
@@ -225,7 +230,13 @@ async fn change_role(
     state
         .run(move |r| {
             let role = OrgRole::parse(&form.role)?;
-            r.change_member_role(&ctx, org, user, role)
+            r.change_member(
+                &ctx,
+                org,
+                &MemberRef::Id(user),
+                &MemberChange::role(role),
+                OwnerPolicy::Manage,
+            )
         })
         .await?;
     Ok(Redirect::to(&format!(
@@ -248,7 +259,9 @@ async fn confirm_remove(
     .await?;
     let user = user_id(&user)?;
     let (ctx, org_id) = (page.ctx.clone(), page.org.id);
-    let member = state.run(move |r| r.get_member(&ctx, org_id, user)).await?;
+    let member = state
+        .run(move |r| r.get_member(&ctx, org_id, &MemberRef::Id(user)))
+        .await?;
     let base = page.base();
     let detail = html! {
         p { strong { (member.user.email) } " (" (member.role.as_str()) ") loses access to "
@@ -272,7 +285,9 @@ async fn remove(
 ) -> Result<Redirect, PageError> {
     let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
     let (org, user) = (org_id(&org)?, user_id(&user)?);
-    state.run(move |r| r.remove_member(&ctx, org, user)).await?;
+    state
+        .run(move |r| r.remove_member(&ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage))
+        .await?;
     Ok(Redirect::to(&format!(
         "/console/orgs/{org}/members?done=member_removed"
     )))
@@ -307,24 +322,6 @@ async fn leave(
 ) -> Result<Redirect, PageError> {
     let ctx = visit.require_login(&format!("/console/orgs/{org}"))?;
     let org = org_id(&org)?;
-    let roster_core::model::Actor::User(me) = ctx.actor else {
-        return Err(PageError::Status(
-            StatusCode::FORBIDDEN,
-            "Only people can leave.".into(),
-        ));
-    };
-    state.run(move |r| r.remove_member(&ctx, org, me)).await?;
+    state.run(move |r| r.leave_org(&ctx, org)).await?;
     Ok(Redirect::to("/console/orgs?done=left_org"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_owners_may_hand_out_the_owner_role() {
-        assert!(grantable_roles(OrgRole::Owner).contains(&OrgRole::Owner));
-        assert!(!grantable_roles(OrgRole::Admin).contains(&OrgRole::Owner));
-        assert_eq!(grantable_roles(OrgRole::Admin).len(), 3);
-    }
 }

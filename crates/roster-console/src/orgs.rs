@@ -10,8 +10,7 @@ use maud::html;
 use roster_core::ids::OrgId;
 use roster_core::model::{Org, User};
 use roster_core::pagination::PageRequest;
-use roster_core::role::OrgRole;
-use roster_core::service::OrgUpdate;
+use roster_core::service::{Action, Grant, OrgUpdate};
 use roster_core::Ctx;
 use serde::Deserialize;
 
@@ -44,7 +43,8 @@ pub struct OrgPage {
     pub ctx: Ctx,
     pub user: User,
     pub org: Org,
-    pub role: OrgRole,
+    /// What the caller may do here: pages offer only what it allows.
+    pub grant: Grant,
 }
 
 impl OrgPage {
@@ -58,21 +58,21 @@ impl OrgPage {
         let ctx = visit.require_login(back_to)?;
         let org = org_id(org)?;
         let inner = ctx.clone();
-        let (user, (org, role)) = state
+        let (user, (org, grant)) = state
             .run(move |r| Ok((r.me(&inner)?, r.get_org(&inner, org)?)))
             .await?;
         Ok(Self {
             ctx,
             user,
             org,
-            role,
+            grant,
         })
     }
 
     pub fn frame(&self, section: Section) -> OrgFrame<'_> {
         OrgFrame {
             org: &self.org,
-            role: self.role,
+            grant: &self.grant,
             section,
         }
     }
@@ -171,8 +171,8 @@ async fn overview(
         } @else {
             p { (page.org.description) }
         }
-        p { "Your role: " span.badge { (page.role.as_str()) } }
-        @if page.role.can_administer() {
+        p { "Your role: " span.badge { (page.grant.role.as_str()) } }
+        @if page.grant.allows(Action::UpdateOrg) {
             section.card.narrow aria-labelledby="settings" {
                 h2 #settings { "Settings" }
                 form method="post" action=(base) {
@@ -188,7 +188,7 @@ async fn overview(
         section.card.narrow aria-labelledby="danger" {
             h2 #danger { "Leave or delete" }
             p { a.button.secondary href={ (base) "/leave" } { "Leave this organization" } }
-            @if page.role == OrgRole::Owner {
+            @if page.grant.allows(Action::DeleteOrg) {
                 p { a.button.danger href={ (base) "/delete" } { "Delete this organization" } }
             }
         }
@@ -236,7 +236,7 @@ async fn confirm_delete(
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
     let page = OrgPage::load(&state, &visit, &org, &format!("/console/orgs/{org}")).await?;
-    if page.role != OrgRole::Owner {
+    if !page.grant.allows(Action::DeleteOrg) {
         return Err(PageError::Status(
             StatusCode::FORBIDDEN,
             "Only an owner may delete the organization.".into(),

@@ -10,7 +10,7 @@ use maud::html;
 use roster_core::ids::ProjectId;
 use roster_core::pagination::PageRequest;
 use roster_core::role::ProjectRole;
-use roster_core::service::ProjectUpdate;
+use roster_core::service::{Action, MemberRef, ProjectUpdate};
 use serde::Deserialize;
 
 use crate::error::PageError;
@@ -86,7 +86,7 @@ async fn list(
             }
             (layout::next_page(&format!("{base}/projects"), &[], projects.next_cursor.as_deref()))
         }
-        @if page.role.can_administer() {
+        @if page.grant.allows(Action::CreateProject) {
             section.card.narrow aria-labelledby="create-project" {
                 h2 #create-project { "Create a project" }
                 form method="post" action={ (base) "/projects" } {
@@ -324,8 +324,8 @@ async fn add_member(
     state
         .run(move |r| {
             let role = ProjectRole::parse(&form.role)?;
-            let member = r.member_by_email(&ctx, org, &form.email)?;
-            r.add_project_member(&ctx, org, project, member.user.id, role)
+            let who = MemberRef::email(&form.email)?;
+            r.add_project_member(&ctx, org, project, &who, role)
         })
         .await?;
     Ok(Redirect::to(&format!(
@@ -349,17 +349,12 @@ async fn confirm_remove_member(
     let (project, user) = (project_id(&project)?, user_id(&user)?);
     let (ctx, org_id) = (page.ctx.clone(), page.org.id);
     let (project, member) = state
-        .run(move |r| {
-            Ok((
-                r.project_with_access(&ctx, org_id, project)?.0,
-                r.get_member(&ctx, org_id, user)?,
-            ))
-        })
+        .run(move |r| r.get_project_member(&ctx, org_id, project, user))
         .await?;
     let here = format!("{}/projects/{}", page.base(), project.id);
     let response = layout::Confirm {
         question: "Remove from the project?",
-        detail: html! { p { strong { (member.user.email) } " leaves the project " strong { (project.name) } " (but stays in the organization)." } },
+        detail: html! { p { strong { (member.email) } " leaves the project " strong { (project.name) } " (but stays in the organization)." } },
         action: &format!("{here}/members/{user}/remove"),
         button: "Remove from project",
         cancel: &here,

@@ -99,6 +99,29 @@ pub struct MemberFilter {
     pub role: Option<OrgRole>,
 }
 
+impl MemberFilter {
+    /// The filter as the store takes it: the query trimmed and lowercased
+    /// (an empty one is none), at most 254 characters (`field` names the
+    /// query's parameter in the error).
+    pub fn normalized(&self, field: &'static str) -> crate::error::Result<Self> {
+        let query = self
+            .query
+            .as_ref()
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        if query.as_ref().is_some_and(|q| q.chars().count() > 254) {
+            return Err(crate::error::DomainError::invalid(
+                field,
+                "must be at most 254 characters",
+            ));
+        }
+        Ok(Self {
+            query,
+            role: self.role,
+        })
+    }
+}
+
 /// A project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Project {

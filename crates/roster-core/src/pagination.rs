@@ -130,6 +130,68 @@ impl<T> Page<T> {
     }
 }
 
+/// A 1-based page number and a page size, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageNumber {
+    pub page: usize,
+    pub limit: usize,
+}
+
+impl PageNumber {
+    pub const MAX_LIMIT: usize = 100;
+    /// Pages after this one are empty for any org (a hundred million
+    /// members), so they are answered without a query.
+    pub const LAST_QUERIED_PAGE: usize = 1_000_000;
+
+    /// Parses `page` (≥ 1, default 1) and `limit` (1..=100, default 10).
+    /// Any whole page number is valid (the spec sets no maximum): one past
+    /// the data is an empty page, even one too large for a machine word.
+    pub fn parse(page: Option<&str>, limit: Option<&str>) -> Result<Self, DomainError> {
+        let number = |field: &'static str,
+                      raw: Option<&str>,
+                      default: usize,
+                      max: usize|
+         -> Result<usize, DomainError> {
+            let Some(raw) = raw else { return Ok(default) };
+            match raw.trim().parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(DomainError::invalid(
+                    field,
+                    format!("must be a whole number from 1 to {max}"),
+                )),
+            }
+        };
+        Ok(Self {
+            page: match page.map(str::trim) {
+                None => 1,
+                Some(raw) => match raw.parse::<usize>() {
+                    Ok(n) if n >= 1 => n,
+                    // Digits beyond a machine word: a page past the end.
+                    Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => {
+                        usize::MAX
+                    }
+                    _ => {
+                        return Err(DomainError::invalid(
+                            "page",
+                            "must be a whole number from 1",
+                        ))
+                    }
+                },
+            },
+            limit: number("limit", limit, 10, Self::MAX_LIMIT)?,
+        })
+    }
+
+    pub fn offset(&self) -> usize {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+
+    /// Whether the page lies past any org's data.
+    pub fn is_past_any_data(&self) -> bool {
+        self.page > Self::LAST_QUERIED_PAGE
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +231,37 @@ mod tests {
         );
         let last = request.page(vec![1, 2], |n| n.to_string());
         assert_eq!(last.next_cursor, None);
+    }
+
+    #[test]
+    fn page_numbers_default_and_are_bounded() {
+        assert_eq!(
+            PageNumber::parse(None, None).unwrap(),
+            PageNumber { page: 1, limit: 10 }
+        );
+        assert_eq!(
+            PageNumber::parse(Some("3"), Some("100")).unwrap().offset(),
+            200
+        );
+        for (page, limit) in [
+            (Some("0"), None),
+            (None, Some("101")),
+            (None, Some("0")),
+            (Some("x"), None),
+        ] {
+            assert!(PageNumber::parse(page, limit).is_err());
+        }
+    }
+
+    #[test]
+    fn any_whole_page_number_is_valid_and_far_pages_are_past_the_data() {
+        let far = PageNumber::parse(Some("1000001"), None).unwrap();
+        assert!(far.is_past_any_data());
+        let huge = PageNumber::parse(Some("99999999999999999999999999"), None).unwrap();
+        assert!(huge.is_past_any_data());
+        assert!(!PageNumber::parse(Some("1000000"), None)
+            .unwrap()
+            .is_past_any_data());
+        assert!(PageNumber::parse(Some("-5"), None).is_err());
     }
 }

@@ -1,5 +1,5 @@
-//! Roles and the pure rules that compare them. Who may do what is decided
-//! here and in the services, never in a surface adapter.
+//! Roles. Who may do what with them is decided in one place,
+//! `service::authz`, never in a surface adapter.
 
 use std::fmt;
 
@@ -44,17 +44,6 @@ impl OrgRole {
             )),
         }
     }
-
-    /// Admin and up manage the org: settings, members, projects, invitations, keys, audit.
-    pub fn can_administer(&self) -> bool {
-        *self >= OrgRole::Admin
-    }
-
-    /// Member and up see the org's members and projects; a guest sees only
-    /// the org and its own membership.
-    pub fn can_view_directory(&self) -> bool {
-        *self >= OrgRole::Member
-    }
 }
 
 impl fmt::Display for OrgRole {
@@ -95,46 +84,6 @@ impl fmt::Display for ProjectRole {
     }
 }
 
-/// May an actor holding `actor` change a membership from `current` to `new`
-/// (or grant `new` to a newcomer, with `current = None`)? Only owners touch
-/// the owner role, and nobody acts on a role above their own.
-pub fn check_role_change(
-    actor: OrgRole,
-    current: Option<OrgRole>,
-    new: OrgRole,
-) -> Result<(), DomainError> {
-    if !actor.can_administer() {
-        return Err(DomainError::Forbidden(
-            "only admins and owners may manage members",
-        ));
-    }
-    if (new == OrgRole::Owner || current == Some(OrgRole::Owner)) && actor != OrgRole::Owner {
-        return Err(DomainError::Forbidden(
-            "only an owner may grant or change the owner role",
-        ));
-    }
-    if current.is_some_and(|c| c > actor) {
-        return Err(DomainError::Forbidden(
-            "cannot change the role of a member above your own",
-        ));
-    }
-    Ok(())
-}
-
-/// May an actor holding `actor` remove a member holding `target`?
-/// (Leaving, i.e. removing oneself, is decided by the caller of this.)
-pub fn check_removal(actor: OrgRole, target: OrgRole) -> Result<(), DomainError> {
-    if !actor.can_administer() {
-        return Err(DomainError::Forbidden(
-            "only admins and owners may remove members",
-        ));
-    }
-    if target == OrgRole::Owner && actor != OrgRole::Owner {
-        return Err(DomainError::Forbidden("only an owner may remove an owner"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,26 +102,5 @@ mod tests {
         }
         assert!(OrgRole::parse("superuser").is_err());
         assert!(ProjectRole::parse("owner").is_err());
-    }
-
-    #[test]
-    fn only_owners_grant_or_change_the_owner_role() {
-        assert!(check_role_change(OrgRole::Admin, None, OrgRole::Owner).is_err());
-        assert!(check_role_change(OrgRole::Admin, Some(OrgRole::Owner), OrgRole::Member).is_err());
-        assert!(check_role_change(OrgRole::Owner, Some(OrgRole::Member), OrgRole::Owner).is_ok());
-    }
-
-    #[test]
-    fn members_and_guests_cannot_change_roles() {
-        assert!(check_role_change(OrgRole::Member, Some(OrgRole::Guest), OrgRole::Member).is_err());
-        assert!(check_role_change(OrgRole::Guest, None, OrgRole::Guest).is_err());
-    }
-
-    #[test]
-    fn admins_manage_admins_members_and_guests() {
-        assert!(check_role_change(OrgRole::Admin, Some(OrgRole::Admin), OrgRole::Member).is_ok());
-        assert!(check_removal(OrgRole::Admin, OrgRole::Admin).is_ok());
-        assert!(check_removal(OrgRole::Admin, OrgRole::Owner).is_err());
-        assert!(check_removal(OrgRole::Owner, OrgRole::Owner).is_ok());
     }
 }

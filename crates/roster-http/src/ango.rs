@@ -16,11 +16,13 @@ use axum::middleware::Next;
 use axum::response::Response;
 use roster_core::ids::{InvitationId, OrgId, ProjectId};
 use roster_core::model::{Invitation, Member};
+use roster_core::pagination::PageNumber;
 use roster_core::role::{OrgRole, ProjectRole};
-use roster_core::scope::Scope;
-use roster_core::service::{effective_status, PageNumber, RoleChangeOutcome};
+use roster_core::service::{
+    effective_status, MemberChange, MemberRef, OwnerPolicy, RoleChangeOutcome,
+};
 use roster_core::time::Timestamp;
-use roster_core::{Ctx, DomainError, Roster};
+use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -301,30 +303,6 @@ macro_rules! page_number_query {
 
 page_number_query!(PageParams, InvitePageParams);
 
-/// Runs one core command per item of a bulk request, after the one check
-/// of the caller's access to the surface; each item's outcome is reported
-/// on its own and one failure does not undo the others.
-async fn each_item<I, F>(
-    state: &AppState,
-    ctx: Ctx,
-    org: OrgId,
-    scope: Scope,
-    admins_only: bool,
-    items: Vec<I>,
-    run: F,
-) -> ApiResult<Vec<ItemResult>>
-where
-    I: Send + 'static,
-    F: Fn(&Roster, &Ctx, &I) -> ItemResult + Send + 'static,
-{
-    let results = blocking(state, move |roster| {
-        roster.check_bulk_access(&ctx, org, scope, admins_only)?;
-        Ok(items.iter().map(|item| run(roster, &ctx, item)).collect())
-    })
-    .await?;
-    Ok(results)
-}
-
 /// A page of members.
 #[derive(Serialize, ToSchema)]
 struct UserList {
@@ -417,25 +395,33 @@ async fn update_users(
     Json(body): Json<UpdateUsersRequest>,
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
     check_bulk_size("users", body.users.len(), 0)?;
-    let results = each_item(
-        &state,
-        ctx,
-        org,
-        Scope::MembersWrite,
-        true,
-        body.users,
-        move |roster, ctx, item| {
-            let outcome = parse_role(&item.organization_role)
-                .and_then(|role| roster.change_role_by_email(ctx, org, &item.email, role));
+    let items = body
+        .users
+        .iter()
+        .map(|item| {
+            let who = MemberRef::email(&item.email)?;
+            Ok((
+                who,
+                MemberChange::role(parse_role(&item.organization_role)?),
+            ))
+        })
+        .collect();
+    let outcomes = blocking(&state, move |roster| {
+        roster.change_members(&ctx, org, items, OwnerPolicy::ShownAsAdmin)
+    })
+    .await?;
+    let results: Vec<ItemResult> = outcomes
+        .into_iter()
+        .zip(&body.users)
+        .map(|(outcome, item)| {
             match outcome {
                 Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
                 Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
                 Err(err) => ItemResult::failed(&err),
             }
             .for_email(&item.email)
-        },
-    )
-    .await?;
+        })
+        .collect();
     let failed = results.iter().filter(|r| r.status == "failed").count();
     Ok(success(UpdateUsersData {
         users: UpdateCounts {
@@ -493,24 +479,27 @@ async fn delete_users(
     Json(body): Json<DeleteUsersRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     check_bulk_size("users", body.users.len(), 0)?;
-    // Members may remove themselves (leave): not admins only; the core
-    // decides per item.
-    let results = each_item(
-        &state,
-        ctx,
-        org,
-        Scope::MembersWrite,
-        false,
-        body.users,
-        move |roster, ctx, email| {
-            match roster.remove_member_by_email(ctx, org, email) {
+    let items = body
+        .users
+        .iter()
+        .map(|email| MemberRef::email(email))
+        .collect();
+    // Members may remove themselves (leave); the core decides per item.
+    let outcomes = blocking(&state, move |roster| {
+        roster.remove_members(&ctx, org, items, OwnerPolicy::ShownAsAdmin)
+    })
+    .await?;
+    let results = outcomes
+        .into_iter()
+        .zip(&body.users)
+        .map(|(outcome, email)| {
+            match outcome {
                 Ok(()) => ItemResult::ok("deleted"),
                 Err(err) => ItemResult::failed(&err),
             }
             .for_email(email)
-        },
-    )
-    .await?;
+        })
+        .collect();
     Ok(success(counts(results)))
 }
 
@@ -669,29 +658,22 @@ async fn send_invites(
     for (email, role) in &body.organization_role_assignments {
         overrides.insert(email.trim().to_lowercase(), parse_role(role));
     }
+    let items = body
+        .to
+        .iter()
+        .map(|email| {
+            let role = match overrides.get(&email.trim().to_lowercase()) {
+                Some(role) => role.clone()?,
+                None => default_role,
+            };
+            Ok((MemberRef::email(email)?, role, assignments.clone()?))
+        })
+        .collect();
     let outcomes = blocking(&state, move |roster| {
-        roster.check_bulk_access(&ctx, org, Scope::InvitationsWrite, true)?;
-        Ok(body
-            .to
-            .iter()
-            .map(|email| {
-                let role = match overrides.get(&email.trim().to_lowercase()) {
-                    Some(Ok(role)) => Ok(*role),
-                    Some(Err(err)) => Err(err.clone()),
-                    None => Ok(default_role),
-                };
-                let outcome = match (role, &assignments) {
-                    (Ok(role), Ok(assignments)) => {
-                        roster.invite_address(&ctx, org, email, role, assignments)
-                    }
-                    (Err(err), _) => Err(err),
-                    (_, Err(err)) => Err(err.clone()),
-                };
-                (email.clone(), outcome)
-            })
-            .collect::<Vec<_>>())
+        roster.invite_addresses(&ctx, org, items)
     })
     .await?;
+    let outcomes = body.to.iter().cloned().zip(outcomes);
     let now = Timestamp::now();
     let mut invites = Vec::new();
     let mut results = Vec::new();
@@ -750,24 +732,28 @@ async fn delete_invites(
     Json(body): Json<DeleteInvitesRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     check_bulk_size("invites", body.invites.len(), 0)?;
-    let results = each_item(
-        &state,
-        ctx,
-        org,
-        Scope::InvitationsWrite,
-        true,
-        body.invites,
-        move |roster, ctx, raw| {
-            let outcome = InvitationId::parse(raw.trim())
+    let ids = body
+        .invites
+        .iter()
+        .map(|raw| {
+            InvitationId::parse(raw.trim())
                 .map_err(|_| DomainError::invalid("invites", "each item is an invitation id"))
-                .and_then(|id| roster.revoke_invitation(ctx, org, id));
+        })
+        .collect();
+    let outcomes = blocking(&state, move |roster| {
+        roster.revoke_invitations(&ctx, org, ids)
+    })
+    .await?;
+    let results = outcomes
+        .into_iter()
+        .zip(&body.invites)
+        .map(|(outcome, raw)| {
             match outcome {
                 Ok(_) => ItemResult::ok("deleted"),
                 Err(err) => ItemResult::failed(&err),
             }
             .for_id(raw)
-        },
-    )
-    .await?;
+        })
+        .collect();
     Ok(success(counts(results)))
 }

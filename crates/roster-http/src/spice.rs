@@ -11,8 +11,9 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use roster_core::ids::OrgId;
 use roster_core::model::{Member, MemberFilter};
-use roster_core::pagination::PageRequest;
-use roster_core::service::RoleSet;
+use roster_core::service::{
+    AddMemberOutcome, IfMember, MemberRef, NewMember, OwnerPolicy, RoleSet,
+};
 use roster_core::{Ctx, DomainError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -158,24 +159,11 @@ async fn list_members(
 ) -> ApiResult<Json<MemberList>> {
     let one_page = params.limit.is_some() || params.cursor.is_some();
     let (members, next_cursor) = blocking(&state, move |roster| {
-        let filter = MemberFilter::default();
         if one_page {
-            let page = roster.list_members(&ctx, org, &filter, &first)?;
+            let page = roster.list_members(&ctx, org, &MemberFilter::default(), &first)?;
             return Ok((page.items, Some(page.next_cursor)));
         }
-        let mut all = Vec::new();
-        let mut request = PageRequest::parse(Some("1000"), None, PageRequest::MAX_LIMIT)?;
-        loop {
-            let page = roster.list_members(&ctx, org, &filter, &request)?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(cursor) => {
-                    request =
-                        PageRequest::parse(Some("1000"), Some(&cursor), PageRequest::MAX_LIMIT)?
-                }
-                None => return Ok((all, None)),
-            }
-        }
+        Ok((roster.all_members(&ctx, org)?, None))
     })
     .await?;
     Ok(Json(MemberList {
@@ -251,11 +239,21 @@ async fn add_member(
         return Err(DomainError::invalid("username", "is required").into());
     }
     let roles = RoleSet::parse(body.roles.as_deref())?;
-    let member = blocking(&state, move |roster| {
-        roster.add_member_by_username(&ctx, org, &body.username, &roles)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(member.into())))
+    let new = NewMember {
+        who: MemberRef::Username(body.username),
+        role: roles.base,
+        labels: roles.labels,
+        message: None,
+        projects: &[],
+        if_member: IfMember::Refuse,
+    };
+    let outcome = blocking(&state, move |roster| roster.add_member(&ctx, org, &new)).await?;
+    match outcome {
+        AddMemberOutcome::Added(member) => Ok((StatusCode::CREATED, Json(member.into()))),
+        _ => Err(
+            DomainError::Internal("a username is added, never re-roled or invited".into()).into(),
+        ),
+    }
 }
 
 /// Get a member.
@@ -278,10 +276,8 @@ async fn get_member(
     OrgCaller { ctx, org }: OrgCaller,
     PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
 ) -> ApiResult<Json<MemberBody>> {
-    let member = blocking(&state, move |roster| {
-        roster.member_by_number(&ctx, org, number)
-    })
-    .await?;
+    let who = MemberRef::Number(number);
+    let member = blocking(&state, move |roster| roster.get_member(&ctx, org, &who)).await?;
     Ok(Json(member.into()))
 }
 
@@ -314,13 +310,13 @@ async fn update_member(
     PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
     Json(body): Json<UpdateMemberRequest>,
 ) -> ApiResult<Json<ChangedMemberBody>> {
-    let roles = RoleSet::parse(Some(&body.roles))?;
-    let member = blocking(&state, move |roster| {
-        let member = roster.member_by_number(&ctx, org, number)?;
-        roster.set_member_roles(&ctx, org, member.user.id, &roles)
+    let change = RoleSet::parse(Some(&body.roles))?.change();
+    let who = MemberRef::Number(number);
+    let outcome = blocking(&state, move |roster| {
+        roster.change_member(&ctx, org, &who, &change, OwnerPolicy::Refuse)
     })
     .await?;
-    Ok(Json(member.into()))
+    Ok(Json(outcome.into_member().into()))
 }
 
 /// Remove a member.
@@ -343,9 +339,9 @@ async fn remove_member(
     OrgCaller { ctx, org }: OrgCaller,
     PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
 ) -> ApiResult<StatusCode> {
+    let who = MemberRef::Number(number);
     blocking(&state, move |roster| {
-        let member = roster.member_by_number(&ctx, org, number)?;
-        roster.remove_non_owner(&ctx, org, member.user.id)
+        roster.remove_member(&ctx, org, &who, OwnerPolicy::Refuse)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use roster_core::crypto::random_token;
 use roster_core::model::Actor;
 use roster_core::role::{OrgRole, ProjectRole};
-use roster_core::service::NewAccount;
+use roster_core::service::{MemberRef, NewAccount, NewMember};
 use roster_core::{Ctx, Roster};
 use roster_mail::{MailConfig, Transport};
 
@@ -124,21 +124,36 @@ fn seed(roster: &Roster, password: &str) -> anyhow::Result<()> {
     let mut ids = Vec::new();
     for (email, name, role) in people {
         let user = account(email, name, &random_token(""))?;
-        roster.add_member(&ctx, org.id, email, role, None, &[])?;
+        roster.add_member(&ctx, org.id, &NewMember::by_email(email, role)?)?;
         ids.push(user.id);
     }
     let website = roster.create_project(&ctx, org.id, "Website", Some("The public site"))?;
     let mobile = roster.create_project(&ctx, org.id, "Mobile app", None)?;
-    roster.add_project_member(&ctx, org.id, website.id, ids[0], ProjectRole::Admin)?;
-    roster.add_project_member(&ctx, org.id, website.id, ids[1], ProjectRole::Member)?;
-    roster.add_project_member(&ctx, org.id, mobile.id, ids[1], ProjectRole::Admin)?;
-    roster.add_member(
+    roster.add_project_member(
         &ctx,
         org.id,
-        "newcomer@demo.example",
-        OrgRole::Member,
-        Some("Welcome to the demo!"),
-        &[],
+        website.id,
+        &MemberRef::Id(ids[0]),
+        ProjectRole::Admin,
     )?;
+    roster.add_project_member(
+        &ctx,
+        org.id,
+        website.id,
+        &MemberRef::Id(ids[1]),
+        ProjectRole::Member,
+    )?;
+    roster.add_project_member(
+        &ctx,
+        org.id,
+        mobile.id,
+        &MemberRef::Id(ids[1]),
+        ProjectRole::Admin,
+    )?;
+    let newcomer = NewMember {
+        message: Some("Welcome to the demo!"),
+        ..NewMember::by_email("newcomer@demo.example", OrgRole::Member)?
+    };
+    roster.add_member(&ctx, org.id, &newcomer)?;
     Ok(())
 }

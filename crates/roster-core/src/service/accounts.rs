@@ -51,7 +51,7 @@ pub struct NewAccount<'a> {
 }
 
 enum RefreshOutcome {
-    Rotated(TokenPair),
+    Rotated(TokenPair, AuthenticatedUser),
     Refused,
     ReuseDetected,
 }
@@ -328,6 +328,12 @@ impl Roster {
     /// token presented again revokes its whole session (it was stolen, or
     /// the legitimate holder's copy was).
     pub fn refresh(&self, refresh_token: &str) -> Result<TokenPair> {
+        self.refresh_session(refresh_token).map(|(pair, _)| pair)
+    }
+
+    /// [`Roster::refresh`], answering also who the new access token
+    /// proves (what the console's session cookie needs).
+    pub fn refresh_session(&self, refresh_token: &str) -> Result<(TokenPair, AuthenticatedUser)> {
         let now = Timestamp::now();
         let hash = token_hash(refresh_token.trim());
         let outcome = store::write(&**self.store(), |tx| {
@@ -350,15 +356,16 @@ impl Roster {
             }
             let next = random_token("rt_");
             tx.insert_refresh_token(&token_hash(&next), session.id, now)?;
-            Ok(RefreshOutcome::Rotated(self.token_pair(
-                session.user_id,
-                session.id,
-                next,
-                now,
-            )))
+            let pair = self.token_pair(session.user_id, session.id, next, now);
+            let proven = AuthenticatedUser {
+                user: session.user_id,
+                session: session.id,
+                org: None,
+            };
+            Ok(RefreshOutcome::Rotated(pair, proven))
         })?;
         match outcome {
-            RefreshOutcome::Rotated(pair) => Ok(pair),
+            RefreshOutcome::Rotated(pair, proven) => Ok((pair, proven)),
             RefreshOutcome::Refused => Err(DomainError::Unauthenticated),
             RefreshOutcome::ReuseDetected => {
                 // The session was revoked: its access tokens stop at once.
@@ -443,24 +450,14 @@ impl Roster {
     /// Any member of the org may have one (it carries the member's own
     /// role, nothing more); it expires with the usual access-token lifetime.
     pub fn issue_org_access_token(&self, ctx: &Ctx, org: OrgId) -> Result<OrgAccessToken> {
-        super::people_only(
-            ctx,
-            org,
-            "only a logged-in user can have an org access token",
-        )?;
+        store::read(&**self.store(), |tx| {
+            super::authorize(tx, ctx, org, super::Action::IssueOrgToken)
+        })?;
         let (Actor::User(user), Some(session)) = (ctx.actor, ctx.session) else {
             return Err(DomainError::Forbidden(
                 "only a logged-in user can have an org access token",
             ));
         };
-        store::read(&**self.store(), |tx| {
-            tx.membership(org, user)?
-                .ok_or_else(DomainError::org_not_found)?;
-            if ctx.org_scope.is_some_and(|scoped| scoped != org) {
-                return Err(DomainError::org_not_found());
-            }
-            Ok(())
-        })?;
         let now = Timestamp::now();
         let ttl = self.config.access_token_ttl_secs;
         Ok(OrgAccessToken {

@@ -14,10 +14,8 @@ use crate::store;
 use crate::time::Timestamp;
 use crate::types::OrgName;
 
-use super::{
-    caller_role, lock_for_change, people_only, record, require_verified_email, ApiKeyGrant, Ctx,
-    Roster, Target,
-};
+use super::authz::{authorize, Action};
+use super::{record, ApiKeyGrant, Ctx, Roster, Target};
 
 /// Every API key starts with this, so a bearer credential can be told apart
 /// from an access token without a lookup.
@@ -26,10 +24,6 @@ pub const API_KEY_PREFIX: &str = "rsk_";
 /// How often `last_used_at` is written at most: once a minute per key, so
 /// a busy key does not turn every read into a write.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
-
-fn only_people_manage_keys(ctx: &Ctx, org: OrgId) -> Result<()> {
-    people_only(ctx, org, "API keys cannot manage API keys")
-}
 
 impl Roster {
     /// Creates a key (admin and up); answers it with its secret, which is
@@ -42,7 +36,6 @@ impl Roster {
         scopes: &[String],
         expires_at: Option<Timestamp>,
     ) -> Result<(ApiKey, String)> {
-        only_people_manage_keys(ctx, org)?;
         // Names follow the org-name rules: 1–100 printable characters.
         let name = OrgName::parse(name)?;
         let scopes = Scope::parse_list(scopes)?;
@@ -52,12 +45,7 @@ impl Roster {
         }
         let secret = random_token(API_KEY_PREFIX);
         let key = store::write(&**self.store(), |tx| {
-            if !lock_for_change(tx, ctx, org, Scope::OrgWrite)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may create API keys",
-                ));
-            }
-            require_verified_email(tx, ctx)?;
+            authorize(tx, ctx, org, Action::CreateApiKey)?;
             let key = ApiKey {
                 id: ApiKeyId::new(),
                 org_id: org,
@@ -96,14 +84,9 @@ impl Roster {
 
     /// The org's keys, revoked ones included (admin and up).
     pub fn list_api_keys(&self, ctx: &Ctx, org: OrgId, page: &PageRequest) -> Result<Page<ApiKey>> {
-        only_people_manage_keys(ctx, org)?;
         let after = page.after_id(ApiKeyId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org, Scope::OrgRead)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may see API keys",
-                ));
-            }
+            authorize(tx, ctx, org, Action::ListApiKeys)?;
             tx.list_api_keys(org, after, page.fetch_limit())
         })?;
         Ok(page.page(rows, |key| key.id.to_string()))
@@ -111,14 +94,9 @@ impl Roster {
 
     /// Revokes a key: it answers 401 from now on (admin and up).
     pub fn revoke_api_key(&self, ctx: &Ctx, org: OrgId, id: ApiKeyId) -> Result<()> {
-        only_people_manage_keys(ctx, org)?;
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            if !lock_for_change(tx, ctx, org, Scope::OrgWrite)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may revoke API keys",
-                ));
-            }
+            authorize(tx, ctx, org, Action::RevokeApiKey)?;
             let key = tx
                 .api_key(org, id)?
                 .ok_or_else(DomainError::api_key_not_found)?;
@@ -160,7 +138,7 @@ impl Roster {
             let Some(key) = tx.api_key_by_hash(&hash)? else {
                 return Ok((None, false));
             };
-            let creator_ok = super::key_creator_still_admin(tx, key.org_id, key.created_by)?;
+            let creator_ok = super::authz::key_creator_still_admin(tx, key.org_id, key.created_by)?;
             Ok((Some(key), creator_ok))
         })?;
         let key = key.ok_or(DomainError::Unauthenticated)?;

@@ -4,11 +4,11 @@ use crate::error::{DomainError, Result};
 use crate::ids::{AuditEventId, OrgId, UserId};
 use crate::model::{AuditEvent, AuditFilter};
 use crate::pagination::{Page, PageRequest};
-use crate::scope::Scope;
 use crate::store;
 use crate::types::Email;
 
-use super::{caller_role, Ctx, Roster};
+use super::authz::{authorize, Action};
+use super::{Ctx, Roster};
 
 impl Roster {
     /// The org's audit events, newest first.
@@ -20,11 +20,7 @@ impl Roster {
     ) -> Result<Page<AuditEvent>> {
         let before = page.after_id(AuditEventId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org, Scope::AuditRead)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may read the audit log",
-                ));
-            }
+            authorize(tx, ctx, org, Action::ReadAudit)?;
             tx.list_audit_events(org, before, page.fetch_limit())
         })?;
         Ok(page.page(rows, |event| event.id.to_string()))
@@ -64,11 +60,7 @@ impl Roster {
             }
         }
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org, Scope::AuditRead)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may read the audit log",
-                ));
-            }
+            authorize(tx, ctx, org, Action::ReadAudit)?;
             let actor_id = match actor {
                 Some(raw) if raw.contains('@') => match Email::parse(raw) {
                     Ok(email) => match tx.user_by_email(email.as_str())? {

@@ -11,14 +11,14 @@ use crate::mail::{invitation_email, link, InvitationEmail};
 use crate::model::{
     Actor, Invitation, InvitationFilter, InvitationStatus, Member, Membership, User,
 };
-use crate::pagination::{Page, PageRequest};
-use crate::role::{check_role_change, OrgRole, ProjectRole};
-use crate::scope::Scope;
+use crate::pagination::{Page, PageNumber, PageRequest};
+use crate::role::{OrgRole, ProjectRole};
 use crate::store::{self, Tx};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
-use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+use super::authz::{authorize, check_role_change, Action};
+use super::{record, Ctx, Roster, Target};
 
 /// A created or refreshed invitation and the secret of its link.
 #[derive(Debug, Clone)]
@@ -234,11 +234,7 @@ impl Roster {
         let after = page.after_id(InvitationId::parse)?;
         let now = Timestamp::now();
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org, Scope::InvitationsRead)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may see invitations",
-                ));
-            }
+            authorize(tx, ctx, org, Action::ListInvitations)?;
             tx.list_invitations(
                 org,
                 &InvitationFilter { status, now },
@@ -249,16 +245,41 @@ impl Roster {
         Ok(page.page(rows, |i| i.id.to_string()).map(|i| as_of(i, now)))
     }
 
+    /// One numbered page of open (pending or sent, unexpired) invitations.
+    pub fn list_open_invitations_by_page(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        page: PageNumber,
+    ) -> Result<Vec<Invitation>> {
+        let now = Timestamp::now();
+        store::read(&**self.store(), |tx| {
+            authorize(tx, ctx, org, Action::ListInvitations)?;
+            if page.is_past_any_data() {
+                return Ok(Vec::new());
+            }
+            tx.list_open_invitations_offset(org, now, page.offset(), page.limit)
+        })
+    }
+
+    /// Revokes several open invitations (each on its own, in its own
+    /// transaction); an id that could not be parsed fails on its own.
+    pub fn revoke_invitations(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        ids: Vec<Result<InvitationId>>,
+    ) -> Result<Vec<Result<Invitation>>> {
+        self.bulk(ctx, org, Action::RevokeInvitation, ids, |id| {
+            self.revoke_invitation(ctx, org, id)
+        })
+    }
+
     /// Revokes an open invitation: its link stops working.
     pub fn revoke_invitation(&self, ctx: &Ctx, org: OrgId, id: InvitationId) -> Result<Invitation> {
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org, Scope::InvitationsWrite)?;
-            if !role.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may revoke invitations",
-                ));
-            }
+            authorize(tx, ctx, org, Action::RevokeInvitation)?;
             let invitation = tx
                 .invitation(id)?
                 .filter(|i| i.org_id == org)
@@ -286,13 +307,12 @@ impl Roster {
     pub fn resend_invitation(&self, ctx: &Ctx, org: OrgId, id: InvitationId) -> Result<Invitation> {
         let now = Timestamp::now();
         let resent = store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org, Scope::InvitationsWrite)?;
+            let grant = authorize(tx, ctx, org, Action::Invite)?;
             let invitation = tx
                 .invitation(id)?
                 .filter(|i| i.org_id == org)
                 .ok_or_else(invitation_not_found)?;
-            check_role_change(role, None, invitation.role)?;
-            super::require_verified_email(tx, ctx)?;
+            check_role_change(grant.role, None, invitation.role)?;
             if effective_status(&invitation, now) != InvitationStatus::Expired {
                 ensure_open(&invitation, now)?;
             }

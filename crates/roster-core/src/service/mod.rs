@@ -6,10 +6,9 @@
 mod accounts;
 mod api_keys;
 mod audit;
-mod directory;
+pub mod authz;
 mod idempotency;
 mod invitations;
-mod labels;
 mod members;
 mod orgs;
 mod projects;
@@ -21,14 +20,16 @@ pub use accounts::{
 };
 pub use api_keys::API_KEY_PREFIX;
 pub use audit::AuditEntry;
-pub use directory::{PageNumber, RoleChangeOutcome};
+pub use authz::{authorize, Action, Grant, Holder};
 pub use idempotency::{
     parse_idempotency_key, IdempotencyScope, IdempotencyStart, IdempotentAnswer,
     IDEMPOTENCY_WINDOW_SECS,
 };
 pub use invitations::{effective_status, Invited};
-pub use labels::RoleSet;
-pub use members::AddMemberOutcome;
+pub use members::{
+    AddMemberOutcome, IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy, RoleChangeOutcome,
+    RoleSet,
+};
 pub use orgs::OrgUpdate;
 pub use projects::ProjectUpdate;
 
@@ -36,9 +37,8 @@ use crate::authcache::AuthCache;
 use crate::crypto::{generate_signing_key, TokenSigner};
 use crate::error::{DomainError, Result};
 use crate::ids::{AuditEventId, OrgId, SessionId, UserId};
-use crate::model::{Actor, AuditEvent, Membership};
+use crate::model::{Actor, AuditEvent};
 use crate::ratelimit::{LoginThrottle, RateLimiter};
-use crate::role::OrgRole;
 use crate::scope::Scope;
 use crate::store::{self, Store, Tx};
 use crate::time::Timestamp;
@@ -137,27 +137,6 @@ pub enum RouteOrg {
     Unnamed,
 }
 
-impl Ctx {
-    /// The one check of org-scoped access tokens: such a token works only
-    /// on endpoints about its own org; anything else is refused with 403
-    /// `token_scope`, whether or not the other org exists. Other
-    /// credentials pass (their own rules apply in the services).
-    pub fn admit(&self, route: RouteOrg) -> Result<()> {
-        let Some(scoped) = self.org_scope else {
-            return Ok(());
-        };
-        match route {
-            RouteOrg::Credential => Ok(()),
-            RouteOrg::Named(Some(org)) if org == scoped => Ok(()),
-            RouteOrg::Named(_) | RouteOrg::Unnamed => Err(DomainError::Denied {
-                code: "token_scope",
-                message: "this access token is limited to one organization; \
-                          use the session's own access token for anything else",
-            }),
-        }
-    }
-}
-
 /// What an API key may do: act in one org, within its scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyGrant {
@@ -242,98 +221,6 @@ impl Roster {
     pub fn ready(&self) -> Result<()> {
         self.store.ping()
     }
-}
-
-/// The caller's role in `org`, for an action that needs `scope` when the
-/// caller is an API key. A caller who is not a member learns nothing: the
-/// org "does not exist" for it. A key acts as an admin of its own org only,
-/// limited by its scopes, and never with owner powers.
-pub(crate) fn caller_role(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, scope: Scope) -> Result<OrgRole> {
-    match ctx.actor {
-        Actor::User(_) if ctx.org_scope.is_some_and(|scoped| scoped != org) => {
-            Err(DomainError::org_not_found())
-        }
-        Actor::User(user) => tx
-            .membership(org, user)?
-            .map(|m: Membership| m.role)
-            .ok_or_else(DomainError::org_not_found),
-        Actor::ApiKey(_) => {
-            let grant = ctx.api_key.as_ref().ok_or(DomainError::Unauthenticated)?;
-            if grant.org != org || tx.org(org)?.is_none() {
-                return Err(DomainError::org_not_found());
-            }
-            if !key_creator_still_admin(tx, org, grant.creator)? {
-                return Err(DomainError::Unauthenticated);
-            }
-            if !grant.scopes.contains(&scope) {
-                return Err(DomainError::Denied {
-                    code: "insufficient_scope",
-                    message: "this API key lacks the scope this action needs",
-                });
-            }
-            Ok(OrgRole::Admin)
-        }
-    }
-}
-
-/// A key's powers are bounded by its creator's current role: once the
-/// person who created it has left the org, is demoted below admin, or is
-/// no longer active, the key stops working (it acted with their
-/// authority, which they no longer hold). A key with no recorded creator
-/// (rows from before keys recorded one) keeps working. Read inside the
-/// caller's transaction, so it sees the membership as of that moment.
-pub(crate) fn key_creator_still_admin(
-    tx: &mut dyn Tx,
-    org: OrgId,
-    creator: Option<UserId>,
-) -> Result<bool> {
-    let Some(creator) = creator else {
-        return Ok(true);
-    };
-    let role = tx.membership(org, creator)?.map(|m| m.role);
-    let active = tx
-        .user(creator)?
-        .is_some_and(|u| u.status == crate::types::ResourceStatus::Active);
-    Ok(active && role.is_some_and(|r| r.can_administer()))
-}
-
-/// Refuses API keys for what only people may do in an org; a key of
-/// another org learns only that the org does not exist (404), as on every
-/// other endpoint.
-pub(crate) fn people_only(ctx: &Ctx, org: OrgId, refusal: &'static str) -> Result<()> {
-    match (&ctx.actor, &ctx.api_key) {
-        (Actor::User(_), _) => Ok(()),
-        (Actor::ApiKey(_), Some(grant)) if grant.org == org => Err(DomainError::Forbidden(refusal)),
-        (Actor::ApiKey(_), _) => Err(DomainError::org_not_found()),
-    }
-}
-
-/// Refuses a person whose email address is not verified yet: until the
-/// address is proven, the account may verify, ask for a new link, log out
-/// and read itself, but not create orgs, add or invite people, or create
-/// API keys (403 `email_not_verified`). Whoever signs up with someone
-/// else's address thus gets nothing out of it. API keys pass: the person
-/// who created one had a verified address then.
-pub(crate) fn require_verified_email(tx: &mut dyn Tx, ctx: &Ctx) -> Result<()> {
-    let Actor::User(user) = ctx.actor else {
-        return Ok(());
-    };
-    match tx.user(user)? {
-        Some(account) if account.email_verified => Ok(()),
-        Some(_) => Err(DomainError::email_not_verified()),
-        None => Err(DomainError::Unauthenticated),
-    }
-}
-
-/// Locks the org for a change and answers the caller's role in it.
-pub(crate) fn lock_for_change(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    org: OrgId,
-    scope: Scope,
-) -> Result<OrgRole> {
-    tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
-    caller_role(tx, ctx, org, scope)
 }
 
 /// What an audit event says about its target.

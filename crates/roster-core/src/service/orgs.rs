@@ -3,17 +3,15 @@
 use crate::crypto::random_token;
 use crate::error::{DomainError, Result};
 use crate::ids::{OrgId, UserId};
-use crate::model::{Actor, Membership, Org};
+use crate::model::{Actor, Membership, Org, User};
 use crate::pagination::{Page, PageRequest};
 use crate::role::OrgRole;
-use crate::scope::Scope;
 use crate::store;
 use crate::time::Timestamp;
 use crate::types::{Description, OrgName, ResourceStatus};
 
-use super::{
-    caller_role, lock_for_change, people_only, record, require_verified_email, Ctx, Roster, Target,
-};
+use super::authz::{authorize, require_verified_email, Action, Grant, Holder};
+use super::{record, Ctx, Roster, Target};
 
 /// A change to an org's settings; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -93,31 +91,60 @@ impl Roster {
         })
     }
 
-    /// The org and the caller's role in it (any member, guests included).
-    pub fn get_org(&self, ctx: &Ctx, org: OrgId) -> Result<(Org, OrgRole)> {
+    /// The org and what the caller may do in it (any member, guests
+    /// included).
+    pub fn get_org(&self, ctx: &Ctx, org: OrgId) -> Result<(Org, Grant)> {
         store::read(&**self.store(), |tx| {
-            let role = caller_role(tx, ctx, org, Scope::OrgRead)?;
+            let grant = authorize(tx, ctx, org, Action::ViewOrg)?;
             let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
-            Ok((found, role))
+            Ok((found, grant))
+        })
+    }
+
+    /// What every console page of an org shows: the caller's account, the
+    /// org, and what the caller may do there, read in one transaction.
+    pub fn org_view(&self, ctx: &Ctx, org: OrgId) -> Result<(User, Org, Grant)> {
+        store::read(&**self.store(), |tx| {
+            let grant = authorize(tx, ctx, org, Action::ViewOrg)?;
+            let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
+            let me = super::invitations::caller_user(tx, ctx)?;
+            Ok((me, found, grant))
         })
     }
 
     /// The caller's orgs, with the caller's role in each.
     pub fn list_my_orgs(&self, ctx: &Ctx, page: &PageRequest) -> Result<Page<(Org, OrgRole)>> {
+        self.my_orgs_view(ctx, page).map(|(_, orgs)| orgs)
+    }
+
+    /// The caller's account and a page of its orgs (the console's list of
+    /// orgs), read in one transaction.
+    pub fn my_orgs_view(
+        &self,
+        ctx: &Ctx,
+        page: &PageRequest,
+    ) -> Result<(User, Page<(Org, OrgRole)>)> {
         let Actor::User(user) = ctx.actor else {
             return Err(DomainError::Forbidden(
                 "API keys belong to one organization",
             ));
         };
         let after = page.after_id(OrgId::parse)?;
-        let rows = store::read(&**self.store(), |tx| {
-            tx.list_user_orgs(user, after, page.fetch_limit())
+        let (me, rows) = store::read(&**self.store(), |tx| {
+            let me = tx.user(user)?.ok_or(DomainError::Unauthenticated)?;
+            Ok((me, tx.list_user_orgs(user, after, page.fetch_limit())?))
         })?;
-        Ok(page.page(rows, |(org, _)| org.id.to_string()))
+        Ok((me, page.page(rows, |(org, _)| org.id.to_string())))
     }
 
-    /// Updates name and/or description (admin and up).
-    pub fn update_org(&self, ctx: &Ctx, org: OrgId, update: OrgUpdate<'_>) -> Result<Org> {
+    /// Updates name and/or description (admin and up); answers the org and
+    /// the caller's role in it.
+    pub fn update_org(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        update: OrgUpdate<'_>,
+    ) -> Result<(Org, OrgRole)> {
         if update.name.is_none() && update.description.is_none() {
             return Err(DomainError::invalid(
                 "body",
@@ -127,13 +154,8 @@ impl Roster {
         let name = update.name.map(OrgName::parse).transpose()?;
         let description = update.description.map(Description::parse).transpose()?;
         store::write(&**self.store(), |tx| {
-            let mut current = tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
-            let role = caller_role(tx, ctx, org, Scope::OrgWrite)?;
-            if !role.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may update the organization",
-                ));
-            }
+            let role = authorize(tx, ctx, org, Action::UpdateOrg)?.role;
+            let mut current = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
             let mut changes = Vec::new();
             if let Some(name) = &name {
                 if name.as_str() != current.name {
@@ -148,7 +170,7 @@ impl Roster {
                 }
             }
             if changes.is_empty() {
-                return Ok(current);
+                return Ok((current, role));
             }
             current.updated_at = Timestamp::now();
             tx.update_org(&current)?;
@@ -160,19 +182,14 @@ impl Roster {
                 org_target(org),
                 changes.join("; "),
             )?;
-            Ok(current)
+            Ok((current, role))
         })
     }
 
     /// Deletes the org with its memberships, projects and invitations (owner only).
     pub fn delete_org(&self, ctx: &Ctx, org: OrgId) -> Result<()> {
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org, Scope::OrgWrite)?;
-            if role != OrgRole::Owner {
-                return Err(DomainError::Forbidden(
-                    "only an owner may delete the organization",
-                ));
-            }
+            authorize(tx, ctx, org, Action::DeleteOrg)?;
             let found = tx.org(org)?.ok_or_else(DomainError::org_not_found)?;
             record(
                 tx,
@@ -191,22 +208,14 @@ impl Roster {
 
     /// Makes `member` an owner and the calling owner an admin, in one step.
     pub fn transfer_ownership(&self, ctx: &Ctx, org: OrgId, member: UserId) -> Result<()> {
-        people_only(ctx, org, "only an owner may transfer ownership")?;
-        let Actor::User(caller) = ctx.actor else {
-            return Err(DomainError::Forbidden(
-                "only an owner may transfer ownership",
-            ));
-        };
-        if caller == member {
+        if ctx.actor == Actor::User(member) {
             return Err(DomainError::invalid("member_id", "is already the caller"));
         }
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org, Scope::OrgWrite)?;
-            if role != OrgRole::Owner {
-                return Err(DomainError::Forbidden(
-                    "only an owner may transfer ownership",
-                ));
-            }
+            let grant = authorize(tx, ctx, org, Action::TransferOwnership)?;
+            let Holder::Person(caller) = grant.holder else {
+                return Err(DomainError::Internal("an owner is a person".into()));
+            };
             let target = tx
                 .member(org, member)?
                 .ok_or_else(DomainError::member_not_found)?;

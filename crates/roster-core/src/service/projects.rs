@@ -5,13 +5,13 @@ use crate::error::{DomainError, Result};
 use crate::ids::{OrgId, ProjectId, UserId};
 use crate::model::{Actor, Project, ProjectMember};
 use crate::pagination::{Page, PageRequest};
-use crate::role::{OrgRole, ProjectRole};
-use crate::scope::Scope;
-use crate::store::{self, Tx};
+use crate::role::ProjectRole;
+use crate::store;
 use crate::time::Timestamp;
 use crate::types::{Description, ProjectName, ResourceStatus};
 
-use super::{caller_role, lock_for_change, record, Ctx, Roster, Target};
+use super::authz::{authorize, authorize_project, Action};
+use super::{record, Ctx, MemberRef, Roster, Target};
 
 /// A change to a project; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -21,56 +21,10 @@ pub struct ProjectUpdate<'a> {
     pub status: Option<&'a str>,
 }
 
-/// What the caller may do with one project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ProjectAccess {
-    /// Org admin/owner, or project admin.
-    Manage,
-    /// Org member, or project member.
-    View,
-}
-
 fn project_target(project: ProjectId) -> Target<'static> {
     Target {
         kind: "project",
         id: project.to_string(),
-    }
-}
-
-/// The caller's access to a project of `org` (which must exist in it).
-fn project_access(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    org: OrgId,
-    project: ProjectId,
-    scope: Scope,
-) -> Result<(Project, ProjectAccess, OrgRole)> {
-    let org_role = caller_role(tx, ctx, org, scope)?;
-    let found = tx
-        .project(org, project)?
-        .ok_or_else(DomainError::project_not_found)?;
-    let project_role = match ctx.actor {
-        Actor::User(user) => tx.project_member(project, user)?.map(|m| m.role),
-        Actor::ApiKey(_) => None,
-    };
-    let access = if org_role.can_administer() || project_role == Some(ProjectRole::Admin) {
-        ProjectAccess::Manage
-    } else if org_role.can_view_directory() || project_role.is_some() {
-        ProjectAccess::View
-    } else {
-        return Err(DomainError::Forbidden(
-            "guests see only the projects they belong to",
-        ));
-    };
-    Ok((found, access, org_role))
-}
-
-fn require_manage(access: ProjectAccess) -> Result<()> {
-    match access {
-        ProjectAccess::Manage => Ok(()),
-        ProjectAccess::View => Err(DomainError::Forbidden(
-            "only org admins and project admins may manage this project",
-        )),
     }
 }
 
@@ -84,9 +38,7 @@ impl Roster {
     ) -> Result<Page<Project>> {
         let after = page.after_id(ProjectId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            if !caller_role(tx, ctx, org, Scope::ProjectsRead)?.can_view_directory() {
-                return Err(DomainError::Forbidden("guests cannot list projects"));
-            }
+            authorize(tx, ctx, org, Action::ListProjects)?;
             tx.list_projects(org, after, page.fetch_limit())
         })?;
         Ok(page.page(rows, |project| project.id.to_string()))
@@ -104,11 +56,7 @@ impl Roster {
         let description = Description::parse(description.unwrap_or_default())?;
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            if !lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may create projects",
-                ));
-            }
+            authorize(tx, ctx, org, Action::CreateProject)?;
             let project = Project {
                 id: ProjectId::new(),
                 org_id: org,
@@ -134,7 +82,7 @@ impl Roster {
     /// One project (org member and up, or a member of the project).
     pub fn get_project(&self, ctx: &Ctx, org: OrgId, project: ProjectId) -> Result<Project> {
         store::read(&**self.store(), |tx| {
-            project_access(tx, ctx, org, project, Scope::ProjectsRead).map(|(found, _, _)| found)
+            authorize_project(tx, ctx, org, project, Action::ViewProject).map(|(_, found)| found)
         })
     }
 
@@ -148,8 +96,8 @@ impl Roster {
         project: ProjectId,
     ) -> Result<(Project, bool)> {
         store::read(&**self.store(), |tx| {
-            project_access(tx, ctx, org, project, Scope::ProjectsRead)
-                .map(|(found, access, _)| (found, access == ProjectAccess::Manage))
+            authorize_project(tx, ctx, org, project, Action::ViewProject)
+                .map(|(grant, found)| (found, grant.allows(Action::ManageProject)))
         })
     }
 
@@ -171,10 +119,7 @@ impl Roster {
         let description = update.description.map(Description::parse).transpose()?;
         let status = update.status.map(ResourceStatus::parse).transpose()?;
         store::write(&**self.store(), |tx| {
-            lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
-            let (mut current, access, _) =
-                project_access(tx, ctx, org, project, Scope::ProjectsWrite)?;
-            require_manage(access)?;
+            let (_, mut current) = authorize_project(tx, ctx, org, project, Action::ManageProject)?;
             let before = current.clone();
             if let Some(name) = &name {
                 current.name = name.as_str().to_string();
@@ -205,15 +150,7 @@ impl Roster {
     /// Deletes a project and its memberships (org admin and up).
     pub fn delete_project(&self, ctx: &Ctx, org: OrgId, project: ProjectId) -> Result<()> {
         store::write(&**self.store(), |tx| {
-            let role = lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
-            let found = tx
-                .project(org, project)?
-                .ok_or_else(DomainError::project_not_found)?;
-            if !role.can_administer() {
-                return Err(DomainError::Forbidden(
-                    "only admins and owners may delete projects",
-                ));
-            }
+            let (_, found) = authorize_project(tx, ctx, org, project, Action::DeleteProject)?;
             tx.delete_project(org, project)?;
             record(
                 tx,
@@ -236,10 +173,46 @@ impl Roster {
     ) -> Result<Page<ProjectMember>> {
         let after = page.after_id(UserId::parse)?;
         let rows = store::read(&**self.store(), |tx| {
-            project_access(tx, ctx, org, project, Scope::ProjectsRead)?;
+            authorize_project(tx, ctx, org, project, Action::ViewProject)?;
             tx.list_project_members(project, after, page.fetch_limit())
         })?;
         Ok(page.page(rows, |member| member.user_id.to_string()))
+    }
+
+    /// A project, whether the caller may manage it, and a page of its
+    /// members (the console's project page), read in one transaction.
+    pub fn project_view(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        project: ProjectId,
+        page: &PageRequest,
+    ) -> Result<(Project, bool, Page<ProjectMember>)> {
+        let after = page.after_id(UserId::parse)?;
+        let (found, manage, rows) = store::read(&**self.store(), |tx| {
+            let (grant, found) = authorize_project(tx, ctx, org, project, Action::ViewProject)?;
+            let rows = tx.list_project_members(project, after, page.fetch_limit())?;
+            Ok((found, grant.allows(Action::ManageProject), rows))
+        })?;
+        let members = page.page(rows, |member| member.user_id.to_string());
+        Ok((found, manage, members))
+    }
+
+    /// A project and one of its members (anyone who may view the project).
+    pub fn get_project_member(
+        &self,
+        ctx: &Ctx,
+        org: OrgId,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<(Project, ProjectMember)> {
+        store::read(&**self.store(), |tx| {
+            let (_, found) = authorize_project(tx, ctx, org, project, Action::ViewProject)?;
+            let member = tx
+                .project_member(project, user)?
+                .ok_or_else(DomainError::member_not_found)?;
+            Ok((found, member))
+        })
     }
 
     /// Adds an org member to a project, or changes its project role.
@@ -250,17 +223,14 @@ impl Roster {
         ctx: &Ctx,
         org: OrgId,
         project: ProjectId,
-        user: UserId,
+        who: &MemberRef,
         role: ProjectRole,
     ) -> Result<(ProjectMember, bool)> {
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
-            lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
-            let (_, access, _) = project_access(tx, ctx, org, project, Scope::ProjectsWrite)?;
-            require_manage(access)?;
-            let member = tx
-                .member(org, user)?
-                .ok_or_else(DomainError::member_not_found)?;
+            authorize_project(tx, ctx, org, project, Action::ManageProject)?;
+            let member = who.member(tx, org)?;
+            let user = member.user.id;
             match tx.project_member(project, user)? {
                 Some(existing) if existing.role == role => {
                     Err(DomainError::already_project_member(format!(
@@ -311,12 +281,13 @@ impl Roster {
         project: ProjectId,
         user: UserId,
     ) -> Result<()> {
+        let action = if ctx.actor == Actor::User(user) {
+            Action::LeaveProject
+        } else {
+            Action::ManageProject
+        };
         store::write(&**self.store(), |tx| {
-            lock_for_change(tx, ctx, org, Scope::ProjectsWrite)?;
-            let (_, access, _) = project_access(tx, ctx, org, project, Scope::ProjectsWrite)?;
-            if ctx.actor != Actor::User(user) {
-                require_manage(access)?;
-            }
+            authorize_project(tx, ctx, org, project, action)?;
             let existing = tx
                 .project_member(project, user)?
                 .ok_or_else(DomainError::member_not_found)?;

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
 use roster_core::role::OrgRole;
+use roster_core::service::{IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -107,14 +108,19 @@ async fn add_member(
 ) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
     let role = OrgRole::parse(&body.member_role)?;
     let assignments = parse_assignments(&body.project_assignments)?;
+    let who = MemberRef::email(&body.member_email)?;
     let outcome = blocking(&state, move |roster| {
         roster.add_member(
             &ctx,
             org,
-            &body.member_email,
-            role,
-            body.message.as_deref(),
-            &assignments,
+            &NewMember {
+                who,
+                role,
+                labels: Vec::new(),
+                message: body.message.as_deref(),
+                projects: &assignments,
+                if_member: IfMember::ChangeRole,
+            },
         )
     })
     .await?;
@@ -140,7 +146,8 @@ async fn get_member(
     Caller(ctx): Caller,
     PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
 ) -> ApiResult<Json<MemberResponse>> {
-    let found = blocking(&state, move |roster| roster.get_member(&ctx, org, user)).await?;
+    let who = MemberRef::Id(user);
+    let found = blocking(&state, move |roster| roster.get_member(&ctx, org, &who)).await?;
     Ok(Json(found.into()))
 }
 
@@ -176,10 +183,17 @@ async fn update_member(
 ) -> ApiResult<Json<MemberResponse>> {
     let role = OrgRole::parse(&body.member_role)?;
     let updated = blocking(&state, move |roster| {
-        roster.change_member_role(&ctx, org, user, role)
+        let change = MemberChange::role(role);
+        roster.change_member(
+            &ctx,
+            org,
+            &MemberRef::Id(user),
+            &change,
+            OwnerPolicy::Manage,
+        )
     })
     .await?;
-    Ok(Json(updated.into()))
+    Ok(Json(updated.into_member().into()))
 }
 
 /// Remove organization member.
@@ -203,6 +217,9 @@ async fn remove_member(
     Caller(ctx): Caller,
     PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
 ) -> ApiResult<Json<MessageResponse>> {
-    blocking(&state, move |roster| roster.remove_member(&ctx, org, user)).await?;
+    blocking(&state, move |roster| {
+        roster.remove_member(&ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage)
+    })
+    .await?;
     Ok(Json(MessageResponse::new("Member removed successfully")))
 }

@@ -156,8 +156,8 @@ async fn get_org(
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
 ) -> ApiResult<Json<OrgResponse>> {
-    let (org, role) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
-    Ok(Json(OrgResponse::new(org, role)))
+    let (org, grant) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
+    Ok(Json(OrgResponse::new(org, grant.role)))
 }
 
 /// Request payload for updating an organization; absent fields keep their value.
@@ -197,9 +197,7 @@ async fn update_org(
             name: body.name.as_deref(),
             description: body.description.as_deref(),
         };
-        let updated = roster.update_org(&ctx, org, update)?;
-        let (_, role) = roster.get_org(&ctx, org)?;
-        Ok((updated, role))
+        roster.update_org(&ctx, org, update)
     })
     .await?;
     Ok(Json(OrgResponse::new(updated, role)))

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{OrgId, ProjectId, UserId};
 use roster_core::role::ProjectRole;
-use roster_core::service::ProjectUpdate;
+use roster_core::service::{MemberRef, ProjectUpdate};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -250,7 +250,7 @@ async fn add_project_member(
     let user = member_id(&body.member_id)?;
     let role = ProjectRole::parse(&body.member_role)?;
     let (member, updated) = blocking(&state, move |roster| {
-        roster.add_project_member(&ctx, org, project, user, role)
+        roster.add_project_member(&ctx, org, project, &MemberRef::Id(user), role)
     })
     .await?;
     let message = if updated {
