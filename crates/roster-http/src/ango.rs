@@ -28,7 +28,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{public_message, status_of, ApiResult, ErrorBody};
+use crate::error::{public_message, status_of, ApiResult, ErrorResponse};
 use crate::extract::{Caller, Json, Page, PageQuery, PathArgs};
 use crate::schema::{self, ango_invitation_status, ango_role};
 use crate::shared_docs::{AngoErrors, AngoOrgPath};
@@ -54,8 +54,8 @@ pub(crate) struct AngoError {
     message: String,
 }
 
-impl From<ErrorBody> for AngoError {
-    fn from(ErrorBody { code, message }: ErrorBody) -> Self {
+impl From<ErrorResponse> for AngoError {
+    fn from(ErrorResponse { code, message }: ErrorResponse) -> Self {
         Self {
             status: "error",
             code,
@@ -66,9 +66,9 @@ impl From<ErrorBody> for AngoError {
 
 /// An email address.
 #[derive(ToSchema)]
-#[schema(as = EmailAddress, format = Email)]
+#[schema(format = Email)]
 #[allow(dead_code)]
-struct EmailSchema(String);
+struct EmailAddress(String);
 
 /// The path prefix of this surface.
 pub const PREFIX: &str = "/v2/";
@@ -76,7 +76,7 @@ pub const PREFIX: &str = "/v2/";
 /// Puts every error of this surface — from handlers, extractors and the
 /// app-wide layers (idempotency, unknown routes) alike — into the
 /// surface's envelope: `{status: "error", code, message}`. Every error
-/// answer carries its typed `ErrorBody` (see `crate::error`); this
+/// answer carries its typed `ErrorResponse` (see `crate::error`); this
 /// re-renders that value, keeping the status and headers, and takes it
 /// out so that a second pass leaves the answer alone. Leaves other
 /// surfaces' answers alone.
@@ -90,7 +90,7 @@ pub async fn error_envelope(request: Request, next: Next) -> Response {
     if !ours {
         return response;
     }
-    let Some(error) = response.extensions_mut().remove::<ErrorBody>() else {
+    let Some(error) = response.extensions_mut().remove::<ErrorResponse>() else {
         return response;
     };
     let Ok(body) = serde_json::to_vec(&AngoError::from(error)) else {
@@ -144,8 +144,7 @@ fn check_bulk_size(field: &'static str, len: usize, min: usize) -> Result<(), Do
 
 /// A member of the organization.
 #[derive(Serialize, ToSchema)]
-#[schema(as = User)]
-struct UserBody {
+struct User {
     /// The user's id.
     #[serde(rename = "_id")]
     #[schema(format = Uuid)]
@@ -161,7 +160,7 @@ struct UserBody {
     created_at: String,
 }
 
-impl From<Member> for UserBody {
+impl From<Member> for User {
     fn from(member: Member) -> Self {
         Self {
             id: member.user.id.to_string(),
@@ -306,7 +305,7 @@ page_number_query!(PageParams, InvitePageParams);
 /// A page of members.
 #[derive(Serialize, ToSchema)]
 struct UserList {
-    users: Vec<UserBody>,
+    users: Vec<User>,
     page: usize,
     limit: usize,
 }
@@ -336,7 +335,7 @@ async fn list_users(
     })
     .await?;
     Ok(success(UserList {
-        users: members.into_iter().map(UserBody::from).collect(),
+        users: members.into_iter().map(User::from).collect(),
         page: page.page,
         limit: page.limit,
     }))
@@ -354,8 +353,7 @@ struct RoleUpdate {
 
 /// Role changes, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = BulkUpdateMembersRequest)]
-struct UpdateUsersRequest {
+struct BulkUpdateMembersRequest {
     users: Vec<RoleUpdate>,
 }
 
@@ -382,7 +380,7 @@ struct UpdateCounts {
     tag = "Organization",
     operation_id = "bulkUpdateMembers",
     params(AngoOrgPath),
-    request_body = UpdateUsersRequest,
+    request_body = BulkUpdateMembersRequest,
     responses(
         (status = 200, description = "Members updated (see each result)", body = Envelope<UpdateUsersData>),
         AngoErrors,
@@ -392,7 +390,7 @@ async fn update_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Json(body): Json<UpdateUsersRequest>,
+    Json(body): Json<BulkUpdateMembersRequest>,
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
     check_bulk_size("users", body.users.len(), 0)?;
     let items = body
@@ -434,9 +432,8 @@ async fn update_users(
 
 /// Emails of the members to remove, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = BulkDeleteMembersRequest)]
-struct DeleteUsersRequest {
-    #[schema(value_type = Vec<EmailSchema>)]
+struct BulkDeleteMembersRequest {
+    #[schema(value_type = Vec<EmailAddress>)]
     users: Vec<String>,
 }
 
@@ -466,7 +463,7 @@ fn counts(results: Vec<ItemResult>) -> DeleteCounts {
     tag = "Organization",
     operation_id = "bulkDeleteMembers",
     params(AngoOrgPath),
-    request_body = DeleteUsersRequest,
+    request_body = BulkDeleteMembersRequest,
     responses(
         (status = 200, description = "Members deleted (see each result)", body = Envelope<DeleteCounts>),
         AngoErrors,
@@ -476,7 +473,7 @@ async fn delete_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Json(body): Json<DeleteUsersRequest>,
+    Json(body): Json<BulkDeleteMembersRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     check_bulk_size("users", body.users.len(), 0)?;
     let items = body
@@ -559,8 +556,7 @@ async fn list_invites(
 
 /// A project the invitee joins on acceptance.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = AngoProjectAssignment)]
-struct ProjectAssignment {
+struct AngoProjectAssignment {
     #[serde(rename = "projectId")]
     #[schema(format = Uuid)]
     project_id: String,
@@ -571,15 +567,14 @@ struct ProjectAssignment {
 
 /// Addresses to invite, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = InvitationRequest)]
-struct SendInvitesRequest {
-    #[schema(value_type = Vec<EmailSchema>)]
+struct InvitationRequest {
+    #[schema(value_type = Vec<EmailAddress>)]
     to: Vec<String>,
     #[serde(rename = "organizationRole")]
     #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: String,
     #[serde(rename = "projectAssignments", default)]
-    project_assignments: Vec<ProjectAssignment>,
+    project_assignments: Vec<AngoProjectAssignment>,
     /// Per-address org role, overriding `organizationRole` for that address.
     #[serde(rename = "organizationRoleAssignments", default)]
     organization_role_assignments: HashMap<String, String>,
@@ -599,7 +594,7 @@ struct SentInvites {
 }
 
 fn project_assignments(
-    body: &SendInvitesRequest,
+    body: &InvitationRequest,
 ) -> Result<Vec<(ProjectId, ProjectRole)>, DomainError> {
     let mut assignments: Vec<(ProjectId, ProjectRole)> = Vec::new();
     let listed = body
@@ -637,7 +632,7 @@ fn project_assignments(
     tag = "Organization",
     operation_id = "sendInvitations",
     params(AngoOrgPath),
-    request_body = SendInvitesRequest,
+    request_body = InvitationRequest,
     responses(
         (status = 200, description = "Invitations sent (see each result)", body = Envelope<SentInvites>),
         AngoErrors,
@@ -647,7 +642,7 @@ async fn send_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Json(body): Json<SendInvitesRequest>,
+    Json(body): Json<InvitationRequest>,
 ) -> ApiResult<Json<Envelope<SentInvites>>> {
     check_bulk_size("to", body.to.len(), 1)?;
     let default_role = parse_role(&body.organization_role)?;
@@ -705,8 +700,7 @@ async fn send_invites(
 
 /// Ids of open invitations to revoke, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = BulkDeleteInvitesRequest)]
-struct DeleteInvitesRequest {
+struct BulkDeleteInvitesRequest {
     invites: Vec<String>,
 }
 
@@ -719,7 +713,7 @@ struct DeleteInvitesRequest {
     tag = "Organization",
     operation_id = "bulkDeleteInvites",
     params(AngoOrgPath),
-    request_body = DeleteInvitesRequest,
+    request_body = BulkDeleteInvitesRequest,
     responses(
         (status = 200, description = "Invitations revoked (see each result)", body = Envelope<DeleteCounts>),
         AngoErrors,
@@ -729,7 +723,7 @@ async fn delete_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Json(body): Json<DeleteInvitesRequest>,
+    Json(body): Json<BulkDeleteInvitesRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
     check_bulk_size("invites", body.invites.len(), 0)?;
     let ids = body

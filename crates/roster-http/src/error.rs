@@ -5,7 +5,7 @@
 //! span. Refusals the HTTP layer makes itself (transport, routing,
 //! idempotency) are the `HttpError` variants, so no code is spelled twice.
 //!
-//! Every error answer also carries its `ErrorBody` as a typed response
+//! Every error answer also carries its `ErrorResponse` as a typed response
 //! extension: a surface with its own error shape (the Organization API's
 //! envelope) re-renders that value instead of parsing the body.
 
@@ -17,8 +17,7 @@ use serde::Serialize;
 
 /// The error body of every surface that has no error shape of its own.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = ErrorResponse)]
-pub struct ErrorBody {
+pub struct ErrorResponse {
     /// A short, stable, machine-readable snake_case code.
     pub code: String,
     /// A descriptive message for people.
@@ -60,7 +59,7 @@ pub fn public_message(err: &DomainError) -> String {
 
 /// A JSON error response with the given status, code and message.
 fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = ErrorBody {
+    let body = ErrorResponse {
         code: code.to_string(),
         message: message.into(),
     };

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::extract::{keyset_query, CredentialOrgCaller, Json, Page, PathArgs, PathParams};
 use crate::{blocking, AppState};
 
@@ -146,7 +146,7 @@ keyset_query!(ListParams);
     params(ListParams),
     responses(
         (status = 200, description = "List of organization members", body = MemberList),
-        (status = 403, description = "Insufficient scope", body = ErrorBody),
+        (status = 403, description = "Insufficient scope", body = ErrorResponse),
     )
 )]
 async fn list_members(
@@ -185,8 +185,7 @@ struct AddMemberRequest {
 
 /// A member as the add and update answers show one (no `is_owner`).
 #[derive(Serialize, ToSchema)]
-#[schema(as = ChangedMember)]
-struct ChangedMemberBody {
+struct ChangedMember {
     user_id: i64,
     username: String,
     roles: Vec<String>,
@@ -194,7 +193,7 @@ struct ChangedMemberBody {
     created_at: String,
 }
 
-impl From<Member> for ChangedMemberBody {
+impl From<Member> for ChangedMember {
     fn from(member: Member) -> Self {
         let MemberBody {
             user_id,
@@ -224,17 +223,17 @@ impl From<Member> for ChangedMemberBody {
     operation_id = "addMember",
     request_body = AddMemberRequest,
     responses(
-        (status = 201, description = "Member added successfully", body = ChangedMemberBody),
-        (status = 403, description = "Insufficient scope, or `owner` asked for", body = ErrorBody),
-        (status = 404, description = "User not found (or its email is not verified)", body = ErrorBody),
-        (status = 409, description = "User is already a member of this organization", body = ErrorBody),
+        (status = 201, description = "Member added successfully", body = ChangedMember),
+        (status = 403, description = "Insufficient scope, or `owner` asked for", body = ErrorResponse),
+        (status = 404, description = "User not found (or its email is not verified)", body = ErrorResponse),
+        (status = 409, description = "User is already a member of this organization", body = ErrorResponse),
     )
 )]
 async fn add_member(
     State(state): State<AppState>,
     OrgCaller { ctx, org }: OrgCaller,
     Json(body): Json<AddMemberRequest>,
-) -> ApiResult<(StatusCode, Json<ChangedMemberBody>)> {
+) -> ApiResult<(StatusCode, Json<ChangedMember>)> {
     if body.username.trim().is_empty() {
         return Err(DomainError::invalid("username", "is required").into());
     }
@@ -267,8 +266,8 @@ async fn add_member(
     params(("memberId" = i64, Path, description = "The user ID of the member")),
     responses(
         (status = 200, description = "Member details", body = MemberBody),
-        (status = 403, description = "Insufficient scope", body = ErrorBody),
-        (status = 404, description = "Member not found", body = ErrorBody),
+        (status = 403, description = "Insufficient scope", body = ErrorResponse),
+        (status = 404, description = "Member not found", body = ErrorResponse),
     )
 )]
 async fn get_member(
@@ -299,9 +298,9 @@ struct UpdateMemberRequest {
     params(("memberId" = i64, Path, description = "The user ID of the member")),
     request_body = UpdateMemberRequest,
     responses(
-        (status = 200, description = "Member roles updated successfully", body = ChangedMemberBody),
-        (status = 403, description = "Insufficient scope or cannot modify organization owner", body = ErrorBody),
-        (status = 404, description = "Member not found", body = ErrorBody),
+        (status = 200, description = "Member roles updated successfully", body = ChangedMember),
+        (status = 403, description = "Insufficient scope or cannot modify organization owner", body = ErrorResponse),
+        (status = 404, description = "Member not found", body = ErrorResponse),
     )
 )]
 async fn update_member(
@@ -309,7 +308,7 @@ async fn update_member(
     OrgCaller { ctx, org }: OrgCaller,
     PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
     Json(body): Json<UpdateMemberRequest>,
-) -> ApiResult<Json<ChangedMemberBody>> {
+) -> ApiResult<Json<ChangedMember>> {
     let change = RoleSet::parse(Some(&body.roles))?.change();
     let who = MemberRef::Number(number);
     let outcome = blocking(&state, move |roster| {
@@ -330,8 +329,8 @@ async fn update_member(
     params(("memberId" = i64, Path, description = "The user ID of the member")),
     responses(
         (status = 204, description = "Member removed successfully"),
-        (status = 403, description = "Insufficient scope or cannot remove organization owner", body = ErrorBody),
-        (status = 404, description = "Member not found", body = ErrorBody),
+        (status = 403, description = "Insufficient scope or cannot remove organization owner", body = ErrorResponse),
+        (status = 404, description = "Member not found", body = ErrorResponse),
     )
 )]
 async fn remove_member(

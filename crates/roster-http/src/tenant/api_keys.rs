@@ -12,12 +12,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
 use crate::schema;
 use crate::shared_docs::{OrgErrors, OrgPath};
-use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
+use crate::tenant::dto::{ListResponse, PageParams, SuccessResponse};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -175,16 +175,16 @@ async fn list_api_keys(
     operation_id = "revokeApiKey",
     params(OrgPath, ("key_id" = uuid::Uuid, Path, description = "API key ID")),
     responses(
-        (status = 200, description = "API key revoked", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or API key not found", body = ErrorBody),
+        (status = 200, description = "API key revoked", body = SuccessResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorResponse),
+        (status = 404, description = "Organization or API key not found", body = ErrorResponse),
     )
 )]
 async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, key)): PathArgs<(OrgId, ApiKeyId)>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| roster.revoke_api_key(&ctx, org, key)).await?;
-    Ok(Json(MessageResponse::new("API key revoked successfully")))
+    Ok(Json(SuccessResponse::new("API key revoked successfully")))
 }

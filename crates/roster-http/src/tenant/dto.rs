@@ -44,8 +44,7 @@ impl From<User> for UserResponse {
 
 /// Response payload containing organization details.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OrganizationResponse)]
-pub struct OrgResponse {
+pub struct OrganizationResponse {
     /// Unique identifier for the organization.
     #[schema(format = Uuid)]
     pub id: String,
@@ -67,7 +66,7 @@ pub struct OrgResponse {
     pub updated_at: String,
 }
 
-impl OrgResponse {
+impl OrganizationResponse {
     pub fn new(org: Org, role: OrgRole) -> Self {
         Self {
             id: org.id.to_string(),
@@ -84,8 +83,7 @@ impl OrgResponse {
 
 /// Organization member details.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OrganizationMemberResponse)]
-pub struct MemberResponse {
+pub struct OrganizationMemberResponse {
     /// The member's user id.
     #[schema(format = Uuid)]
     pub member_id: String,
@@ -99,7 +97,7 @@ pub struct MemberResponse {
     pub joined_at: String,
 }
 
-impl From<Member> for MemberResponse {
+impl From<Member> for OrganizationMemberResponse {
     fn from(member: Member) -> Self {
         Self {
             member_id: member.user.id.to_string(),
@@ -115,8 +113,7 @@ impl From<Member> for MemberResponse {
 /// What adding a member did: added, re-roled (with `member_id`) or invited
 /// (with `expires_at`); `message` says which.
 #[derive(Serialize, ToSchema)]
-#[schema(as = AddOrganizationMemberResponse)]
-pub struct AddMemberResponse {
+pub struct AddOrganizationMemberResponse {
     /// The member's user id (absent for an invitation).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Uuid, nullable = false)]
@@ -133,7 +130,7 @@ pub struct AddMemberResponse {
     pub expires_at: Option<String>,
 }
 
-impl From<AddMemberOutcome> for AddMemberResponse {
+impl From<AddMemberOutcome> for AddOrganizationMemberResponse {
     fn from(outcome: AddMemberOutcome) -> Self {
         let (member, message) = match outcome {
             AddMemberOutcome::Added(member) => {
@@ -382,12 +379,11 @@ impl<T> ListResponse<T> {
 
 /// Generic success response containing a message.
 #[derive(Serialize, ToSchema)]
-#[schema(as = SuccessResponse)]
-pub struct MessageResponse {
+pub struct SuccessResponse {
     pub message: String,
 }
 
-impl MessageResponse {
+impl SuccessResponse {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),

@@ -10,14 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{keyset_query, Caller, Json, Page, PathArgs};
 use crate::schema;
 use crate::shared_docs::{
     InvitationPath, MyInvitationErrors, OpenInvitationErrors, OrgErrors, OrgInvitationPath, OrgPath,
 };
 use crate::tenant::dto::{
-    InvitationResponse, ListResponse, MessageResponse, PageParams, UserResponse,
+    InvitationResponse, ListResponse, PageParams, SuccessResponse, UserResponse,
 };
 use crate::{blocking, AppState};
 
@@ -101,7 +101,7 @@ async fn list_invitations(
     operation_id = "revokeInvitation",
     params(OrgInvitationPath),
     responses(
-        (status = 200, description = "Invitation revoked", body = MessageResponse),
+        (status = 200, description = "Invitation revoked", body = SuccessResponse),
         OpenInvitationErrors,
     )
 )]
@@ -109,12 +109,12 @@ async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, id)): PathArgs<(OrgId, InvitationId)>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.revoke_invitation(&ctx, org, id)
     })
     .await?;
-    Ok(Json(MessageResponse::new(
+    Ok(Json(SuccessResponse::new(
         "Invitation revoked successfully",
     )))
 }
@@ -131,7 +131,7 @@ async fn revoke_invitation(
     responses(
         (status = 200, description = "Invitation sent again", body = InvitationResponse),
         OpenInvitationErrors,
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorResponse),
     )
 )]
 async fn resend_invitation(
@@ -165,7 +165,7 @@ struct MyInvitationResponse {
     params(PageParams),
     responses(
         (status = 200, description = "Open invitations to the caller", body = ListResponse<MyInvitationResponse>),
-        (status = 403, description = "An API key has no invitations", body = ErrorBody),
+        (status = 403, description = "An API key has no invitations", body = ErrorResponse),
     )
 )]
 async fn my_invitations(
@@ -268,10 +268,10 @@ async fn decline(
     params(("token" = String, Path, description = "The token from the invitation link")),
     responses(
         (status = 200, description = "Invitation accepted: the new membership", body = AcceptedResponse),
-        (status = 403, description = "The invitation is for another address, or the caller is an API key", body = ErrorBody),
-        (status = 404, description = "Unknown token", body = ErrorBody),
-        (status = 409, description = "The invitation was already used", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        (status = 403, description = "The invitation is for another address, or the caller is an API key", body = ErrorResponse),
+        (status = 404, description = "Unknown token", body = ErrorResponse),
+        (status = 409, description = "The invitation was already used", body = ErrorResponse),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorResponse),
     )
 )]
 async fn accept_by_token(
@@ -304,8 +304,8 @@ struct VerifyEmailRequest {
     security(()),
     responses(
         (status = 200, description = "Email verified", body = UserResponse),
-        (status = 404, description = "Unknown token", body = ErrorBody),
-        (status = 410, description = "The token has expired", body = ErrorBody),
+        (status = 404, description = "Unknown token", body = ErrorResponse),
+        (status = 410, description = "The token has expired", body = ErrorResponse),
     )
 )]
 async fn verify_email(
@@ -325,16 +325,16 @@ async fn verify_email(
     tag = "Accounts",
     operation_id = "resendVerificationEmail",
     responses(
-        (status = 200, description = "Verification email sent", body = MessageResponse),
-        (status = 403, description = "An API key has no email", body = ErrorBody),
-        (status = 409, description = "The email is already verified", body = ErrorBody),
-        (status = 429, description = "Too many emails; see Retry-After", body = ErrorBody),
+        (status = 200, description = "Verification email sent", body = SuccessResponse),
+        (status = 403, description = "An API key has no email", body = ErrorResponse),
+        (status = 409, description = "The email is already verified", body = ErrorResponse),
+        (status = 429, description = "Too many emails; see Retry-After", body = ErrorResponse),
     )
 )]
 async fn resend_verification(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| roster.resend_verification(&ctx)).await?;
-    Ok(Json(MessageResponse::new("Verification email sent")))
+    Ok(Json(SuccessResponse::new("Verification email sent")))
 }

@@ -12,13 +12,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{Caller, Json, Page, PathArgs};
 use crate::schema;
 use crate::shared_docs::{MemberErrors, OrgMemberPath, OrgPath};
 use crate::tenant::dto::{
-    parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
-    MessageResponse, ProjectAssignment,
+    parse_assignments, AddOrganizationMemberResponse, ListResponse, MemberListParams,
+    OrganizationMemberResponse, ProjectAssignment, SuccessResponse,
 };
 use crate::{blocking, AppState};
 
@@ -39,9 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     operation_id = "listOrganizationMembers",
     params(OrgPath, MemberListParams),
     responses(
-        (status = 200, description = "Organization members retrieved successfully", body = ListResponse<MemberResponse>),
-        (status = 403, description = "Insufficient permissions to list organization members", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 200, description = "Organization members retrieved successfully", body = ListResponse<OrganizationMemberResponse>),
+        (status = 403, description = "Insufficient permissions to list organization members", body = ErrorResponse),
+        (status = 404, description = "Organization not found", body = ErrorResponse),
     )
 )]
 async fn list_members(
@@ -49,7 +49,7 @@ async fn list_members(
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
     Page { page, params }: Page<MemberListParams>,
-) -> ApiResult<Json<ListResponse<MemberResponse>>> {
+) -> ApiResult<Json<ListResponse<OrganizationMemberResponse>>> {
     let role = params.role.as_deref().map(OrgRole::parse).transpose()?;
     let filter = MemberFilter {
         query: params.q,
@@ -59,13 +59,15 @@ async fn list_members(
         roster.list_members(&ctx, org, &filter, &page)
     })
     .await?;
-    Ok(Json(ListResponse::from_page(members, MemberResponse::from)))
+    Ok(Json(ListResponse::from_page(
+        members,
+        OrganizationMemberResponse::from,
+    )))
 }
 
 /// Request payload adding a user to an organization.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = AddOrganizationMemberRequest)]
-struct AddMemberRequest {
+struct AddOrganizationMemberRequest {
     /// Email address of the user to add or invite.
     #[schema(format = Email)]
     member_email: String,
@@ -91,21 +93,21 @@ struct AddMemberRequest {
     tag = "Organization Members",
     operation_id = "addOrganizationMember",
     params(OrgPath),
-    request_body = AddMemberRequest,
+    request_body = AddOrganizationMemberRequest,
     responses(
-        (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddMemberResponse),
-        (status = 403, description = "Insufficient permissions, or the caller's email is not verified (`email_not_verified`)", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
-        (status = 409, description = "Already a member with that role", body = ErrorBody),
-        (status = 429, description = "Too many invitation emails (per organization, recipient or account) or direct adds (per account); see Retry-After", body = ErrorBody),
+        (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddOrganizationMemberResponse),
+        (status = 403, description = "Insufficient permissions, or the caller's email is not verified (`email_not_verified`)", body = ErrorResponse),
+        (status = 404, description = "Organization or project not found", body = ErrorResponse),
+        (status = 409, description = "Already a member with that role", body = ErrorResponse),
+        (status = 429, description = "Too many invitation emails (per organization, recipient or account) or direct adds (per account); see Retry-After", body = ErrorResponse),
     )
 )]
 async fn add_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Json(body): Json<AddMemberRequest>,
-) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
+    Json(body): Json<AddOrganizationMemberRequest>,
+) -> ApiResult<(StatusCode, Json<AddOrganizationMemberResponse>)> {
     let role = OrgRole::parse(&body.member_role)?;
     let assignments = parse_assignments(&body.project_assignments)?;
     let who = MemberRef::email(&body.member_email)?;
@@ -137,7 +139,7 @@ async fn add_member(
     operation_id = "getOrganizationMember",
     params(OrgMemberPath),
     responses(
-        (status = 200, description = "The member", body = MemberResponse),
+        (status = 200, description = "The member", body = OrganizationMemberResponse),
         MemberErrors,
     )
 )]
@@ -145,7 +147,7 @@ async fn get_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
-) -> ApiResult<Json<MemberResponse>> {
+) -> ApiResult<Json<OrganizationMemberResponse>> {
     let who = MemberRef::Id(user);
     let found = blocking(&state, move |roster| roster.get_member(&ctx, org, &who)).await?;
     Ok(Json(found.into()))
@@ -170,9 +172,9 @@ struct UpdateMemberRequest {
     params(OrgMemberPath),
     request_body = UpdateMemberRequest,
     responses(
-        (status = 200, description = "Role changed", body = MemberResponse),
+        (status = 200, description = "Role changed", body = OrganizationMemberResponse),
         MemberErrors,
-        (status = 409, description = "The last owner cannot be demoted", body = ErrorBody),
+        (status = 409, description = "The last owner cannot be demoted", body = ErrorResponse),
     )
 )]
 async fn update_member(
@@ -180,7 +182,7 @@ async fn update_member(
     Caller(ctx): Caller,
     PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
     Json(body): Json<UpdateMemberRequest>,
-) -> ApiResult<Json<MemberResponse>> {
+) -> ApiResult<Json<OrganizationMemberResponse>> {
     let role = OrgRole::parse(&body.member_role)?;
     let updated = blocking(&state, move |roster| {
         let change = MemberChange::role(role);
@@ -207,19 +209,19 @@ async fn update_member(
     operation_id = "removeOrganizationMember",
     params(OrgMemberPath),
     responses(
-        (status = 200, description = "Member removed successfully", body = MessageResponse),
+        (status = 200, description = "Member removed successfully", body = SuccessResponse),
         MemberErrors,
-        (status = 409, description = "The last owner cannot be removed", body = ErrorBody),
+        (status = 409, description = "The last owner cannot be removed", body = ErrorResponse),
     )
 )]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.remove_member(&ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage)
     })
     .await?;
-    Ok(Json(MessageResponse::new("Member removed successfully")))
+    Ok(Json(SuccessResponse::new("Member removed successfully")))
 }

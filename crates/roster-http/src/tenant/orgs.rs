@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{member_id, Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
 use crate::shared_docs::{OrgErrors, OrgPath};
-use crate::tenant::dto::{ListResponse, MessageResponse, OrgResponse, PageParams};
+use crate::tenant::dto::{ListResponse, OrganizationResponse, PageParams, SuccessResponse};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -49,8 +49,8 @@ struct OrgAccessTokenResponse {
     params(OrgPath),
     responses(
         (status = 201, description = "Token issued", body = OrgAccessTokenResponse),
-        (status = 403, description = "An API key cannot issue tokens", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 403, description = "An API key cannot issue tokens", body = ErrorResponse),
+        (status = 404, description = "Organization not found", body = ErrorResponse),
     )
 )]
 async fn org_access_token(
@@ -84,18 +84,18 @@ async fn org_access_token(
     operation_id = "listUserOrganizations",
     params(PageParams),
     responses(
-        (status = 200, description = "Organizations retrieved successfully", body = ListResponse<OrgResponse>),
-        (status = 403, description = "An API key lists no organizations", body = ErrorBody),
+        (status = 200, description = "Organizations retrieved successfully", body = ListResponse<OrganizationResponse>),
+        (status = 403, description = "An API key lists no organizations", body = ErrorResponse),
     )
 )]
 async fn list_orgs(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Page { page, .. }: Page<PageParams>,
-) -> ApiResult<Json<ListResponse<OrgResponse>>> {
+) -> ApiResult<Json<ListResponse<OrganizationResponse>>> {
     let orgs = blocking(&state, move |roster| roster.list_my_orgs(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(orgs, |(org, role)| {
-        OrgResponse::new(org, role)
+        OrganizationResponse::new(org, role)
     })))
 }
 
@@ -117,23 +117,23 @@ struct CreateOrgRequest {
     operation_id = "createOrganization",
     request_body = CreateOrgRequest,
     responses(
-        (status = 201, description = "Organization created", body = OrgResponse),
-        (status = 403, description = "An API key cannot create organizations, nor can a person whose email is not verified yet (`email_not_verified`)", body = ErrorBody),
-        (status = 429, description = "This account created as many organizations as it may per day; see Retry-After", body = ErrorBody),
+        (status = 201, description = "Organization created", body = OrganizationResponse),
+        (status = 403, description = "An API key cannot create organizations, nor can a person whose email is not verified yet (`email_not_verified`)", body = ErrorResponse),
+        (status = 429, description = "This account created as many organizations as it may per day; see Retry-After", body = ErrorResponse),
     )
 )]
 async fn create_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Json(body): Json<CreateOrgRequest>,
-) -> ApiResult<(StatusCode, Json<OrgResponse>)> {
+) -> ApiResult<(StatusCode, Json<OrganizationResponse>)> {
     let org = blocking(&state, move |roster| {
         roster.create_org(&ctx, &body.name, body.description.as_deref())
     })
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(OrgResponse::new(org, OrgRole::Owner)),
+        Json(OrganizationResponse::new(org, OrgRole::Owner)),
     ))
 }
 
@@ -147,7 +147,7 @@ async fn create_org(
     operation_id = "getOrganization",
     params(OrgPath),
     responses(
-        (status = 200, description = "Organization retrieved successfully", body = OrgResponse),
+        (status = 200, description = "Organization retrieved successfully", body = OrganizationResponse),
         OrgErrors,
     )
 )]
@@ -155,15 +155,14 @@ async fn get_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-) -> ApiResult<Json<OrgResponse>> {
+) -> ApiResult<Json<OrganizationResponse>> {
     let (org, grant) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
-    Ok(Json(OrgResponse::new(org, grant.role)))
+    Ok(Json(OrganizationResponse::new(org, grant.role)))
 }
 
 /// Request payload for updating an organization; absent fields keep their value.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = OrganizationUpdateRequest)]
-struct UpdateOrgRequest {
+struct OrganizationUpdateRequest {
     #[schema(min_length = 1, max_length = 100, nullable = false)]
     name: Option<String>,
     /// An empty string clears the description.
@@ -180,9 +179,9 @@ struct UpdateOrgRequest {
     tag = "Organizations",
     operation_id = "updateOrganization",
     params(OrgPath),
-    request_body = UpdateOrgRequest,
+    request_body = OrganizationUpdateRequest,
     responses(
-        (status = 200, description = "Organization updated successfully", body = OrgResponse),
+        (status = 200, description = "Organization updated successfully", body = OrganizationResponse),
         OrgErrors,
     )
 )]
@@ -190,8 +189,8 @@ async fn update_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-    Json(body): Json<UpdateOrgRequest>,
-) -> ApiResult<Json<OrgResponse>> {
+    Json(body): Json<OrganizationUpdateRequest>,
+) -> ApiResult<Json<OrganizationResponse>> {
     let (updated, role) = blocking(&state, move |roster| {
         let update = OrgUpdate {
             name: body.name.as_deref(),
@@ -200,7 +199,7 @@ async fn update_org(
         roster.update_org(&ctx, org, update)
     })
     .await?;
-    Ok(Json(OrgResponse::new(updated, role)))
+    Ok(Json(OrganizationResponse::new(updated, role)))
 }
 
 /// Delete organization.
@@ -213,18 +212,18 @@ async fn update_org(
     operation_id = "deleteOrganization",
     params(OrgPath),
     responses(
-        (status = 200, description = "Organization deleted", body = MessageResponse),
-        (status = 403, description = "Only an owner may delete the organization", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 200, description = "Organization deleted", body = SuccessResponse),
+        (status = 403, description = "Only an owner may delete the organization", body = ErrorResponse),
+        (status = 404, description = "Organization not found", body = ErrorResponse),
     )
 )]
 async fn delete_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| roster.delete_org(&ctx, org)).await?;
-    Ok(Json(MessageResponse::new(
+    Ok(Json(SuccessResponse::new(
         "Organization deleted successfully",
     )))
 }
@@ -249,10 +248,10 @@ struct TransferOwnershipRequest {
     params(OrgPath),
     request_body = TransferOwnershipRequest,
     responses(
-        (status = 200, description = "Ownership transferred", body = MessageResponse),
-        (status = 403, description = "Only an owner may transfer ownership", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
-        (status = 409, description = "The member already owns the organization", body = ErrorBody),
+        (status = 200, description = "Ownership transferred", body = SuccessResponse),
+        (status = 403, description = "Only an owner may transfer ownership", body = ErrorResponse),
+        (status = 404, description = "Organization or member not found", body = ErrorResponse),
+        (status = 409, description = "The member already owns the organization", body = ErrorResponse),
     )
 )]
 async fn transfer_ownership(
@@ -260,13 +259,13 @@ async fn transfer_ownership(
     Caller(ctx): Caller,
     PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<TransferOwnershipRequest>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     let member = member_id(&body.member_id)?;
     blocking(&state, move |roster| {
         roster.transfer_ownership(&ctx, org, member)
     })
     .await?;
-    Ok(Json(MessageResponse::new(
+    Ok(Json(SuccessResponse::new(
         "Ownership transferred successfully",
     )))
 }

@@ -10,13 +10,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{member_id, Caller, Json, Page, PathArgs};
 use crate::schema;
 use crate::shared_docs::{OrgErrors, OrgPath, OrgProjectMemberPath, OrgProjectPath, ProjectErrors};
 use crate::tenant::dto::{
-    AddProjectMemberResponse, ListResponse, MessageResponse, PageParams, ProjectMemberResponse,
-    ProjectResponse,
+    AddProjectMemberResponse, ListResponse, PageParams, ProjectMemberResponse, ProjectResponse,
+    SuccessResponse,
 };
 use crate::{blocking, AppState};
 
@@ -168,7 +168,7 @@ async fn update_project(
     operation_id = "deleteProject",
     params(OrgProjectPath),
     responses(
-        (status = 200, description = "Project deleted", body = MessageResponse),
+        (status = 200, description = "Project deleted", body = SuccessResponse),
         ProjectErrors,
     )
 )]
@@ -176,12 +176,12 @@ async fn delete_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.delete_project(&ctx, org, project)
     })
     .await?;
-    Ok(Json(MessageResponse::new("Project deleted successfully")))
+    Ok(Json(SuccessResponse::new("Project deleted successfully")))
 }
 
 /// Get project members.
@@ -236,9 +236,9 @@ struct AddProjectMemberRequest {
     request_body = AddProjectMemberRequest,
     responses(
         (status = 201, description = "Member added or role updated", body = AddProjectMemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization, project or org member not found", body = ErrorBody),
-        (status = 409, description = "Already a project member with that role", body = ErrorBody),
+        (status = 403, description = "Insufficient permissions", body = ErrorResponse),
+        (status = 404, description = "Organization, project or org member not found", body = ErrorResponse),
+        (status = 409, description = "Already a project member with that role", body = ErrorResponse),
     )
 )]
 async fn add_project_member(
@@ -278,19 +278,19 @@ async fn add_project_member(
     operation_id = "removeProjectMember",
     params(OrgProjectMemberPath),
     responses(
-        (status = 200, description = "Member removed successfully", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization, project or member not found", body = ErrorBody),
+        (status = 200, description = "Member removed successfully", body = SuccessResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorResponse),
+        (status = 404, description = "Organization, project or member not found", body = ErrorResponse),
     )
 )]
 async fn remove_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     PathArgs((org, project, user)): PathArgs<(OrgId, ProjectId, UserId)>,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.remove_project_member(&ctx, org, project, user)
     })
     .await?;
-    Ok(Json(MessageResponse::new("Member removed successfully")))
+    Ok(Json(SuccessResponse::new("Member removed successfully")))
 }
