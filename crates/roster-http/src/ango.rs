@@ -252,6 +252,15 @@ impl ItemResult {
         }
     }
 
+    /// One item's outcome: the status its success is reported with, or
+    /// why it failed.
+    fn of<T>(outcome: Result<T, DomainError>, done: impl FnOnce(T) -> &'static str) -> Self {
+        match outcome {
+            Ok(value) => Self::ok(done(value)),
+            Err(err) => Self::failed(&err),
+        }
+    }
+
     fn failed(err: &DomainError) -> Self {
         Self {
             email: None,
@@ -412,11 +421,10 @@ async fn update_users(
         .into_iter()
         .zip(&body.users)
         .map(|(outcome, item)| {
-            match outcome {
-                Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
-                Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
-                Err(err) => ItemResult::failed(&err),
-            }
+            ItemResult::of(outcome, |change| match change {
+                RoleChangeOutcome::Updated(_) => "updated",
+                RoleChangeOutcome::Unchanged(_) => "unchanged",
+            })
             .for_email(&item.email)
         })
         .collect();
@@ -489,13 +497,7 @@ async fn delete_users(
     let results = outcomes
         .into_iter()
         .zip(&body.users)
-        .map(|(outcome, email)| {
-            match outcome {
-                Ok(()) => ItemResult::ok("deleted"),
-                Err(err) => ItemResult::failed(&err),
-            }
-            .for_email(email)
-        })
+        .map(|(outcome, email)| ItemResult::of(outcome, |()| "deleted").for_email(email))
         .collect();
     Ok(success(counts(results)))
 }
@@ -741,13 +743,7 @@ async fn delete_invites(
     let results = outcomes
         .into_iter()
         .zip(&body.invites)
-        .map(|(outcome, raw)| {
-            match outcome {
-                Ok(_) => ItemResult::ok("deleted"),
-                Err(err) => ItemResult::failed(&err),
-            }
-            .for_id(raw)
-        })
+        .map(|(outcome, raw)| ItemResult::of(outcome, |_| "deleted").for_id(raw))
         .collect();
     Ok(success(counts(results)))
 }
