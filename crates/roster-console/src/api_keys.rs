@@ -1,99 +1,58 @@
 //! An org's API keys (admin and up): create (the secret is shown once,
 //! with a copy button), list, revoke.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use maud::html;
-use roster_core::ids::ApiKeyId;
-use roster_core::pagination::PageRequest;
+use roster_core::ids::{ApiKeyId, OrgId};
 use roster_core::scope::Scope;
 use roster_core::time::Timestamp;
 
+use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Form, ListQuery, Path, Query};
-use crate::layout::{self, csrf_field, notice, when, Section};
-use crate::orgs::{org_id, OrgPage};
-use crate::session::Visit;
-use crate::ConsoleState;
-
-pub fn routes() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orgs/{org}/api-keys", get(list).post(create))
-        .route(
-            "/orgs/{org}/api-keys/{id}/revoke",
-            get(confirm_revoke).post(revoke),
-        )
-}
-
-fn key_id(raw: &str) -> Result<ApiKeyId, PageError> {
-    ApiKeyId::parse(raw)
-        .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such API key.".into()))
-}
+use crate::forms::{table_page, Form, ListQuery, Query};
+use crate::layout::{self, csrf_field, when, Section};
+use crate::org_page::OrgRequest;
+use crate::paths::OrgPaths;
 
 /// `GET /console/orgs/{org}/api-keys`.
-async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+pub async fn list(
+    request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/api-keys"),
-    )
-    .await?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let (page, _) = request.page(OrgPaths::api_keys).await?;
     let cursor = query.cursor.clone();
-    let keys = state
-        .run(move |r| {
-            let request =
-                PageRequest::parse(Some("50"), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            r.list_api_keys(&ctx, org_id, &request)
-        })
+    let keys = page
+        .run(move |r, ctx, org| r.list_api_keys(ctx, org, &table_page(cursor)?))
         .await?;
-    let base = page.base();
+    let paths = page.paths();
     let now = Timestamp::now();
     let content = html! {
         h1 { "API keys" }
         (notice(query.done.as_deref()))
         p { "A key acts in this organization only, with admin powers limited to its scopes." }
-        @if keys.items.is_empty() {
-            p { "No API keys yet." }
-        } @else {
-            table {
-                thead { tr { th { "Name" } th { "Scopes" } th { "Created" } th { "Last used" } th { "Expires" } th { "Actions" } } }
-                tbody {
-                    @for key in &keys.items {
-                        @let revoked = key.revoked_at.is_some();
-                        @let expired = key.expires_at.is_some_and(|at| at <= now);
-                        tr {
-                            td data-label="Name" { (key.name) }
-                            td data-label="Scopes" {
-                                @for scope in &key.scopes { span.badge { (scope.as_str()) } " " }
-                            }
-                            td data-label="Created" { (when(key.created_at)) }
-                            td data-label="Last used" { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
-                            td data-label="Expires" { (key.expires_at.map(when).unwrap_or_else(|| "never".into())) }
-                            td data-label="Actions" {
-                                @if revoked { "revoked" }
-                                @else if expired { "expired" }
-                                @else { a href={ (base) "/api-keys/" (key.id) "/revoke" } { "Revoke" } }
-                            }
-                        }
-                    }
+        (layout::paged_table(&keys, "No API keys yet.", &["Name", "Scopes", "Created", "Last used", "Expires", "Actions"], &paths.api_keys(), &[], |key| html! {
+            @let revoked = key.revoked_at.is_some();
+            @let expired = key.expires_at.is_some_and(|at| at <= now);
+            tr {
+                td data-label="Name" { (key.name) }
+                td data-label="Scopes" {
+                    @for scope in &key.scopes { span.badge { (scope.as_str()) } " " }
+                }
+                td data-label="Created" { (when(key.created_at)) }
+                td data-label="Last used" { (key.last_used_at.map(when).unwrap_or_else(|| "never".into())) }
+                td data-label="Expires" { (key.expires_at.map(when).unwrap_or_else(|| "never".into())) }
+                td data-label="Actions" {
+                    @if revoked { "revoked" }
+                    @else if expired { "expired" }
+                    @else { a href=(paths.api_key_revoke(key.id)) { "Revoke" } }
                 }
             }
-            (layout::next_page(&format!("{base}/api-keys"), &[], keys.next_cursor.as_deref()))
-        }
+        }))
         section.card aria-labelledby="create-key" {
             h2 #create-key { "Create an API key" }
-            form method="post" action={ (base) "/api-keys" } {
-                (csrf_field(&visit))
+            form method="post" action=(paths.api_keys()) {
+                (csrf_field(&page.visit))
                 label for="key-name" { "Name" }
                 input #key-name type="text" name="name" required maxlength="100" aria-describedby="key-name-hint";
                 p.hint #key-name-hint { "Say what uses it, e.g. \"billing sync\"." }
@@ -119,30 +78,16 @@ async fn list(
             }
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::ApiKeys)),
-        "API keys",
-        content,
-    ))
+    Ok(page.render(Section::ApiKeys, "API keys", content))
 }
 
 /// `POST /console/orgs/{org}/api-keys`: creates the key and shows its
 /// secret this one time (the answer is not cached: `no-store`).
-async fn create(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+pub async fn create(
+    request: OrgRequest<OrgId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/api-keys"),
-    )
-    .await?;
+    let (page, _) = request.page(OrgPaths::api_keys).await?;
     let field = |name: &str| {
         fields
             .iter()
@@ -177,65 +122,42 @@ async fn create(
             "Choose at least one scope for the key.".into(),
         ));
     }
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
-    let (key, secret) = state
-        .run(move |r| r.create_api_key(&ctx, org_id, &name, &scopes, expires_at))
+    let (key, secret) = page
+        .run(move |r, ctx, org| r.create_api_key(ctx, org, &name, &scopes, expires_at))
         .await?;
-    let base = page.base();
     let content = html! {
         h1 { "API key created" }
         div.card {
             p { "This is the key " strong { (key.name) } ". Copy it now: it is shown only once and cannot be recovered." }
             code.secret #new-key { (secret) }
             button.secondary type="button" data-copy="new-key" hidden { "Copy to clipboard" }
-            p { a href={ (base) "/api-keys" } { "Done, back to API keys" } }
+            p { a href=(page.paths().api_keys()) { "Done, back to API keys" } }
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::ApiKeys)),
-        "API key created",
-        content,
-    ))
+    Ok(page.render(Section::ApiKeys, "API key created", content))
 }
 
 /// `GET /console/orgs/{org}/api-keys/{id}/revoke`: asks first.
-async fn confirm_revoke(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
-) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/api-keys"),
-    )
-    .await?;
-    let id = key_id(&id)?;
-    let base = page.base();
-    let response = layout::Confirm {
+pub async fn confirm_revoke(request: OrgRequest<(OrgId, ApiKeyId)>) -> Result<Response, PageError> {
+    let (page, (_, id)) = request.page(OrgPaths::api_keys).await?;
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::ApiKeys,
         question: "Revoke this API key?",
         detail: html! { p { "Every program using it stops working at once. This cannot be undone." } },
-        action: &format!("{base}/api-keys/{id}/revoke"),
+        action: paths.api_key_revoke(id),
         button: "Revoke key",
-        cancel: &format!("{base}/api-keys"),
-    }
-    .render(&visit, &page.user, page.frame(Section::ApiKeys));
-    Ok(response)
+        cancel: paths.api_keys(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/api-keys/{id}/revoke`.
-async fn revoke(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, id)): Path<(String, String)>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/api-keys"))?;
-    let (org, id) = (org_id(&org)?, key_id(&id)?);
-    state.run(move |r| r.revoke_api_key(&ctx, org, id)).await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/api-keys?done=key_revoked"
-    )))
+pub async fn revoke(request: OrgRequest<(OrgId, ApiKeyId)>) -> Result<Redirect, PageError> {
+    request
+        .act(
+            OrgPaths::api_keys,
+            Notice::KeyRevoked,
+            |r, ctx, (org, id)| r.revoke_api_key(ctx, org, id),
+        )
+        .await
 }

@@ -7,18 +7,25 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::PageError;
+use crate::paths::mount;
 
 const CSS: &str = include_str!("../assets/console.css");
 const JS: &str = include_str!("../assets/console.js");
 
 /// Where the stylesheet is served (the version busts caches on upgrade).
 pub const CSS_PATH: &str = concat!(
-    "/console/assets/console-",
+    mount!(),
+    "/assets/console-",
     env!("CARGO_PKG_VERSION"),
     ".css"
 );
 /// Where the script is served.
-pub const JS_PATH: &str = concat!("/console/assets/console-", env!("CARGO_PKG_VERSION"), ".js");
+pub const JS_PATH: &str = concat!(
+    mount!(),
+    "/assets/console-",
+    env!("CARGO_PKG_VERSION"),
+    ".js"
+);
 
 /// `GET /console/assets/{file}`.
 pub async fn serve(Path(file): Path<String>) -> Response {

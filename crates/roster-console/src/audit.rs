@@ -1,20 +1,16 @@
 //! An org's audit log (admin and up): newest first, paginated, filtered by
 //! actor (email or id) and action.
 
-use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use maud::html;
-use roster_core::pagination::PageRequest;
+use roster_core::ids::OrgId;
 use serde::Deserialize;
 
 use crate::error::PageError;
-use crate::forms::{Path, Query};
+use crate::forms::{table_page, Query};
 use crate::layout::{self, when, Section};
-use crate::orgs::OrgPage;
-use crate::session::Visit;
-use crate::ConsoleState;
+use crate::org_page::OrgRequest;
+use crate::paths::OrgPaths;
 
 /// The actions the core records, for the filter's choices.
 const ACTIONS: [&str; 22] = [
@@ -42,40 +38,29 @@ const ACTIONS: [&str; 22] = [
     "project_member.role_changed",
 ];
 
-pub fn routes() -> Router<crate::ConsoleState> {
-    Router::new().route("/orgs/{org}/audit", get(list))
-}
-
 #[derive(Debug, Default, Deserialize)]
-struct AuditQuery {
+pub struct AuditQuery {
     cursor: Option<String>,
     actor: Option<String>,
     action: Option<String>,
 }
 
 /// `GET /console/orgs/{org}/audit?actor=…&action=…`.
-async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+pub async fn list(
+    request: OrgRequest<OrgId>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, &format!("/console/orgs/{org}/audit")).await?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let (page, _) = request.page(OrgPaths::audit).await?;
     let actor = query.actor.clone().unwrap_or_default();
     let action = query.action.clone().unwrap_or_default();
     let (a, b, cursor) = (actor.clone(), action.clone(), query.cursor.clone());
-    let entries = state
-        .run(move |r| {
-            let request =
-                PageRequest::parse(Some("50"), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            r.audit_log(&ctx, org_id, Some(&a), Some(&b), &request)
-        })
+    let entries = page
+        .run(move |r, ctx, org| r.audit_log(ctx, org, Some(&a), Some(&b), &table_page(cursor)?))
         .await?;
-    let base = page.base();
+    let paths = page.paths();
     let content = html! {
         h1 { "Audit log" }
-        form.row method="get" action={ (base) "/audit" } {
+        form.row method="get" action=(paths.audit()) {
             div {
                 label for="actor" { "Actor (email or id)" }
                 input #actor type="text" name="actor" value=(actor) maxlength="254";
@@ -91,40 +76,24 @@ async fn list(
             }
             div { button.secondary type="submit" { "Filter" } }
             @if !actor.is_empty() || !action.is_empty() {
-                div { a href={ (base) "/audit" } { "Clear filters" } }
+                div { a href=(paths.audit()) { "Clear filters" } }
             }
         }
-        @if entries.items.is_empty() {
-            p { "No events match." }
-        } @else {
-            table {
-                thead { tr { th { "When" } th { "Actor" } th { "Action" } th { "Target" } th { "Summary" } } }
-                tbody {
-                    @for entry in &entries.items {
-                        @let event = &entry.event;
-                        tr {
-                            td data-label="When" { (when(event.created_at)) }
-                            td data-label="Actor" {
-                                @match &entry.actor_email {
-                                    Some(email) => (email),
-                                    None => { (event.actor_type) " " span.muted { (event.actor_id) } },
-                                }
-                            }
-                            td data-label="Action" { code { (event.action) } }
-                            td data-label="Target" { (event.target_type) " " span.muted { (event.target_id) } }
-                            td data-label="Summary" { (event.summary) }
-                        }
+        (layout::paged_table(&entries, "No events match.", &["When", "Actor", "Action", "Target", "Summary"], &paths.audit(), &[("actor", actor.as_str()), ("action", action.as_str())], |entry| html! {
+            @let event = &entry.event;
+            tr {
+                td data-label="When" { (when(event.created_at)) }
+                td data-label="Actor" {
+                    @match &entry.actor_email {
+                        Some(email) => (email),
+                        None => { (event.actor_type) " " span.muted { (event.actor_id) } },
                     }
                 }
+                td data-label="Action" { code { (event.action) } }
+                td data-label="Target" { (event.target_type) " " span.muted { (event.target_id) } }
+                td data-label="Summary" { (event.summary) }
             }
-            (layout::next_page(&format!("{base}/audit"), &[("actor", actor.as_str()), ("action", action.as_str())], entries.next_cursor.as_deref()))
-        }
+        }))
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::Audit)),
-        "Audit log",
-        content,
-    ))
+    Ok(page.render(Section::Audit, "Audit log", content))
 }

@@ -3,37 +3,38 @@
 //! an account who follows an invitation link is led through sign-up and
 //! lands on the accepted invitation.
 
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use roster_core::service::NewAccount;
 use serde::Deserialize;
 
-use crate::error::{encode, message_of, status_of, PageError};
+use crate::actions::{notice, Notice};
+use crate::error::{message_of, status_of, PageError};
 use crate::forms::{Form, Query};
-use crate::layout::{self, csrf_field, notice};
+use crate::layout::{self, csrf_field};
+use crate::paths::{self, OrgPaths, MOUNT};
 use crate::session::Visit;
 use crate::ConsoleState;
-use axum::extract::State;
 
 /// Only console paths are followed after login, so a crafted link cannot
 /// send a person elsewhere.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
-            if (path == "/console" || path.starts_with("/console/"))
+            if (path == MOUNT
+                || path
+                    .strip_prefix(MOUNT)
+                    .is_some_and(|rest| rest.starts_with('/')))
                 && !path.contains("//")
                 && !path.contains('\\')
                 && !path.chars().any(char::is_control) =>
         {
             path.to_string()
         }
-        _ => "/console/orgs".to_string(),
+        _ => paths::ORGS.to_string(),
     }
-}
-
-fn accept_path(token: &str) -> String {
-    format!("/console/accept-invite?token={}", encode(token))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,9 +48,9 @@ pub struct AuthQuery {
 /// `GET /console`: to the orgs when logged in, else to the login page.
 pub async fn home(visit: Visit) -> Redirect {
     if visit.viewer.is_some() {
-        Redirect::to("/console/orgs")
+        Redirect::to(paths::ORGS)
     } else {
-        Redirect::to("/console/login")
+        Redirect::to(paths::LOGIN)
     }
 }
 
@@ -65,7 +66,7 @@ fn login_form(
             h1 { "Log in" }
             (notice(done))
             @if let Some(error) = error { p.error role="alert" { (error) } }
-            form method="post" action="/console/login" {
+            form method="post" action=(paths::LOGIN) {
                 (csrf_field(visit))
                 input type="hidden" name="next" value=(next);
                 label for="email" { "Email" }
@@ -74,7 +75,7 @@ fn login_form(
                 input #password type="password" name="password" required autocomplete="current-password";
                 button type="submit" { "Log in" }
             }
-            p { "No account yet? " a href={ "/console/signup?next=" (encode(next)) } { "Sign up" } }
+            p { "No account yet? " a href=(paths::signup_then(next)) { "Sign up" } }
         }
     }
 }
@@ -139,7 +140,7 @@ pub async fn logout(State(state): State<ConsoleState>, visit: Visit) -> Response
             tracing::warn!(%error, "console logout failed");
         }
     }
-    let mut response = Redirect::to("/console/login?done=logged_out").into_response();
+    let mut response = Notice::LoggedOut.redirect(paths::LOGIN).into_response();
     for value in visit.cleared_session_cookies() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -162,7 +163,7 @@ fn signup_form(visit: &Visit, values: &SignupValues<'_>, error: Option<&str>) ->
                 p { "You were invited to an organization. Create your account with the address the invitation was sent to; you will join right after." }
             }
             @if let Some(error) = error { p.error role="alert" { (error) } }
-            form method="post" action="/console/signup" {
+            form method="post" action=(paths::SIGNUP) {
                 (csrf_field(visit))
                 input type="hidden" name="next" value=(values.next);
                 input type="hidden" name="invite" value=(values.invite);
@@ -178,7 +179,7 @@ fn signup_form(visit: &Visit, values: &SignupValues<'_>, error: Option<&str>) ->
                 p.hint #password-hint { "At least 12 characters, not a common password." }
                 button type="submit" { "Sign up" }
             }
-            p { "Already have an account? " a href={ "/console/login?next=" (encode(values.next)) } { "Log in" } }
+            p { "Already have an account? " a href=(paths::login_then(values.next)) { "Log in" } }
         }
     }
 }
@@ -189,7 +190,7 @@ pub async fn signup_page(visit: Visit, Query(query): Query<AuthQuery>) -> Respon
     let next = if invite.is_empty() {
         safe_next(query.next.as_deref())
     } else {
-        accept_path(&invite)
+        paths::accept_invite(&invite)
     };
     if visit.viewer.is_some() {
         return Redirect::to(&next).into_response();
@@ -227,7 +228,7 @@ pub async fn signup(
     let next = if form.invite.is_empty() {
         safe_next(form.next.as_deref())
     } else {
-        accept_path(&form.invite)
+        paths::accept_invite(&form.invite)
     };
     let client = visit.client.clone();
     let (email, password) = (form.email.clone(), form.password.clone());
@@ -290,7 +291,7 @@ pub async fn verify_email_page(
             div.card.narrow {
                 h1 { "Verify your email address" }
                 p { "Confirm that you signed up for Roster with this email address." }
-                form method="post" action="/console/verify-email" {
+                form method="post" action=(paths::VERIFY_EMAIL) {
                     (csrf_field(&visit))
                     input type="hidden" name="token" value=(token);
                     button type="submit" { "Verify my email address" }
@@ -320,7 +321,7 @@ pub async fn verify_email(
     }
     let user = state.run(move |r| r.verify_email(&token)).await?;
     if visit.viewer.is_some() {
-        return Ok(Redirect::to("/console/orgs?done=email_verified").into_response());
+        return Ok(Notice::EmailVerified.redirect(paths::ORGS).into_response());
     }
     Ok(layout::bare(
         "Email verified",
@@ -328,7 +329,7 @@ pub async fn verify_email(
             div.card.narrow {
                 h1 { "Email verified" }
                 p { "Thank you: " strong { (user.email) } " is verified." }
-                p { a.button href="/console/login" { "Log in" } }
+                p { a.button href=(paths::LOGIN) { "Log in" } }
             }
         },
     ))
@@ -339,9 +340,13 @@ pub async fn resend_verification(
     State(state): State<ConsoleState>,
     visit: Visit,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login("/console/orgs")?;
-    state.run(move |r| r.resend_verification(&ctx)).await?;
-    Ok(Redirect::to("/console/orgs?done=verification_sent"))
+    let ctx = visit.require_login(paths::ORGS)?;
+    state
+        .act(
+            move |r| r.resend_verification(&ctx),
+            |_| Notice::VerificationSent.at(paths::ORGS),
+        )
+        .await
 }
 
 /// `GET /console/accept-invite?token=…`: a person not logged in chooses
@@ -358,13 +363,13 @@ pub async fn accept_invite_page(
             "This invitation link is incomplete: open the link from the email in full.".into(),
         ));
     }
-    let back = accept_path(&token);
+    let back = paths::accept_invite(&token);
     let content = html! {
         div.card.narrow {
             h1 { "You are invited" }
             @if visit.viewer.is_some() {
                 p { "Accept the invitation to join the organization with the role it names." }
-                form method="post" action="/console/accept-invite" {
+                form method="post" action=(paths::ACCEPT_INVITE) {
                     (csrf_field(&visit))
                     input type="hidden" name="token" value=(token);
                     button type="submit" { "Accept invitation" }
@@ -373,9 +378,9 @@ pub async fn accept_invite_page(
             } @else {
                 p { "Create an account with the address this invitation was sent to, or log in if you already have one." }
                 p {
-                    a.button href={ "/console/signup?invite=" (encode(&token)) } { "Sign up and accept" }
+                    a.button href=(paths::signup_for_invite(&token)) { "Sign up and accept" }
                     " "
-                    a.button.secondary href={ "/console/login?next=" (encode(&back)) } { "Log in" }
+                    a.button.secondary href=(paths::login_then(&back)) { "Log in" }
                 }
             }
         }
@@ -394,13 +399,13 @@ pub async fn accept_invite(
     visit: Visit,
     Form(form): Form<AcceptForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&accept_path(&form.token))?;
-    let (org, _) = state
-        .run(move |r| r.accept_invitation_by_token(&ctx, &form.token))
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}?done=invitation_accepted"
-    )))
+    let ctx = visit.require_login(&paths::accept_invite(&form.token))?;
+    state
+        .act(
+            move |r| r.accept_invitation_by_token(&ctx, &form.token),
+            |(org, _)| Notice::InvitationAccepted.at(OrgPaths::new(org).overview()),
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use maud::html;
 use roster_core::DomainError;
 
 use crate::layout;
+use crate::paths;
 
 /// Everything a console handler can answer instead of its page.
 #[derive(Debug)]
@@ -80,8 +81,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, title, message) = match self {
             PageError::Login { next } => {
-                return Redirect::to(&format!("/console/login?next={}", encode(&next)))
-                    .into_response();
+                return Redirect::to(&paths::login_then(&next)).into_response();
             }
             PageError::Csrf => (
                 StatusCode::FORBIDDEN,
@@ -112,7 +112,7 @@ impl IntoResponse for PageError {
             html! {
                 h1 { (title) }
                 p.error role="alert" { (message) }
-                p { a href="/console/orgs" { "Back to your organizations" } }
+                p { a href=(paths::ORGS) { "Back to your organizations" } }
             },
         );
         let mut response = (status, body).into_response();
@@ -123,17 +123,17 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)])
-        .map(|s| s[2..].to_string())
-        .unwrap_or_default()
+impl PageError {
+    /// An address that names no page of the console.
+    pub fn no_such_page() -> Self {
+        PageError::Status(
+            StatusCode::NOT_FOUND,
+            "There is no such page in the console.".to_string(),
+        )
+    }
 }
 
 /// Unknown console paths.
 pub async fn not_found() -> PageError {
-    PageError::Status(
-        StatusCode::NOT_FOUND,
-        "There is no such page in the console.".to_string(),
-    )
+    PageError::no_such_page()
 }

@@ -1,15 +1,17 @@
 //! The page frame: head with the embedded stylesheet and script (no inline
 //! script or style anywhere, so the CSP can forbid them), the top bar with
-//! the signed-in user and the org switcher link, the org's section tabs,
-//! and the one-line notices shown after an action.
+//! the signed-in user and the org switcher link, and the org's section
+//! tabs.
 
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 use roster_core::model::{Org, User};
+use roster_core::pagination::Page;
 use roster_core::service::{Action, Grant};
 use roster_core::time::Timestamp;
 
 use crate::assets;
+use crate::paths::{self, OrgPaths};
 use crate::session::{Visit, CSRF_FIELD};
 
 /// The sections of an org's pages.
@@ -42,22 +44,30 @@ fn head(title: &str) -> Markup {
     }
 }
 
-/// A page without the signed-in frame (login, signup, errors).
-pub fn bare(title: &str, content: Markup) -> Response {
+/// An HTML document titled `title` with `body`.
+fn document(title: &str, body: Markup) -> Response {
     Html(
         html! {
             (DOCTYPE)
             html lang="en" {
                 (head(title))
-                body {
-                    header.topbar { a.brand href="/console" { "Roster" } }
-                    main #main { (content) }
-                }
+                body { (body) }
             }
         }
         .into_string(),
     )
     .into_response()
+}
+
+/// A page without the signed-in frame (login, signup, errors).
+pub fn bare(title: &str, content: Markup) -> Response {
+    document(
+        title,
+        html! {
+            header.topbar { a.brand href=(paths::HOME) { "Roster" } }
+            main #main { (content) }
+        },
+    )
 }
 
 /// A page of a signed-in user, optionally inside an org.
@@ -68,50 +78,40 @@ pub fn page(
     title: &str,
     content: Markup,
 ) -> Response {
-    Html(
-        html! {
-            (DOCTYPE)
-            html lang="en" {
-                (head(title))
-                body {
-                    a.skip href="#main" { "Skip to content" }
-                    header.topbar {
-                        a.brand href="/console/orgs" { "Roster" }
-                        nav.account aria-label="Account" {
-                            a href="/console/orgs" { "Organizations" }
-                            span.who { (user.email) }
-                            form.inline method="post" action="/console/logout" {
-                                (csrf_field(visit))
-                                button.link type="submit" { "Log out" }
-                            }
-                        }
-                    }
-                    @if !user.email_verified {
-                        div.banner role="status" {
-                            "Your email address is not verified yet: follow the link we sent you. "
-                            form.inline method="post" action="/console/resend-verification" {
-                                (csrf_field(visit))
-                                button.link type="submit" { "Send the link again" }
-                            }
-                        }
-                    }
-                    @if let Some(frame) = &org {
-                        (org_tabs(frame))
-                    }
-                    main #main { (content) }
+    let body = html! {
+        a.skip href="#main" { "Skip to content" }
+        header.topbar {
+            a.brand href=(paths::ORGS) { "Roster" }
+            nav.account aria-label="Account" {
+                a href=(paths::ORGS) { "Organizations" }
+                span.who { (user.email) }
+                form.inline method="post" action=(paths::LOGOUT) {
+                    (csrf_field(visit))
+                    button.link type="submit" { "Log out" }
                 }
             }
         }
-        .into_string(),
-    )
-    .into_response()
+        @if !user.email_verified {
+            div.banner role="status" {
+                "Your email address is not verified yet: follow the link we sent you. "
+                form.inline method="post" action=(paths::RESEND_VERIFICATION) {
+                    (csrf_field(visit))
+                    button.link type="submit" { "Send the link again" }
+                }
+            }
+        }
+        @if let Some(frame) = &org {
+            (org_tabs(frame))
+        }
+        main #main { (content) }
+    };
+    document(title, body)
 }
 
 fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
-    let base = format!("/console/orgs/{}", frame.org.id);
+    let paths = OrgPaths::new(frame.org.id);
     let allows = |action| frame.grant.allows(action);
-    let tab = |section: Section, path: &str, label: &str| {
-        let href = format!("{base}{path}");
+    let tab = |section: Section, href: String, label: &str| {
         let current = frame.section == section;
         html! {
             li { a href=(href) aria-current=[current.then_some("page")] { (label) } }
@@ -125,21 +125,21 @@ fn org_tabs(frame: &OrgFrame<'_>) -> Markup {
                 span.badge { (frame.grant.role.as_str()) }
             }
             ul {
-                (tab(Section::Settings, "", "Overview"))
+                (tab(Section::Settings, paths.overview(), "Overview"))
                 @if allows(Action::ListMembers) {
-                    (tab(Section::Members, "/members", "Members"))
+                    (tab(Section::Members, paths.members(), "Members"))
                 }
                 @if allows(Action::ListProjects) {
-                    (tab(Section::Projects, "/projects", "Projects"))
+                    (tab(Section::Projects, paths.projects(), "Projects"))
                 }
                 @if allows(Action::ListInvitations) {
-                    (tab(Section::Invitations, "/invitations", "Invitations"))
+                    (tab(Section::Invitations, paths.invitations(), "Invitations"))
                 }
                 @if allows(Action::ListApiKeys) {
-                    (tab(Section::ApiKeys, "/api-keys", "API keys"))
+                    (tab(Section::ApiKeys, paths.api_keys(), "API keys"))
                 }
                 @if allows(Action::ReadAudit) {
-                    (tab(Section::Audit, "/audit", "Audit log"))
+                    (tab(Section::Audit, paths.audit(), "Audit log"))
                 }
             }
         }
@@ -151,66 +151,66 @@ pub fn csrf_field(visit: &Visit) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(visit.csrf); }
 }
 
-/// The notice for `?done=CODE` after an action. Only known codes show
-/// text, so a link cannot make the console say something it did not.
-pub fn notice(done: Option<&str>) -> Markup {
-    let text = match done.unwrap_or_default() {
-        "org_created" => "Organization created.",
-        "org_updated" => "Settings saved.",
-        "org_deleted" => "Organization deleted.",
-        "member_added" => "Member added.",
-        "member_invited" => "Invitation sent.",
-        "invitation_refreshed" => "The open invitation to that address was renewed and sent again.",
-        "role_changed" => "Role changed.",
-        "member_removed" => "Member removed.",
-        "left_org" => "You left the organization.",
-        "invitation_resent" => "Invitation sent again.",
-        "invitation_revoked" => "Invitation revoked.",
-        "invitation_accepted" => "Invitation accepted: welcome!",
-        "project_created" => "Project created.",
-        "project_updated" => "Project saved.",
-        "project_deleted" => "Project deleted.",
-        "project_member_added" => "Project member added.",
-        "project_member_removed" => "Project member removed.",
-        "key_revoked" => "API key revoked.",
-        "email_verified" => "Your email address is verified.",
-        "verification_sent" => "A new verification link is on its way.",
-        "logged_out" => "You are logged out.",
-        _ => return html! {},
-    };
-    html! { p.notice role="status" { (text) } }
+/// The name and description fields of an org's or a project's form, their
+/// ids starting with `prefix`: empty to create (the description
+/// optional), or holding `current` (name, description) to edit.
+pub fn name_and_description(prefix: &str, current: Option<(&str, &str)>) -> Markup {
+    let (name_id, description_id) = (format!("{prefix}-name"), format!("{prefix}-description"));
+    html! {
+        label for=(name_id) { "Name" }
+        input id=(name_id) type="text" name="name" value=[current.map(|(name, _)| name)] required maxlength="100";
+        label for=(description_id) {
+            "Description"
+            @if current.is_none() { " " span.muted { "(optional)" } }
+        }
+        textarea id=(description_id) name="description" maxlength="1000" {
+            @if let Some((_, description)) = current { (description) }
+        }
+    }
 }
 
-/// A confirmation page for a destructive action: what will happen, a
-/// button that does it, and a way out. Works without JavaScript.
-pub struct Confirm<'a> {
-    pub question: &'a str,
-    pub detail: Markup,
-    /// Where the form posts.
-    pub action: &'a str,
-    pub button: &'a str,
-    /// Where "Cancel" leads.
-    pub cancel: &'a str,
+/// The card whose form creates an org or a project (`prefix`).
+pub fn create_form(
+    visit: &Visit,
+    prefix: &str,
+    heading: &str,
+    action: &str,
+    button: &str,
+) -> Markup {
+    let heading_id = format!("create-{prefix}");
+    html! {
+        section.card.narrow aria-labelledby=(heading_id) {
+            h2 id=(heading_id) { (heading) }
+            form method="post" action=(action) {
+                (csrf_field(visit))
+                (name_and_description(prefix, None))
+                button type="submit" { (button) }
+            }
+        }
+    }
 }
 
-impl Confirm<'_> {
-    pub fn render(self, visit: &Visit, user: &User, frame: OrgFrame<'_>) -> Response {
-        page(
-            visit,
-            user,
-            Some(frame),
-            self.question,
-            html! {
-                h1 { (self.question) }
-                (self.detail)
-                form method="post" action=(self.action) {
-                    (csrf_field(visit))
-                    button.danger type="submit" { (self.button) }
-                    " "
-                    a.button.secondary href=(self.cancel) { "Cancel" }
-                }
-            },
-        )
+/// One page of items as a table: `empty` when there are none, else the
+/// `headers`, a `row` per item and the link to the next page (at `base`,
+/// keeping the non-empty `filters`).
+pub fn paged_table<T>(
+    page: &Page<T>,
+    empty: &str,
+    headers: &[&str],
+    base: &str,
+    filters: &[(&str, &str)],
+    row: impl Fn(&T) -> Markup,
+) -> Markup {
+    html! {
+        @if page.items.is_empty() {
+            p { (empty) }
+        } @else {
+            table {
+                thead { tr { @for header in headers { th { (header) } } } }
+                tbody { @for item in &page.items { (row(item)) } }
+            }
+            (next_page(base, filters, page.next_cursor.as_deref()))
+        }
     }
 }
 

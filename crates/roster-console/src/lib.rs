@@ -1,4 +1,4 @@
-//! Roster's web console, served under `/console`: server-rendered pages
+//! Roster's web console, served under [`MOUNT`]: server-rendered pages
 //! (maud, which escapes every spliced value) over the domain core. Pages
 //! call the same `Roster` services as the APIs, so every permission is
 //! checked in the core; a page hides what the caller's role may not do,
@@ -7,6 +7,7 @@
 //! This crate knows no SQL and no JSON API: it depends on `roster-core`
 //! only, and `roster-http` nests its router.
 
+mod actions;
 mod api_keys;
 mod assets;
 mod audit;
@@ -16,13 +17,15 @@ mod forms;
 mod invitations;
 mod layout;
 mod members;
+mod org_page;
 mod orgs;
+mod paths;
 mod projects;
 mod session;
 
 use std::sync::Arc;
 
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter};
 use axum::Router;
 use roster_core::{DomainError, Roster};
 
@@ -80,65 +83,72 @@ impl ConsoleState {
     }
 }
 
-/// Where roster-http nests the console.
-pub const MOUNT: &str = "/console";
+pub use paths::MOUNT;
 
-/// Every route of the console's router (method, path under [`MOUNT`]), for
-/// the isolation matrix's route coverage: a route added to the router is
-/// added here too, or that test fails to list it.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/signup"),
-    ("POST", "/signup"),
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("GET", "/verify-email"),
-    ("POST", "/verify-email"),
-    ("POST", "/resend-verification"),
-    ("GET", "/accept-invite"),
-    ("POST", "/accept-invite"),
-    ("GET", "/orgs"),
-    ("POST", "/orgs"),
-    ("GET", "/orgs/{org}"),
-    ("POST", "/orgs/{org}"),
-    ("GET", "/orgs/{org}/delete"),
-    ("POST", "/orgs/{org}/delete"),
-    ("GET", "/orgs/{org}/members"),
-    ("POST", "/orgs/{org}/members"),
-    ("POST", "/orgs/{org}/members/{user}/role"),
-    ("GET", "/orgs/{org}/members/{user}/remove"),
-    ("POST", "/orgs/{org}/members/{user}/remove"),
-    ("GET", "/orgs/{org}/leave"),
-    ("POST", "/orgs/{org}/leave"),
-    ("GET", "/orgs/{org}/invitations"),
-    ("POST", "/orgs/{org}/invitations/{id}/resend"),
-    ("GET", "/orgs/{org}/invitations/{id}/revoke"),
-    ("POST", "/orgs/{org}/invitations/{id}/revoke"),
-    ("GET", "/orgs/{org}/projects"),
-    ("POST", "/orgs/{org}/projects"),
-    ("GET", "/orgs/{org}/projects/{project}"),
-    ("POST", "/orgs/{org}/projects/{project}"),
-    ("GET", "/orgs/{org}/projects/{project}/delete"),
-    ("POST", "/orgs/{org}/projects/{project}/delete"),
-    ("POST", "/orgs/{org}/projects/{project}/members"),
-    (
-        "GET",
-        "/orgs/{org}/projects/{project}/members/{user}/remove",
-    ),
-    (
-        "POST",
-        "/orgs/{org}/projects/{project}/members/{user}/remove",
-    ),
-    ("GET", "/orgs/{org}/api-keys"),
-    ("POST", "/orgs/{org}/api-keys"),
-    ("GET", "/orgs/{org}/api-keys/{id}/revoke"),
-    ("POST", "/orgs/{org}/api-keys/{id}/revoke"),
-    ("GET", "/orgs/{org}/audit"),
-    ("GET", "/assets/{file}"),
-];
+/// The console's routes as one table: method, path under [`MOUNT`],
+/// handler. The router is built from it, and so is [`ROUTES`], the list
+/// the isolation matrix checks for a row per route: a route cannot be
+/// served without being listed.
+macro_rules! route_table {
+    ($($method:ident $path:literal => $handler:path,)*) => {
+        /// Every route of the console's router (method, path under
+        /// [`MOUNT`]).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
 
-/// The console's router, to be nested at `/console`. Every request passes
+        fn routes() -> Router<ConsoleState> {
+            Router::new()
+                $(.route($path, on(MethodFilter::$method, $handler)))*
+        }
+    };
+}
+
+route_table! {
+    GET  "/"                     => auth::home,
+    GET  "/signup"               => auth::signup_page,
+    POST "/signup"               => auth::signup,
+    GET  "/login"                => auth::login_page,
+    POST "/login"                => auth::login,
+    POST "/logout"               => auth::logout,
+    GET  "/verify-email"         => auth::verify_email_page,
+    POST "/verify-email"         => auth::verify_email,
+    POST "/resend-verification"  => auth::resend_verification,
+    GET  "/accept-invite"        => auth::accept_invite_page,
+    POST "/accept-invite"        => auth::accept_invite,
+    GET  "/orgs"                 => orgs::list,
+    POST "/orgs"                 => orgs::create,
+    GET  "/orgs/{org}"           => orgs::overview,
+    POST "/orgs/{org}"           => orgs::update,
+    GET  "/orgs/{org}/delete"    => orgs::confirm_delete,
+    POST "/orgs/{org}/delete"    => orgs::delete,
+    GET  "/orgs/{org}/members"   => members::list,
+    POST "/orgs/{org}/members"   => members::invite,
+    POST "/orgs/{org}/members/{user}/role"   => members::change_role,
+    GET  "/orgs/{org}/members/{user}/remove" => members::confirm_remove,
+    POST "/orgs/{org}/members/{user}/remove" => members::remove,
+    GET  "/orgs/{org}/leave"     => members::confirm_leave,
+    POST "/orgs/{org}/leave"     => members::leave,
+    GET  "/orgs/{org}/invitations"             => invitations::list,
+    POST "/orgs/{org}/invitations/{id}/resend" => invitations::resend,
+    GET  "/orgs/{org}/invitations/{id}/revoke" => invitations::confirm_revoke,
+    POST "/orgs/{org}/invitations/{id}/revoke" => invitations::revoke,
+    GET  "/orgs/{org}/projects"                     => projects::list,
+    POST "/orgs/{org}/projects"                     => projects::create,
+    GET  "/orgs/{org}/projects/{project}"           => projects::show,
+    POST "/orgs/{org}/projects/{project}"           => projects::update,
+    GET  "/orgs/{org}/projects/{project}/delete"    => projects::confirm_delete,
+    POST "/orgs/{org}/projects/{project}/delete"    => projects::delete,
+    POST "/orgs/{org}/projects/{project}/members"   => projects::add_member,
+    GET  "/orgs/{org}/projects/{project}/members/{user}/remove" => projects::confirm_remove_member,
+    POST "/orgs/{org}/projects/{project}/members/{user}/remove" => projects::remove_member,
+    GET  "/orgs/{org}/api-keys"              => api_keys::list,
+    POST "/orgs/{org}/api-keys"              => api_keys::create,
+    GET  "/orgs/{org}/api-keys/{id}/revoke"  => api_keys::confirm_revoke,
+    POST "/orgs/{org}/api-keys/{id}/revoke"  => api_keys::revoke,
+    GET  "/orgs/{org}/audit"     => audit::list,
+    GET  "/assets/{file}"        => assets::serve,
+}
+
+/// The console's router, to be nested at [`MOUNT`]. Every request passes
 /// the session layer: CSRF check on POST, session cookie to caller, and
 /// the security headers of an HTML page.
 pub fn router<S>(roster: Arc<Roster>, options: ConsoleOptions) -> Router<S>
@@ -146,27 +156,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let state = ConsoleState { roster, options };
-    Router::new()
-        .route("/", get(auth::home))
-        .route("/signup", get(auth::signup_page).post(auth::signup))
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route(
-            "/verify-email",
-            get(auth::verify_email_page).post(auth::verify_email),
-        )
-        .route("/resend-verification", post(auth::resend_verification))
-        .route(
-            "/accept-invite",
-            get(auth::accept_invite_page).post(auth::accept_invite),
-        )
-        .merge(orgs::routes())
-        .merge(members::routes())
-        .merge(invitations::routes())
-        .merge(projects::routes())
-        .merge(api_keys::routes())
-        .merge(audit::routes())
-        .route("/assets/{file}", get(assets::serve))
+    routes()
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

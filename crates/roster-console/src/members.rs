@@ -1,50 +1,22 @@
 //! An org's members: the searchable, paginated table; inviting by email
 //! with a role and a message; changing roles; removing; leaving.
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use maud::{html, Markup};
-use roster_core::ids::UserId;
+use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
-use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
 use roster_core::service::{
     Action, AddMemberOutcome, IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy,
 };
 use serde::Deserialize;
 
+use crate::actions::{notice, Confirm, Notice};
 use crate::error::PageError;
-use crate::forms::{Form, ListQuery, Path, Query};
-use crate::layout::{self, csrf_field, notice, Section};
-use crate::orgs::{org_id, OrgPage};
-use crate::session::Visit;
-use crate::ConsoleState;
-
-/// Rows per page of the member table.
-const PAGE_SIZE: &str = "50";
-
-pub fn routes() -> Router<ConsoleState> {
-    Router::new()
-        .route("/orgs/{org}/members", get(list).post(invite))
-        .route(
-            "/orgs/{org}/members/{user}/role",
-            axum::routing::post(change_role),
-        )
-        .route(
-            "/orgs/{org}/members/{user}/remove",
-            get(confirm_remove).post(remove),
-        )
-        .route("/orgs/{org}/leave", get(confirm_leave).post(leave))
-}
-
-/// A user id from the path; a malformed one names no member.
-pub fn user_id(raw: &str) -> Result<UserId, PageError> {
-    UserId::parse(raw)
-        .map_err(|_| PageError::Status(StatusCode::NOT_FOUND, "There is no such member.".into()))
-}
+use crate::forms::{table_page, Form, ListQuery, Query};
+use crate::layout::{self, csrf_field, Section};
+use crate::org_page::OrgRequest;
+use crate::paths::{self, OrgPaths};
 
 fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Markup {
     html! {
@@ -57,94 +29,72 @@ fn role_select(id: &str, name: &str, roles: &[OrgRole], selected: OrgRole) -> Ma
 }
 
 /// `GET /console/orgs/{org}/members`.
-async fn list(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+pub async fn list(
+    request: OrgRequest<OrgId>,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/members"),
-    )
-    .await?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
+    let (page, _) = request.page(OrgPaths::members).await?;
+    let visit = &page.visit;
     let search = query.q.clone().unwrap_or_default();
     let cursor = query.cursor.clone();
     let filter = MemberFilter {
         query: Some(search.clone()),
         role: None,
     };
-    let members = state
-        .run(move |r| {
-            let request =
-                PageRequest::parse(Some(PAGE_SIZE), cursor.as_deref(), PageRequest::MAX_LIMIT)?;
-            r.list_members(&ctx, org_id, &filter, &request)
-        })
+    let members = page
+        .run(move |r, ctx, org| r.list_members(ctx, org, &filter, &table_page(cursor)?))
         .await?;
-    let base = page.base();
+    let paths = page.paths();
     let admin = page.grant.allows(Action::AddMember);
     let roles = page.grant.grantable_roles();
     let me = page.user.id;
     let content = html! {
         h1 { "Members" }
         (notice(query.done.as_deref()))
-        form.row role="search" method="get" action={ (base) "/members" } {
+        form.row role="search" method="get" action=(paths.members()) {
             div {
                 label for="member-search" { "Search by email, username or name" }
                 input #member-search type="search" name="q" value=(search) maxlength="254";
             }
             div { button.secondary type="submit" { "Search" } }
             @if !search.is_empty() {
-                div { a href={ (base) "/members" } { "Clear search" } }
+                div { a href=(paths.members()) { "Clear search" } }
             }
         }
-        @if members.items.is_empty() {
-            p { "No member matches." }
-        } @else {
-            table {
-                thead { tr { th { "Email" } th { "Name" } th { "Username" } th { "Role" } th { "Actions" } } }
-                tbody {
-                    @for member in &members.items {
-                        @let uid = member.user.id.to_string();
-                        @let editable = page.grant.may_manage(member.role);
-                        tr {
-                            td data-label="Email" { (member.user.email) }
-                            td data-label="Name" { (member.user.name) }
-                            td data-label="Username" { (member.user.username) }
-                            td data-label="Role" {
-                                @if editable && member.user.id != me {
-                                    form.row method="post" action={ (base) "/members/" (uid) "/role" } {
-                                        (csrf_field(&visit))
-                                        label.visually-hidden for={ "role-" (uid) } { "Role of " (member.user.email) }
-                                        (role_select(&format!("role-{uid}"), "role", &roles, member.role))
-                                        button.small.secondary type="submit" { "Change role" }
-                                    }
-                                } @else {
-                                    span.badge { (member.role.as_str()) }
-                                }
-                            }
-                            td data-label="Actions" {
-                                @if member.user.id == me {
-                                    a href={ (base) "/leave" } { "Leave" }
-                                } @else if editable {
-                                    a href={ (base) "/members/" (uid) "/remove" } { "Remove" }
-                                }
-                            }
+        (layout::paged_table(&members, "No member matches.", &["Email", "Name", "Username", "Role", "Actions"], &paths.members(), &[("q", search.as_str())], |member| html! {
+            @let uid = member.user.id.to_string();
+            @let editable = page.grant.may_manage(member.role);
+            tr {
+                td data-label="Email" { (member.user.email) }
+                td data-label="Name" { (member.user.name) }
+                td data-label="Username" { (member.user.username) }
+                td data-label="Role" {
+                    @if editable && member.user.id != me {
+                        form.row method="post" action=(paths.member_role(&uid)) {
+                            (csrf_field(visit))
+                            label.visually-hidden for={ "role-" (uid) } { "Role of " (member.user.email) }
+                            (role_select(&format!("role-{uid}"), "role", &roles, member.role))
+                            button.small.secondary type="submit" { "Change role" }
                         }
+                    } @else {
+                        span.badge { (member.role.as_str()) }
+                    }
+                }
+                td data-label="Actions" {
+                    @if member.user.id == me {
+                        a href=(paths.leave()) { "Leave" }
+                    } @else if editable {
+                        a href=(paths.member_remove(&uid)) { "Remove" }
                     }
                 }
             }
-            (layout::next_page(&format!("{base}/members"), &[("q", search.as_str())], members.next_cursor.as_deref()))
-        }
+        }))
         @if admin {
             section.card.narrow aria-labelledby="invite" {
                 h2 #invite { "Invite someone" }
                 p.hint { "A person who already has an account joins at once; anyone else gets an invitation by email." }
-                form method="post" action={ (base) "/members" } {
-                    (csrf_field(&visit))
+                form method="post" action=(paths.members()) {
+                    (csrf_field(visit))
                     label for="invite-email" { "Email" }
                     input #invite-email type="email" name="email" required;
                     label for="invite-role" { "Role" }
@@ -156,17 +106,11 @@ async fn list(
             }
         }
     };
-    Ok(layout::page(
-        &visit,
-        &page.user,
-        Some(page.frame(Section::Members)),
-        "Members",
-        content,
-    ))
+    Ok(page.render(Section::Members, "Members", content))
 }
 
 #[derive(Debug, Deserialize)]
-struct InviteForm {
+pub struct InviteForm {
     email: String,
     role: String,
     #[serde(default)]
@@ -174,154 +118,128 @@ struct InviteForm {
 }
 
 /// `POST /console/orgs/{org}/members`: adds, re-roles or invites.
-async fn invite(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
+pub async fn invite(
+    request: OrgRequest<OrgId>,
     Form(form): Form<InviteForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
-    let org = org_id(&org)?;
-    let outcome = state
-        .run(move |r| {
-            let role = OrgRole::parse(&form.role)?;
-            let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
-            r.add_member(
-                &ctx,
-                org,
-                &NewMember {
-                    who: MemberRef::email(&form.email)?,
-                    role,
-                    labels: Vec::new(),
-                    message,
-                    projects: &[],
-                    if_member: IfMember::ChangeRole,
-                },
-            )
-        })
-        .await?;
-    let done = match outcome {
-        AddMemberOutcome::Added(_) => "member_added",
-        AddMemberOutcome::RoleUpdated(_) => "role_changed",
-        AddMemberOutcome::Invited {
-            refreshed: true, ..
-        } => "invitation_refreshed",
-        AddMemberOutcome::Invited { .. } => "member_invited",
-    };
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/members?done={done}"
-    )))
+    request
+        .act_then(
+            OrgPaths::members,
+            move |r, ctx, org| {
+                let role = OrgRole::parse(&form.role)?;
+                let message = Some(form.message.as_str()).filter(|m| !m.trim().is_empty());
+                r.add_member(
+                    ctx,
+                    org,
+                    &NewMember {
+                        who: MemberRef::email(&form.email)?,
+                        role,
+                        labels: Vec::new(),
+                        message,
+                        projects: &[],
+                        if_member: IfMember::ChangeRole,
+                    },
+                )
+            },
+            |outcome, paths, _| {
+                let notice = match outcome {
+                    AddMemberOutcome::Added(_) => Notice::MemberAdded,
+                    AddMemberOutcome::RoleUpdated(_) => Notice::RoleChanged,
+                    AddMemberOutcome::Invited {
+                        refreshed: true, ..
+                    } => Notice::InvitationRefreshed,
+                    AddMemberOutcome::Invited { .. } => Notice::MemberInvited,
+                };
+                notice.at(paths.members())
+            },
+        )
+        .await
 }
 
 #[derive(Debug, Deserialize)]
-struct RoleForm {
+pub struct RoleForm {
     role: String,
 }
 
 /// `POST /console/orgs/{org}/members/{user}/role`.
-async fn change_role(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, user)): Path<(String, String)>,
+pub async fn change_role(
+    request: OrgRequest<(OrgId, UserId)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
-    let (org, user) = (org_id(&org)?, user_id(&user)?);
-    state
-        .run(move |r| {
-            let role = OrgRole::parse(&form.role)?;
-            r.change_member(
-                &ctx,
-                org,
-                &MemberRef::Id(user),
-                &MemberChange::role(role),
-                OwnerPolicy::Manage,
-            )
-        })
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/members?done=role_changed"
-    )))
+    request
+        .act(
+            OrgPaths::members,
+            Notice::RoleChanged,
+            move |r, ctx, (org, user)| {
+                let role = OrgRole::parse(&form.role)?;
+                r.change_member(
+                    ctx,
+                    org,
+                    &MemberRef::Id(user),
+                    &MemberChange::role(role),
+                    OwnerPolicy::Manage,
+                )
+            },
+        )
+        .await
 }
 
 /// `GET /console/orgs/{org}/members/{user}/remove`: asks first.
-async fn confirm_remove(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, user)): Path<(String, String)>,
-) -> Result<Response, PageError> {
-    let page = OrgPage::load(
-        &state,
-        &visit,
-        &org,
-        &format!("/console/orgs/{org}/members"),
-    )
-    .await?;
-    let user = user_id(&user)?;
-    let (ctx, org_id) = (page.ctx.clone(), page.org.id);
-    let member = state
-        .run(move |r| r.get_member(&ctx, org_id, &MemberRef::Id(user)))
+pub async fn confirm_remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Response, PageError> {
+    let (page, (_, user)) = request.page(OrgPaths::members).await?;
+    let member = page
+        .run(move |r, ctx, org| r.get_member(ctx, org, &MemberRef::Id(user)))
         .await?;
-    let base = page.base();
-    let detail = html! {
-        p { strong { (member.user.email) } " (" (member.role.as_str()) ") loses access to "
-            strong { (page.org.name) } " and all its projects." }
-    };
-    Ok(layout::Confirm {
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::Members,
         question: "Remove this member?",
-        detail,
-        action: &format!("{base}/members/{user}/remove"),
+        detail: html! {
+            p { strong { (member.user.email) } " (" (member.role.as_str()) ") loses access to "
+                strong { (page.org.name) } " and all its projects." }
+        },
+        action: paths.member_remove(user),
         button: "Remove member",
-        cancel: &format!("{base}/members"),
-    }
-    .render(&visit, &page.user, page.frame(Section::Members)))
+        cancel: paths.members(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/members/{user}/remove`.
-async fn remove(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path((org, user)): Path<(String, String)>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}/members"))?;
-    let (org, user) = (org_id(&org)?, user_id(&user)?);
-    state
-        .run(move |r| r.remove_member(&ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage))
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/console/orgs/{org}/members?done=member_removed"
-    )))
+pub async fn remove(request: OrgRequest<(OrgId, UserId)>) -> Result<Redirect, PageError> {
+    request
+        .act(
+            OrgPaths::members,
+            Notice::MemberRemoved,
+            |r, ctx, (org, user)| {
+                r.remove_member(ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage)
+            },
+        )
+        .await
 }
 
 /// `GET /console/orgs/{org}/leave`: asks first.
-async fn confirm_leave(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
-) -> Result<Response, PageError> {
-    let page = OrgPage::load(&state, &visit, &org, &format!("/console/orgs/{org}")).await?;
-    let base = page.base();
-    let detail = html! {
-        p { "You lose access to " strong { (page.org.name) } " and its projects until someone invites you again." }
-    };
-    Ok(layout::Confirm {
+pub async fn confirm_leave(request: OrgRequest<OrgId>) -> Result<Response, PageError> {
+    let (page, _) = request.page(OrgPaths::overview).await?;
+    let paths = page.paths();
+    Ok(page.confirm(Confirm {
+        section: Section::Settings,
         question: "Leave this organization?",
-        detail,
-        action: &format!("{base}/leave"),
+        detail: html! {
+            p { "You lose access to " strong { (page.org.name) } " and its projects until someone invites you again." }
+        },
+        action: paths.leave(),
         button: "Leave organization",
-        cancel: &base,
-    }
-    .render(&visit, &page.user, page.frame(Section::Settings)))
+        cancel: paths.overview(),
+    }))
 }
 
 /// `POST /console/orgs/{org}/leave`: any member but the last owner.
-async fn leave(
-    State(state): State<ConsoleState>,
-    visit: Visit,
-    Path(org): Path<String>,
-) -> Result<Redirect, PageError> {
-    let ctx = visit.require_login(&format!("/console/orgs/{org}"))?;
-    let org = org_id(&org)?;
-    state.run(move |r| r.leave_org(&ctx, org)).await?;
-    Ok(Redirect::to("/console/orgs?done=left_org"))
+pub async fn leave(request: OrgRequest<OrgId>) -> Result<Redirect, PageError> {
+    request
+        .act_then(
+            OrgPaths::overview,
+            |r, ctx, org| r.leave_org(ctx, org),
+            |_, _, _| Notice::LeftOrg.at(paths::ORGS),
+        )
+        .await
 }

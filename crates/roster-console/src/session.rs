@@ -34,6 +34,7 @@ use roster_core::{Ctx, DomainError};
 use subtle::ConstantTimeEq;
 
 use crate::error::PageError;
+use crate::paths::MOUNT;
 use crate::ConsoleState;
 
 /// Cookie holding the access token.
@@ -100,7 +101,7 @@ fn cookie(
     secure: bool,
     max_age: Option<u64>,
 ) -> HeaderValue {
-    let mut text = format!("{name}={value}; Path=/console; HttpOnly; SameSite={same_site}");
+    let mut text = format!("{name}={value}; Path={MOUNT}; HttpOnly; SameSite={same_site}");
     if secure {
         text.push_str("; Secure");
     }
@@ -307,13 +308,7 @@ async fn resolve_caller(
     let Some(refresh) = refresh else {
         return (None, None);
     };
-    let rotated = state
-        .run(move |r| {
-            let pair = r.refresh(&refresh)?;
-            let user = r.authenticate_access_token(&pair.access_token)?;
-            Ok((pair, user))
-        })
-        .await;
+    let rotated = state.run(move |r| r.refresh_session(&refresh)).await;
     match rotated {
         Ok((pair, user)) => (Some(as_ctx(user)), Some(pair)),
         Err(_) => (None, None),

@@ -86,21 +86,6 @@ impl Roster {
         })
     }
 
-    /// One project and whether the caller may manage it (org admin and
-    /// up, or project admin), so a page can offer only what the caller may
-    /// do; every change still checks again.
-    pub fn project_with_access(
-        &self,
-        ctx: &Ctx,
-        org: OrgId,
-        project: ProjectId,
-    ) -> Result<(Project, bool)> {
-        store::read(&**self.store(), |tx| {
-            authorize_project(tx, ctx, org, project, Action::ViewProject)
-                .map(|(grant, found)| (found, grant.allows(Action::ManageProject)))
-        })
-    }
-
     /// Updates a project (org admin and up, or project admin).
     pub fn update_project(
         &self,
