@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
-use crate::migrate::{self, Backend};
-use crate::{target, Target};
+use crate::connect::{connect_postgres, open_sqlite, postgres_config, target, FileAccess, Target};
+use crate::{migrate, Backend};
 
 /// What `backup` or `restore` did, one line per fact, for the operator.
 pub type Report = Vec<String>;
@@ -65,11 +65,7 @@ fn backup_sqlite(source: &Path, file: &Path) -> Result<Report, String> {
     let result = (|| {
         // Read-write without CREATE: VACUUM INTO only reads the source,
         // but a read-only handle cannot recover a WAL left by a crash.
-        let conn = Connection::open_with_flags(
-            source,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sqlite_error(source))?;
+        let conn = open_sqlite(source, FileAccess::ReadWrite).map_err(sqlite_error(source))?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(sqlite_error(source))?;
         let destination = partial
@@ -80,12 +76,7 @@ fn backup_sqlite(source: &Path, file: &Path) -> Result<Report, String> {
         drop(conn);
         let mut report = verify_sqlite_file(&partial)?;
         // VACUUM INTO does not fsync its output.
-        std::fs::File::open(&partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| format!("cannot sync {}: {e}", partial.display()))?;
-        std::fs::rename(&partial, file)
-            .map_err(|e| format!("cannot move the backup to {}: {e}", file.display()))?;
-        sync_parent(file);
+        publish(&partial, file)?;
         report.insert(
             0,
             format!("backed up {} to {}", source.display(), file.display()),
@@ -105,6 +96,18 @@ fn partial_name(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
+/// Syncs the finished `partial` file and renames it to `file`, so a file
+/// under the final name is always complete.
+fn publish(partial: &Path, file: &Path) -> Result<(), String> {
+    std::fs::File::open(partial)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot sync {}: {e}", partial.display()))?;
+    std::fs::rename(partial, file)
+        .map_err(|e| format!("cannot move the backup to {}: {e}", file.display()))?;
+    sync_parent(file);
+    Ok(())
+}
+
 fn sync_parent(file: &Path) {
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
         if let Ok(dir) = std::fs::File::open(parent) {
@@ -117,8 +120,7 @@ fn sync_parent(file: &Path) {
 /// this binary can run, and describes it.
 fn verify_sqlite_file(file: &Path) -> Result<Report, String> {
     let fail = sqlite_error(file);
-    let conn =
-        Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(&fail)?;
+    let conn = open_sqlite(file, FileAccess::ReadOnly).map_err(&fail)?;
     let verdict: String = conn
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
         .map_err(|e| format!("{} is not a sound SQLite database: {e}", file.display()))?;
@@ -168,13 +170,7 @@ fn sqlite_versions(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
 fn restore_sqlite(path: &Path, file: &Path, force: bool) -> Result<Report, String> {
     let mut report = verify_sqlite_file(file)?;
     let fail = sqlite_error(path);
-    let mut destination = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(&fail)?;
+    let mut destination = open_sqlite(path, FileAccess::Create).map_err(&fail)?;
     // A running server keeps its connections open, and in WAL mode an open
     // connection holds a shared lock on the file: taking it exclusively
     // fails while any server (or other process) has the database open.
@@ -205,8 +201,7 @@ fn restore_sqlite(path: &Path, file: &Path, force: bool) -> Result<Report, Strin
             path.display()
         ));
     }
-    let source = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(sqlite_error(file))?;
+    let source = open_sqlite(file, FileAccess::ReadOnly).map_err(sqlite_error(file))?;
     {
         let copy = rusqlite::backup::Backup::new(&source, &mut destination).map_err(&fail)?;
         // Every page in one step: the destination is written under one lock.
@@ -314,12 +309,7 @@ fn backup_postgres(url: &str, file: &Path) -> Result<Report, String> {
         if !entries.contains("schema_migrations") {
             return Err("the dump holds no schema_migrations: is this a Roster database?".into());
         }
-        std::fs::File::open(&partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| format!("cannot sync {}: {e}", partial.display()))?;
-        std::fs::rename(&partial, file)
-            .map_err(|e| format!("cannot move the backup to {}: {e}", file.display()))?;
-        sync_parent(file);
+        publish(&partial, file)?;
         Ok(vec![
             format!(
                 "backed up the PostgreSQL database to {} (pg_dump, custom format)",
@@ -345,9 +335,7 @@ fn restore_postgres(url: &str, file: &Path, force: bool) -> Result<Report, Strin
             file.display()
         ));
     }
-    let mut client = pg_config(url)?
-        .connect(postgres::NoTls)
-        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    let mut client = connect_postgres(url)?;
     let tables: i64 = client
         .query_one(
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
@@ -414,8 +402,7 @@ fn url_database_only(url: &str) -> Result<String, String> {
 }
 
 fn pg_config(url: &str) -> Result<postgres::Config, String> {
-    url.parse()
-        .map_err(|e| format!("invalid PostgreSQL URL: {e}"))
+    postgres_config(url).map_err(|e| format!("invalid PostgreSQL URL: {e}"))
 }
 
 #[cfg(test)]

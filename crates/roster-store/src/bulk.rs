@@ -10,7 +10,6 @@
 //! text format (the identity column assigns `number`).
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use roster_core::ids::OrgId;
 use roster_core::model::NewUser;
@@ -18,8 +17,8 @@ use roster_core::role::OrgRole;
 use roster_core::types::ResourceStatus;
 use rusqlite::{params_from_iter, Connection, TransactionBehavior};
 
-use crate::sql::accounts::search_text;
-use crate::sql::Value;
+use crate::connect::{connect_postgres, open_sqlite, target, FileAccess, Target};
+use crate::sql::{params, search_text, Value};
 
 /// Rows per multi-row `INSERT` on SQLite (9 parameters per user row, well
 /// under SQLite's limit of 32,766 parameters per statement).
@@ -27,10 +26,10 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// A connection for bulk loading, opened on a migrated database.
 pub struct BulkLoader {
-    conn: Backend,
+    conn: LoadingConnection,
 }
 
-enum Backend {
+enum LoadingConnection {
     Sqlite(Connection),
     Postgres(Box<postgres::Client>),
 }
@@ -40,24 +39,20 @@ impl BulkLoader {
     /// applies pending migrations) and a loading connection to it.
     pub fn open(url: &str) -> Result<Self, String> {
         drop(crate::open(url)?);
-        let conn = match crate::target(url)? {
-            crate::Target::Sqlite(path) => {
-                let conn = Connection::open(PathBuf::from(path))
+        let conn = match target(url)? {
+            Target::Sqlite(path) => {
+                let conn = open_sqlite(path, FileAccess::ReadWrite)
                     .map_err(|e| format!("cannot open SQLite database: {e}"))?;
                 // A large page cache for this connection only: the indexes
                 // of a million users (and the search index's trigrams) do
                 // not fit SQLite's default 2 MiB, and loading then
                 // re-reads the same b-tree pages from the file over and over.
-                conn.busy_timeout(std::time::Duration::from_secs(5))
-                    .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+                conn.pragma_update(None, "foreign_keys", "ON")
                     .and_then(|_| conn.pragma_update(None, "cache_size", -512 * 1024))
                     .map_err(|e| e.to_string())?;
-                Backend::Sqlite(conn)
+                LoadingConnection::Sqlite(conn)
             }
-            crate::Target::Postgres(url) => Backend::Postgres(Box::new(
-                postgres::Client::connect(url, postgres::NoTls)
-                    .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?,
-            )),
+            Target::Postgres(url) => LoadingConnection::Postgres(Box::new(connect_postgres(url)?)),
         };
         Ok(Self { conn })
     }
@@ -73,8 +68,10 @@ impl BulkLoader {
             return Ok(());
         }
         match &mut self.conn {
-            Backend::Sqlite(conn) => insert_sqlite(conn, users, org).map_err(|e| e.to_string()),
-            Backend::Postgres(client) => {
+            LoadingConnection::Sqlite(conn) => {
+                insert_sqlite(conn, users, org).map_err(|e| e.to_string())
+            }
+            LoadingConnection::Postgres(client) => {
                 insert_postgres(client, users, org).map_err(|e| e.to_string())
             }
         }
@@ -87,10 +84,12 @@ impl BulkLoader {
     /// for flushing the whole load at its first checkpoint.
     pub fn finish(mut self) -> Result<(), String> {
         match &mut self.conn {
-            Backend::Sqlite(conn) => conn
+            LoadingConnection::Sqlite(conn) => conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
                 .map_err(|e| e.to_string()),
-            Backend::Postgres(client) => client.batch_execute("ANALYZE").map_err(|e| e.to_string()),
+            LoadingConnection::Postgres(client) => {
+                client.batch_execute("ANALYZE").map_err(|e| e.to_string())
+            }
         }
     }
 }
@@ -110,19 +109,11 @@ fn insert_sqlite(
         let mut params = Vec::with_capacity(chunk.len() * 11);
         for user in chunk {
             number += 1;
-            params.extend([
-                Value::text(user.id),
-                Value::Int(number),
-                Value::text(&user.email),
-                Value::text(&user.username),
-                Value::text(&user.name),
-                Value::opt_text(user.password_hash.as_ref()),
-                Value::Bool(user.email_verified),
-                Value::text(active),
-                Value::Text(search_text(user)),
-                Value::Int(user.created_at.0),
-                Value::Int(user.created_at.0),
-            ]);
+            let u = user;
+            params.extend(params! {
+                u.id, number, &u.email, &u.username, &u.name, u.password_hash.as_deref(),
+                u.email_verified, active, search_text(u), u.created_at, u.created_at,
+            });
         }
         let sql = multi_row(
             "INSERT INTO users (id, number, email, username, name, password_hash, \
@@ -141,14 +132,7 @@ fn insert_sqlite(
             let org = org.to_string();
             let params: Vec<Value> = chunk
                 .iter()
-                .flat_map(|user| {
-                    [
-                        Value::Text(org.clone()),
-                        Value::text(user.id),
-                        Value::text(role.as_str()),
-                        Value::Int(user.created_at.0),
-                    ]
-                })
+                .flat_map(|user| params! { org.clone(), user.id, role, user.created_at })
                 .collect();
             tx.prepare_cached(&sql)?
                 .execute(params_from_iter(&params))?;
@@ -221,15 +205,9 @@ fn insert_postgres(
 
 /// A value in COPY's text format: backslash, tab and line breaks escaped.
 fn copy_text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out
+    value
+        .replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }

@@ -6,6 +6,8 @@
 
 use roster_core::error::DomainError;
 
+use crate::Backend;
+
 /// A known unique constraint: its PostgreSQL name, how SQLite names it
 /// ("UNIQUE constraint failed: <columns>"), and what the core is told.
 struct Known {
@@ -42,20 +44,13 @@ const KNOWN: &[Known] = &[
     },
 ];
 
-/// Which backend named the constraint.
-#[derive(Clone, Copy)]
-pub(crate) enum Namer {
-    Postgres,
-    Sqlite,
-}
-
 /// A unique violation of the named constraint (`None` when the driver did
 /// not say).
-pub(crate) fn unique_violation(namer: Namer, constraint: Option<&str>) -> DomainError {
+pub(crate) fn unique_violation(backend: Backend, constraint: Option<&str>) -> DomainError {
     let known = constraint.and_then(|name| {
-        KNOWN.iter().find(|k| match namer {
-            Namer::Postgres => k.postgres == name,
-            Namer::Sqlite => k.sqlite == name,
+        KNOWN.iter().find(|k| match backend {
+            Backend::Postgres => k.postgres == name,
+            Backend::Sqlite => k.sqlite == name,
         })
     });
     match known {
@@ -76,7 +71,7 @@ pub(crate) fn from_sqlite(err: rusqlite::Error) -> DomainError {
                 let columns = message
                     .as_deref()
                     .and_then(|m| m.strip_prefix("UNIQUE constraint failed: "));
-                return unique_violation(Namer::Sqlite, columns);
+                return unique_violation(Backend::Sqlite, columns);
             }
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return foreign_key_violation(),
             _ => {}
@@ -90,7 +85,7 @@ pub(crate) fn from_postgres(err: postgres::Error) -> DomainError {
     use postgres::error::SqlState;
     if let Some(db) = err.as_db_error() {
         if *db.code() == SqlState::UNIQUE_VIOLATION {
-            return unique_violation(Namer::Postgres, db.constraint());
+            return unique_violation(Backend::Postgres, db.constraint());
         }
         if *db.code() == SqlState::FOREIGN_KEY_VIOLATION {
             return foreign_key_violation();
@@ -129,9 +124,9 @@ mod tests {
             ("orgs_referral_code_key", "orgs.referral_code", "conflict"),
         ];
         for (pg, lite, code) in cases {
-            assert_eq!(unique_violation(Namer::Postgres, Some(pg)).code(), code);
-            assert_eq!(unique_violation(Namer::Sqlite, Some(lite)).code(), code);
+            assert_eq!(unique_violation(Backend::Postgres, Some(pg)).code(), code);
+            assert_eq!(unique_violation(Backend::Sqlite, Some(lite)).code(), code);
         }
-        assert_eq!(unique_violation(Namer::Sqlite, None).code(), "conflict");
+        assert_eq!(unique_violation(Backend::Sqlite, None).code(), "conflict");
     }
 }

@@ -7,10 +7,7 @@
 
 use std::path::Path;
 
-use postgres::{Client, NoTls};
-use rusqlite::{Connection, OpenFlags};
-
-use crate::{target, Target};
+use crate::connect::{connect_postgres, open_sqlite, target, FileAccess, Target};
 
 /// What a check found: the checks that ran, and every problem (none: the
 /// database is sound).
@@ -55,9 +52,7 @@ fn check_sqlite(path: &Path) -> Result<IntegrityReport, String> {
         return Err(format!("no SQLite database at {}", path.display()));
     }
     let fail = |e: rusqlite::Error| format!("SQLite database {}: {e}", path.display());
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(fail)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(fail)?;
+    let conn = open_sqlite(path, FileAccess::ReadOnly).map_err(fail)?;
     let lines = |sql: &str| -> Result<Vec<String>, String> {
         let mut statement = conn.prepare(sql).map_err(fail)?;
         let rows = statement
@@ -105,7 +100,7 @@ fn check_sqlite(path: &Path) -> Result<IntegrityReport, String> {
 
 fn check_postgres(url: &str) -> Result<IntegrityReport, String> {
     let fail = |e: postgres::Error| format!("PostgreSQL: {e}");
-    let mut client = Client::connect(url, NoTls).map_err(fail)?;
+    let mut client = connect_postgres(url)?;
     let mut report = IntegrityReport::default();
     // amcheck verifies each B-tree index against its table. It is a contrib
     // extension that only a privileged role may create, and a check must

@@ -1,15 +1,17 @@
-//! Roster's storage: one implementation of the core's `Store`/`Tx` over
+//! Roster's storage: one implementation of the core's store traits over
 //! SQLite (rusqlite) and PostgreSQL (postgres + r2d2), with the schema
 //! migrations embedded in the binary.
 //!
-//! Layout: `migrate` owns the embedded migration list; `sql` owns the
-//! backend-neutral SQL (one `Tx` implementation over a small row/value
-//! abstraction); `sqlite` and `postgres` own connections, transactions and
-//! the migration runner of their backend; `errors` maps driver errors to
-//! `DomainError`.
+//! Layout: `connect` parses database URLs and opens plain connections;
+//! `migrate` owns the embedded migration list and its runner; `sql` owns
+//! the SQL (one implementation of the store traits over a small row/value
+//! abstraction, with the dialect differences in `sql::dialect`); `sqlite`
+//! and `postgres` own the pools and transactions of their backend;
+//! `errors` maps driver errors to `DomainError`.
 
 mod backup;
 pub mod bulk;
+mod connect;
 mod errors;
 mod integrity;
 mod migrate;
@@ -17,14 +19,15 @@ pub mod postgres;
 mod sql;
 pub mod sqlite;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use roster_core::store::Store;
 
 pub use backup::{backup, restore};
+pub use connect::Backend;
+use connect::{target, Target};
 pub use integrity::{check_integrity, IntegrityReport};
-pub use migrate::{migration_versions, Backend};
+pub use migrate::migration_versions;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -62,33 +65,10 @@ pub fn open_with_read_replica(url: &str, read_url: Option<&str>) -> Result<Arc<d
     }
 }
 
-/// What a database URL names.
-#[derive(Debug, PartialEq, Eq)]
-enum Target<'a> {
-    Sqlite(&'a Path),
-    Postgres(&'a str),
-}
-
-fn target(url: &str) -> Result<Target<'_>, String> {
-    let url = url.trim();
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        if path.is_empty() {
-            return Err(
-                "the sqlite:// URL names no file: use sqlite://relative/path \
-                        or sqlite:///absolute/path"
-                    .into(),
-            );
-        }
-        return Ok(Target::Sqlite(Path::new(path)));
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Target::Postgres(url));
-    }
-    Err("unsupported database URL: expected sqlite://path, postgres://… or postgresql://…".into())
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]

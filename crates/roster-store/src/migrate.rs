@@ -1,24 +1,13 @@
 //! The embedded schema migrations: one folder per backend
 //! (`migrations/sqlite`, `migrations/postgres`) with the same numbered
-//! steps. Each backend module runs them (`sqlite::migrate`,
-//! `postgres::migrate`): every pending step in its own transaction,
-//! recorded in `schema_migrations`.
+//! steps, and the one runner both backends use (`apply_pending`): every
+//! pending step in its own transaction, recorded in `schema_migrations`.
 
-/// A database backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+use roster_core::error::{DomainError, Result as StoreResult};
+use roster_core::time::Timestamp;
 
-impl Backend {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
+use crate::sql::{dialect, SqlTx, Value};
+use crate::Backend;
 
 /// One numbered schema step.
 #[derive(Debug, Clone, Copy)]
@@ -28,81 +17,32 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init.sql",
-        sql: include_str!("../migrations/sqlite/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_mail.sql",
-        sql: include_str!("../migrations/sqlite/0002_mail.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_api_keys.sql",
-        sql: include_str!("../migrations/sqlite/0003_api_keys.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_idempotency.sql",
-        sql: include_str!("../migrations/sqlite/0004_idempotency.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_member_search.sql",
-        sql: include_str!("../migrations/sqlite/0005_member_search.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_idempotency_scoped.sql",
-        sql: include_str!("../migrations/sqlite/0006_idempotency_scoped.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_actor_events.sql",
-        sql: include_str!("../migrations/sqlite/0007_actor_events.sql"),
-    },
-];
+/// Both backends' step lists from one list of (version, file name), so the
+/// two cannot drift apart.
+macro_rules! steps {
+    ($($version:literal $name:literal),* $(,)?) => {
+        const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/sqlite/", $name)),
+        }),*];
+        const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/postgres/", $name)),
+        }),*];
+    };
+}
 
-const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "0001_init.sql",
-        sql: include_str!("../migrations/postgres/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "0002_mail.sql",
-        sql: include_str!("../migrations/postgres/0002_mail.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "0003_api_keys.sql",
-        sql: include_str!("../migrations/postgres/0003_api_keys.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "0004_idempotency.sql",
-        sql: include_str!("../migrations/postgres/0004_idempotency.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "0005_member_search.sql",
-        sql: include_str!("../migrations/postgres/0005_member_search.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "0006_idempotency_scoped.sql",
-        sql: include_str!("../migrations/postgres/0006_idempotency_scoped.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "0007_actor_events.sql",
-        sql: include_str!("../migrations/postgres/0007_actor_events.sql"),
-    },
-];
+steps! {
+    1 "0001_init.sql",
+    2 "0002_mail.sql",
+    3 "0003_api_keys.sql",
+    4 "0004_idempotency.sql",
+    5 "0005_member_search.sql",
+    6 "0006_idempotency_scoped.sql",
+    7 "0007_actor_events.sql",
+}
 
 /// The same in both backends (`BIGINT` is an integer in SQLite).
 pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -113,6 +53,60 @@ pub(crate) fn migrations(backend: Backend) -> &'static [Migration] {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     }
+}
+
+/// Applies every pending step of `backend`. `in_transaction` runs its
+/// argument in a fresh transaction of the database being migrated and
+/// commits when it answers `Ok` (SQLite: `BEGIN IMMEDIATE`, which holds
+/// the write lock). Each step first takes the migration lock, so a second
+/// process starting at the same time waits, then finds the step applied.
+pub(crate) fn apply_pending(
+    backend: Backend,
+    mut in_transaction: impl FnMut(&mut dyn FnMut(&mut SqlTx<'_>) -> StoreResult<()>) -> StoreResult<()>,
+) -> Result<(), String> {
+    for step in migrations(backend) {
+        // Why a step stopped, in the operator's words.
+        let mut failure = None;
+        let mut applied_now = false;
+        let outcome = in_transaction(&mut |tx| {
+            if let Some(lock) = dialect::migration_lock(backend) {
+                tx.run(lock, &[Value::Int(dialect::MIGRATION_LOCK)])?;
+            }
+            tx.execute_batch(CREATE_TABLE)?;
+            let applied = tx.query_all("SELECT version FROM schema_migrations", &[], |row| {
+                row.get(0)
+            })?;
+            if let Err(newer) = check_not_newer(backend, &applied) {
+                failure = Some(newer);
+                return Err(DomainError::Internal("the schema is newer".into()));
+            }
+            if applied.contains(&step.version) {
+                return Ok(());
+            }
+            if let Err(error) = tx.execute_batch(step.sql) {
+                failure = Some(format!("step {}: {error}", step.name));
+                return Err(error);
+            }
+            // The store's own bookkeeping, not a domain record: the one
+            // place the store reads the clock.
+            tx.run(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                &[Value::Int(step.version), Value::Int(Timestamp::now().0)],
+            )?;
+            applied_now = true;
+            Ok(())
+        });
+        outcome.map_err(|e| failure.unwrap_or_else(|| e.to_string()))?;
+        if applied_now {
+            tracing::info!(
+                version = step.version,
+                name = step.name,
+                backend = backend.as_str(),
+                "applied migration"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The numbered steps of a backend, in order.

@@ -17,17 +17,14 @@ use postgres::{Client, Config, IsolationLevel, NoTls, Statement, Transaction};
 use r2d2::ManageConnection;
 use r2d2_postgres::PostgresConnectionManager;
 use roster_core::error::{DomainError, Result};
-use roster_core::store::{PoolUsage, Store, Tx};
-use roster_core::time::Timestamp;
+use roster_core::store::{PoolUsage, ReadTx, Store, Tx};
 
+use crate::connect::{postgres_config, POSTGRES_CONNECT_TIMEOUT};
 use crate::errors::from_postgres;
-use crate::migrate::{self, Backend};
-use crate::sql::{Conn, Dialect, Row, SqlTx, Value};
+use crate::sql::{self, Access, Conn, Row, SqlTx, Value};
+use crate::{migrate, Backend};
 
 const POOL_SIZE: u32 = 16;
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
-/// The advisory lock held while migrating ("roster" in ASCII).
-const MIGRATION_LOCK: i64 = 0x726f_7374_6572;
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
@@ -54,24 +51,23 @@ impl PostgresStore {
     /// Connects (`postgres://…` or `postgresql://…`), applies pending
     /// migrations and starts the pool. Errors never repeat the URL.
     pub fn open(url: &str) -> std::result::Result<Self, String> {
-        let mut config: Config = url
-            .parse()
-            .map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECTION_TIMEOUT);
-        }
-        if config.get_application_name().is_none() {
-            config.application_name("roster");
-        }
+        let config = postgres_config(url).map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
         // One direct connection first, so an unreachable server or a bad
         // password is reported at once rather than after the pool's timeout.
         let mut client = config
             .connect(NoTls)
             .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
-        migrate(&mut client).map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
+        let mut statements = HashMap::new();
+        migrate::apply_pending(Backend::Postgres, |step| {
+            let tx = client.transaction().map_err(from_postgres)?;
+            sql::run(PgConn::new(tx, &mut statements), Access::Write, |tx| {
+                step(tx)
+            })
+        })
+        .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"))?;
         drop(client);
         Ok(Self {
-            pool: pool(config, CONNECTION_TIMEOUT),
+            pool: pool(config, POSTGRES_CONNECT_TIMEOUT),
             replica: None,
             replica_paused_until: std::sync::Mutex::new(None),
             primary_transactions: AtomicU64::new(0),
@@ -112,73 +108,26 @@ fn pool(config: Config, timeout: Duration) -> r2d2::Pool<Manager> {
         })
 }
 
-/// Applies every pending step, each in its own transaction that first takes
-/// a transaction-scoped advisory lock, so two processes starting at once
-/// migrate one after the other (the second finds the steps applied).
-fn migrate(client: &mut Client) -> std::result::Result<(), String> {
-    for step in migrate::migrations(Backend::Postgres) {
-        let mut tx = client.transaction().map_err(|e| e.to_string())?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(|e| e.to_string())?;
-        tx.batch_execute(migrate::CREATE_TABLE)
-            .map_err(|e| e.to_string())?;
-        let applied = tx
-            .query("SELECT version FROM schema_migrations", &[])
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(|row| row.try_get::<_, i64>(0))
-            .collect::<std::result::Result<Vec<i64>, _>>()
-            .map_err(|e| e.to_string())?;
-        migrate::check_not_newer(Backend::Postgres, &applied)?;
-        if applied.contains(&step.version) {
-            continue;
-        }
-        tx.batch_execute(step.sql)
-            .map_err(|e| format!("step {}: {e}", step.name))?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-            &[&step.version, &Timestamp::now().0],
-        )
-        .map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
-        tracing::info!(
-            version = step.version,
-            name = step.name,
-            "applied PostgreSQL migration"
-        );
-    }
-    Ok(())
-}
-
-/// Runs `f` in `tx` and commits if it answers `Ok` with no failed
-/// operation; otherwise rolls back (as does dropping `tx` on a panic).
-fn run(
-    mut tx: Transaction<'_>,
-    statements: &mut HashMap<String, Statement>,
-    f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+/// Runs `f` in a transaction of `pooled` (see `sql::run`).
+fn in_transaction(
+    pooled: &mut PgClient,
+    access: Access,
+    body: impl FnOnce(&mut SqlTx<'_>) -> Result<()>,
 ) -> Result<()> {
-    let mut conn = PgConn {
-        tx: &mut tx,
-        statements,
+    let PgClient { client, statements } = pooled;
+    // Reads: one REPEATABLE READ snapshot; writes: READ COMMITTED, with
+    // `lock_org` serialising the changes to one org.
+    let (isolation, read_only) = match access {
+        Access::Read => (IsolationLevel::RepeatableRead, true),
+        Access::Write => (IsolationLevel::ReadCommitted, false),
     };
-    let mut sql_tx = SqlTx::new(&mut conn);
-    let out = f(&mut sql_tx);
-    let failed = sql_tx.failed();
-    match out {
-        Err(err) => {
-            // A failed rollback leaves a broken connection, which the pool
-            // then discards.
-            let _ = tx.rollback();
-            Err(err)
-        }
-        Ok(()) if failed => {
-            let _ = tx.rollback();
-            Err(DomainError::Internal(
-                "an operation failed; the transaction was rolled back".into(),
-            ))
-        }
-        Ok(()) => tx.commit().map_err(from_postgres),
-    }
+    let tx = client
+        .build_transaction()
+        .isolation_level(isolation)
+        .read_only(read_only)
+        .start()
+        .map_err(from_postgres)?;
+    sql::run(PgConn::new(tx, statements), access, body)
 }
 
 impl PostgresStore {
@@ -249,7 +198,7 @@ impl PostgresStore {
 }
 
 impl Store for PostgresStore {
-    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
         // The replica's position is checked before its transaction begins,
         // so the snapshot (taken at the first statement) is at least as new.
         let mut pooled = match self.caught_up_replica() {
@@ -262,26 +211,13 @@ impl Store for PostgresStore {
                 self.client()?
             }
         };
-        let PgClient { client, statements } = &mut *pooled;
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(from_postgres)?;
-        run(tx, statements, f)
+        in_transaction(&mut pooled, Access::Read, |tx| f(tx))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.primary_transactions.fetch_add(1, Ordering::Relaxed);
         let mut pooled = self.client()?;
-        let PgClient { client, statements } = &mut *pooled;
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(from_postgres)?;
-        run(tx, statements, f)
+        in_transaction(&mut pooled, Access::Write, |tx| f(tx))
     }
 
     fn ping(&self) -> Result<()> {
@@ -362,13 +298,18 @@ impl ManageConnection for Manager {
     }
 }
 
-/// `Conn` over an open transaction.
-struct PgConn<'t, 'c> {
-    tx: &'t mut Transaction<'c>,
-    statements: &'t mut HashMap<String, Statement>,
+/// `Conn` over an open transaction, preparing each statement once per
+/// connection.
+struct PgConn<'c, 's> {
+    tx: Transaction<'c>,
+    statements: &'s mut HashMap<String, Statement>,
 }
 
-impl PgConn<'_, '_> {
+impl<'c, 's> PgConn<'c, 's> {
+    fn new(tx: Transaction<'c>, statements: &'s mut HashMap<String, Statement>) -> Self {
+        Self { tx, statements }
+    }
+
     fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
@@ -386,8 +327,8 @@ fn refs(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 impl Conn for PgConn<'_, '_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
+    fn backend(&self) -> Backend {
+        Backend::Postgres
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
@@ -404,6 +345,20 @@ impl Conn for PgConn<'_, '_> {
             .query(&statement, &refs(params))
             .map_err(from_postgres)?;
         rows.iter().map(decode_row).collect()
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.tx.batch_execute(sql).map_err(from_postgres)
+    }
+
+    fn commit(self) -> Result<()> {
+        self.tx.commit().map_err(from_postgres)
+    }
+
+    fn rollback(self) {
+        // A failed rollback leaves a broken connection, which the pool
+        // then discards.
+        let _ = self.tx.rollback();
     }
 }
 

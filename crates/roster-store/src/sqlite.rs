@@ -8,21 +8,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use roster_core::error::{DomainError, Result};
-use roster_core::store::{PoolUsage, Store, Tx};
-use roster_core::time::Timestamp;
+use roster_core::store::{PoolUsage, ReadTx, Store, Tx};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{params_from_iter, Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{params_from_iter, Connection, Transaction, TransactionBehavior};
 
+use crate::connect::{self, open_sqlite};
 use crate::errors::from_sqlite;
-use crate::migrate::{self, Backend};
-use crate::sql::{sqlite_placeholders, Conn, Dialect, Row, SqlTx, Value};
+use crate::sql::{self, placeholders_in_order, Access, Conn, Row, Value};
+use crate::{migrate, Backend};
 
 /// Reader connections opened at most (reads beyond wait for one).
 const MAX_READERS: usize = 4;
-const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 
 /// A Roster database in one SQLite file.
 pub struct SqliteStore {
@@ -39,13 +37,15 @@ impl SqliteStore {
     pub fn open(path: &Path) -> std::result::Result<Self, String> {
         let fail =
             |e: rusqlite::Error| format!("cannot open SQLite database {}: {e}", path.display());
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut writer = Connection::open_with_flags(path, flags).map_err(fail)?;
+        let mut writer = open_sqlite(path, connect::FileAccess::Create).map_err(fail)?;
         configure(&writer, false).map_err(fail)?;
-        migrate(&mut writer)
-            .map_err(|e| format!("cannot migrate SQLite database {}: {e}", path.display()))?;
+        // Each step in its own `BEGIN IMMEDIATE` transaction, which also
+        // keeps a second process from migrating at the same time: it waits
+        // for the write lock, then sees the step applied.
+        migrate::apply_pending(Backend::Sqlite, |step| {
+            in_transaction(&mut writer, Access::Write, |tx| step(tx))
+        })
+        .map_err(|e| format!("cannot migrate SQLite database {}: {e}", path.display()))?;
         Ok(Self {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
@@ -66,7 +66,6 @@ impl SqliteStore {
 }
 
 fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(
@@ -87,48 +86,6 @@ fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Applies every pending step, each in its own `BEGIN IMMEDIATE`
-/// transaction (which also keeps a second process from migrating at the
-/// same time: it waits for the write lock, then sees the step applied).
-fn migrate(conn: &mut Connection) -> std::result::Result<(), String> {
-    for step in migrate::migrations(Backend::Sqlite) {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| e.to_string())?;
-        tx.execute_batch(migrate::CREATE_TABLE)
-            .map_err(|e| e.to_string())?;
-        let applied: Vec<i64> = {
-            let mut stmt = tx
-                .prepare("SELECT version FROM schema_migrations")
-                .map_err(|e| e.to_string())?;
-            let versions = stmt
-                .query_map([], |row| row.get(0))
-                .map_err(|e| e.to_string())?;
-            versions
-                .collect::<rusqlite::Result<_>>()
-                .map_err(|e| e.to_string())?
-        };
-        migrate::check_not_newer(Backend::Sqlite, &applied)?;
-        if applied.contains(&step.version) {
-            continue;
-        }
-        tx.execute_batch(step.sql)
-            .map_err(|e| format!("step {}: {e}", step.name))?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            (step.version, Timestamp::now().0),
-        )
-        .map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
-        tracing::info!(
-            version = step.version,
-            name = step.name,
-            "applied SQLite migration"
-        );
-    }
-    Ok(())
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic inside a transaction poisons the mutex, but the transaction
     // was rolled back while unwinding (rusqlite's `Transaction` drop), so
@@ -136,47 +93,35 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Runs `f` in `tx` and commits if it answers `Ok` with no failed
-/// operation; otherwise rolls back (as does dropping `tx` on a panic).
-fn run(tx: Transaction<'_>, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-    let mut conn = SqliteConn { conn: &tx };
-    let mut sql_tx = SqlTx::new(&mut conn);
-    let out = f(&mut sql_tx);
-    let failed = sql_tx.failed();
-    match out {
-        Err(err) => {
-            // A failed rollback is moot: dropping `tx` retries it.
-            let _ = tx.rollback();
-            Err(err)
-        }
-        Ok(()) if failed => {
-            let _ = tx.rollback();
-            Err(DomainError::Internal(
-                "an operation failed; the transaction was rolled back".into(),
-            ))
-        }
-        Ok(()) => tx.commit().map_err(from_sqlite),
-    }
+/// Runs `body` in a transaction of `conn` (see `sql::run`).
+/// Reads are deferred transactions (a WAL snapshot); writes take the write
+/// lock up front (`BEGIN IMMEDIATE`).
+fn in_transaction<T>(
+    conn: &mut Connection,
+    access: Access,
+    body: impl FnOnce(&mut sql::SqlTx<'_>) -> Result<T>,
+) -> Result<T> {
+    let behavior = match access {
+        Access::Read => TransactionBehavior::Deferred,
+        Access::Write => TransactionBehavior::Immediate,
+    };
+    let tx = conn
+        .transaction_with_behavior(behavior)
+        .map_err(from_sqlite)?;
+    sql::run(SqliteConn { tx }, access, body)
 }
 
 impl Store for SqliteStore {
-    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+    fn read(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<()>) -> Result<()> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         let mut reader = self.readers.checkout()?;
-        let tx = reader
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(from_sqlite)?;
-        run(tx, f)
+        in_transaction(reader.conn_mut(), Access::Read, |tx| f(tx))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         let mut writer = lock(&self.writer);
-        let tx = writer
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(from_sqlite)?;
-        run(tx, f)
+        in_transaction(&mut writer, Access::Write, |tx| f(tx))
     }
 
     fn ping(&self) -> Result<()> {
@@ -265,8 +210,9 @@ impl Readers {
     }
 
     fn open_one(&self) -> rusqlite::Result<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)?;
+        // Read-write, though it only reads (`query_only`): a read-only
+        // handle cannot take part in WAL recovery.
+        let conn = open_sqlite(&self.path, connect::FileAccess::ReadWrite)?;
         configure(&conn, true)?;
         Ok(conn)
     }
@@ -302,32 +248,37 @@ impl Drop for Reader<'_> {
     }
 }
 
-/// `Conn` over an open rusqlite transaction.
+/// `Conn` over an open rusqlite transaction. Statements are prepared once
+/// per connection (rusqlite's statement cache, keyed by the SQL text).
 struct SqliteConn<'c> {
-    conn: &'c Connection,
+    tx: Transaction<'c>,
+}
+
+impl SqliteConn<'_> {
+    fn statement(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>> {
+        debug_assert!(
+            placeholders_in_order(sql),
+            "SQLite binds by first appearance; number the placeholders in order: {sql}"
+        );
+        self.tx.prepare_cached(sql).map_err(from_sqlite)
+    }
 }
 
 impl Conn for SqliteConn<'_> {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sqlite_placeholders(sql))
-            .map_err(from_sqlite)?;
-        let changed = stmt
+        let changed = self
+            .statement(sql)?
             .execute(params_from_iter(params))
             .map_err(from_sqlite)?;
         Ok(changed as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sqlite_placeholders(sql))
-            .map_err(from_sqlite)?;
+        let mut stmt = self.statement(sql)?;
         let width = stmt.column_count();
         let mut rows = stmt.query(params_from_iter(params)).map_err(from_sqlite)?;
         let mut out = Vec::new();
@@ -338,6 +289,18 @@ impl Conn for SqliteConn<'_> {
             out.push(Row(values));
         }
         Ok(out)
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.tx.execute_batch(sql).map_err(from_sqlite)
+    }
+
+    fn commit(self) -> Result<()> {
+        self.tx.commit().map_err(from_sqlite)
+    }
+
+    fn rollback(self) {
+        let _ = self.tx.rollback();
     }
 }
 

@@ -231,7 +231,7 @@ impl Roster {
                 return Err(DomainError::verification_expired());
             }
             tx.use_email_verification(&hash, now)?;
-            tx.set_email_verified(user.id)?;
+            tx.set_email_verified(user.id, now)?;
             Ok(User {
                 email_verified: true,
                 ..user

@@ -29,7 +29,7 @@ use crate::ids::{OrgId, ProjectId, UserId};
 use crate::model::{Actor, Project};
 use crate::role::{OrgRole, ProjectRole};
 use crate::scope::Scope;
-use crate::store::Tx;
+use crate::store::prelude::*;
 use crate::types::ResourceStatus;
 
 use super::{Ctx, RouteOrg};
@@ -353,7 +353,7 @@ impl Grant {
 /// in `org`? Runs inside the caller's transaction; an action that changes
 /// the org locks it first. A caller who is not a member (or a key of
 /// another org) gets 404 `org_not_found`, whatever the action.
-pub fn authorize(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, action: Action) -> Result<Grant> {
+pub fn authorize(tx: &mut dyn ReadTx, ctx: &Ctx, org: OrgId, action: Action) -> Result<Grant> {
     let grant = holder(tx, ctx, org, action.rule().changes)?;
     grant.require(action)?;
     if action.rule().verified_email {
@@ -366,7 +366,7 @@ pub fn authorize(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, action: Action) -> Resu
 /// exist: 404 `project_not_found`); a project role counts where the table
 /// says so.
 pub fn authorize_project(
-    tx: &mut dyn Tx,
+    tx: &mut dyn ReadTx,
     ctx: &Ctx,
     org: OrgId,
     project: ProjectId,
@@ -389,7 +389,7 @@ pub fn authorize_project(
 /// transaction: whether the caller may perform `action` at all, before a
 /// bulk request runs item by item (each item then authorizes itself).
 pub(crate) fn authorize_unlocked(
-    tx: &mut dyn Tx,
+    tx: &mut dyn ReadTx,
     ctx: &Ctx,
     org: OrgId,
     action: Action,
@@ -401,7 +401,7 @@ pub(crate) fn authorize_unlocked(
 
 /// Who the caller is in `org`, before the table is asked; `lock` takes
 /// the org's lock first (for a change).
-fn holder(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, lock: bool) -> Result<Grant> {
+fn holder(tx: &mut dyn ReadTx, ctx: &Ctx, org: OrgId, lock: bool) -> Result<Grant> {
     if lock {
         tx.lock_org(org)?.ok_or_else(DomainError::org_not_found)?;
     }
@@ -446,7 +446,7 @@ fn holder(tx: &mut dyn Tx, ctx: &Ctx, org: OrgId, lock: bool) -> Result<Grant> {
 /// (rows from before keys recorded one) keeps working. Read inside the
 /// caller's transaction, so it sees the membership as of that moment.
 pub(crate) fn key_creator_still_admin(
-    tx: &mut dyn Tx,
+    tx: &mut dyn ReadTx,
     org: OrgId,
     creator: Option<UserId>,
 ) -> Result<bool> {
@@ -465,7 +465,7 @@ pub(crate) fn key_creator_still_admin(
 /// and read itself, but not create orgs, add or invite people, or create
 /// API keys (403 `email_not_verified`). API keys pass: the person who
 /// created one had a verified address then.
-pub(crate) fn require_verified_email(tx: &mut dyn Tx, ctx: &Ctx) -> Result<()> {
+pub(crate) fn require_verified_email(tx: &mut dyn ReadTx, ctx: &Ctx) -> Result<()> {
     let Actor::User(user) = ctx.actor else {
         return Ok(());
     };

@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::pagination::{Page, PageNumber, PageRequest};
 use crate::role::{OrgRole, ProjectRole};
-use crate::store::{self, Tx};
+use crate::store::{self, prelude::*};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
@@ -117,7 +117,7 @@ impl Roster {
                     expires_at,
                     ..open
                 };
-                tx.update_invitation(&refreshed)?;
+                tx.update_invitation(&refreshed, now)?;
                 (refreshed, true)
             }
             None => {
@@ -289,7 +289,7 @@ impl Roster {
                 status: InvitationStatus::Revoked,
                 ..invitation
             };
-            tx.update_invitation(&revoked)?;
+            tx.update_invitation(&revoked, now)?;
             record(
                 tx,
                 ctx,
@@ -324,7 +324,7 @@ impl Roster {
                 expires_at: now.plus_secs(self.config().invitation_ttl_secs),
                 ..invitation
             };
-            tx.update_invitation(&resent)?;
+            tx.update_invitation(&resent, now)?;
             self.queue_invitation_email(tx, ctx, &resent, &token)?;
             record(
                 tx,
@@ -420,7 +420,7 @@ impl Roster {
                 status: InvitationStatus::Declined,
                 ..invitation
             };
-            tx.update_invitation(&declined)?;
+            tx.update_invitation(&declined, now)?;
             record(
                 tx,
                 ctx,
@@ -451,7 +451,7 @@ impl Roster {
         let invitation = tx.invitation(id)?.ok_or_else(invitation_not_found)?;
         ensure_open(&invitation, now)?;
         if proves_email && !user.email_verified {
-            tx.set_email_verified(user.id)?;
+            tx.set_email_verified(user.id, now)?;
         }
         let summary = match tx.membership(org, user.id)? {
             // Already a member: the invitation is used up, the role is not
@@ -477,10 +477,13 @@ impl Roster {
                 tx.insert_project_member(*project, user.id, *role, now)?;
             }
         }
-        tx.update_invitation(&Invitation {
-            status: InvitationStatus::Accepted,
-            ..invitation
-        })?;
+        tx.update_invitation(
+            &Invitation {
+                status: InvitationStatus::Accepted,
+                ..invitation
+            },
+            now,
+        )?;
         record(
             tx,
             ctx,
@@ -500,7 +503,7 @@ impl Roster {
 }
 
 /// How an email names the person (or key) who acted: "Name (email)".
-pub(crate) fn actor_display(tx: &mut dyn Tx, ctx: &Ctx, org_name: &str) -> Result<String> {
+pub(crate) fn actor_display(tx: &mut dyn ReadTx, ctx: &Ctx, org_name: &str) -> Result<String> {
     Ok(match ctx.actor {
         Actor::User(user) => match tx.user(user)? {
             Some(user) if !user.name.is_empty() => format!("{} ({})", user.name, user.email),
@@ -512,7 +515,7 @@ pub(crate) fn actor_display(tx: &mut dyn Tx, ctx: &Ctx, org_name: &str) -> Resul
 }
 
 /// The calling user's account (API keys have none).
-pub(crate) fn caller_user(tx: &mut dyn Tx, ctx: &Ctx) -> Result<User> {
+pub(crate) fn caller_user(tx: &mut dyn ReadTx, ctx: &Ctx) -> Result<User> {
     match ctx.actor {
         Actor::User(user) => tx.user(user)?.ok_or(DomainError::Unauthenticated),
         Actor::ApiKey(_) => Err(DomainError::Forbidden("API keys cannot accept invitations")),

@@ -12,7 +12,7 @@ use crate::mail::{leave_link, member_added_email, MemberAddedEmail};
 use crate::model::{Invitation, Member, MemberFilter, Membership, User};
 use crate::pagination::{Page, PageNumber, PageRequest};
 use crate::role::{OrgRole, ProjectRole};
-use crate::store::{self, Tx};
+use crate::store::{self, prelude::*};
 use crate::time::Timestamp;
 use crate::types::{Email, InvitationMessage};
 
@@ -37,7 +37,7 @@ impl MemberRef {
     }
 
     /// The account it names, if there is one.
-    fn account(&self, tx: &mut dyn Tx) -> Result<Option<User>> {
+    fn account(&self, tx: &mut dyn ReadTx) -> Result<Option<User>> {
         match self {
             MemberRef::Id(id) => tx.user(*id),
             MemberRef::Email(email) => tx.user_by_email(email.as_str()),
@@ -47,7 +47,7 @@ impl MemberRef {
     }
 
     /// The member it names in `org` (404 `member_not_found` otherwise).
-    pub(super) fn member(&self, tx: &mut dyn Tx, org: OrgId) -> Result<Member> {
+    pub(super) fn member(&self, tx: &mut dyn ReadTx, org: OrgId) -> Result<Member> {
         let user = match self {
             MemberRef::Id(id) => *id,
             other => {

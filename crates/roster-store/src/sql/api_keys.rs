@@ -2,112 +2,85 @@
 //! is found by the hash of its secret (unique index).
 
 use roster_core::error::Result;
-use roster_core::ids::{ApiKeyId, OrgId, UserId};
+use roster_core::ids::{ApiKeyId, OrgId};
 use roster_core::model::ApiKey;
-use roster_core::scope::Scope;
+use roster_core::store::{ApiKeysRead, ApiKeysWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{id, opt_id, opt_ts, ts};
+use super::decode::{decode, encode_scopes, insert_into, params};
 use super::{Row, SqlTx, Value};
 
-macro_rules! api_key_cols {
+/// The columns `api_key` decodes, from `api_keys`.
+macro_rules! api_key_columns {
     () => {
         "id, org_id, name, scopes, created_by, created_at, last_used_at, expires_at, revoked_at"
     };
 }
 
 fn api_key(row: &Row) -> Result<ApiKey> {
-    let scopes = row.text(3)?;
-    Ok(ApiKey {
-        id: id(row, 0, "api_keys.id")?,
-        org_id: id(row, 1, "api_keys.org_id")?,
-        name: row.text(2)?,
-        scopes: scopes
-            .split_whitespace()
-            .map(Scope::parse)
-            .collect::<Result<Vec<_>>>()?,
-        created_by: opt_id::<UserId>(row, 4, "api_keys.created_by")?,
-        created_at: ts(row, 5)?,
-        last_used_at: opt_ts(row, 6)?,
-        expires_at: opt_ts(row, 7)?,
-        revoked_at: opt_ts(row, 8)?,
-    })
+    decode! { row, 0, ApiKey {
+        id, org_id, name, scopes, created_by, created_at, last_used_at, expires_at, revoked_at,
+    } }
 }
 
-pub fn insert_api_key(tx: &mut SqlTx, key: &ApiKey, hash: &str) -> Result<()> {
-    let scopes: Vec<&str> = key.scopes.iter().map(Scope::as_str).collect();
-    tx.execute(
+/// The keys matching the condition `$where_`.
+macro_rules! select_api_keys {
+    ($where_:literal) => {
         concat!(
-            "INSERT INTO api_keys (",
-            api_key_cols!(),
-            ", key_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ),
-        &[
-            Value::text(key.id),
-            Value::text(key.org_id),
-            Value::text(&key.name),
-            Value::text(scopes.join(" ")),
-            Value::opt_text(key.created_by),
-            Value::Int(key.created_at.0),
-            Value::opt_int(key.last_used_at.map(|t| t.0)),
-            Value::opt_int(key.expires_at.map(|t| t.0)),
-            Value::opt_int(key.revoked_at.map(|t| t.0)),
-            Value::text(hash),
-        ],
-    )?;
-    Ok(())
+            "SELECT ",
+            api_key_columns!(),
+            " FROM api_keys WHERE ",
+            $where_
+        )
+    };
 }
 
-pub fn api_key_by_hash(tx: &mut SqlTx, hash: &str) -> Result<Option<ApiKey>> {
-    let sql = concat!(
-        "SELECT ",
-        api_key_cols!(),
-        " FROM api_keys WHERE key_hash = $1"
-    );
-    let row = tx.query_opt(sql, &[Value::text(hash)])?;
-    row.map(|row| api_key(&row)).transpose()
+impl ApiKeysRead for SqlTx<'_> {
+    fn api_key_by_hash(&mut self, hash: &str) -> Result<Option<ApiKey>> {
+        let sql = select_api_keys!("key_hash = $1");
+        self.query_opt(sql, &params! { hash }, api_key)
+    }
+
+    fn api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<Option<ApiKey>> {
+        let sql = select_api_keys!("id = $1 AND org_id = $2");
+        self.query_opt(sql, &params! { id, org }, api_key)
+    }
+
+    fn list_api_keys(
+        &mut self,
+        org: OrgId,
+        after: Option<ApiKeyId>,
+        limit: usize,
+    ) -> Result<Vec<ApiKey>> {
+        let sql = select_api_keys!("org_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        let params = params! { org, Value::after(after), Value::limit(limit) };
+        self.query_all(sql, &params, api_key)
+    }
 }
 
-pub fn api_key_in_org(tx: &mut SqlTx, org: OrgId, key: ApiKeyId) -> Result<Option<ApiKey>> {
-    let sql = concat!(
-        "SELECT ",
-        api_key_cols!(),
-        " FROM api_keys WHERE id = $1 AND org_id = $2"
-    );
-    let row = tx.query_opt(sql, &[Value::text(key), Value::text(org)])?;
-    row.map(|row| api_key(&row)).transpose()
-}
+impl ApiKeysWrite for SqlTx<'_> {
+    fn insert_api_key(&mut self, key: &ApiKey, hash: &str) -> Result<()> {
+        let sql = insert_into!(
+            "api_keys",
+            concat!(api_key_columns!(), ", key_hash"),
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+        );
+        let k = key;
+        let params = params! {
+            k.id, k.org_id, &k.name, encode_scopes(&k.scopes), k.created_by, k.created_at,
+            k.last_used_at, k.expires_at, k.revoked_at, hash,
+        };
+        self.run(sql, &params)
+    }
 
-pub fn list_api_keys(
-    tx: &mut SqlTx,
-    org: OrgId,
-    after: Option<ApiKeyId>,
-    limit: usize,
-) -> Result<Vec<ApiKey>> {
-    let sql = concat!(
-        "SELECT ",
-        api_key_cols!(),
-        " FROM api_keys WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-    );
-    let rows = tx.query(
-        sql,
-        &[Value::text(org), Value::after(after), Value::limit(limit)],
-    )?;
-    rows.iter().map(api_key).collect()
-}
+    /// Keeps the first revocation time when revoked twice.
+    fn revoke_api_key(&mut self, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        let sql = "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+        self.run(sql, &params! { at, id })
+    }
 
-pub fn revoke_api_key(tx: &mut SqlTx, key: ApiKeyId, at: Timestamp) -> Result<()> {
-    tx.execute(
-        "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        &[Value::text(key), Value::Int(at.0)],
-    )?;
-    Ok(())
-}
-
-pub fn touch_api_key(tx: &mut SqlTx, key: ApiKeyId, at: Timestamp) -> Result<()> {
-    tx.execute(
-        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
-        &[Value::text(key), Value::Int(at.0)],
-    )?;
-    Ok(())
+    fn touch_api_key(&mut self, id: ApiKeyId, at: Timestamp) -> Result<()> {
+        let sql = "UPDATE api_keys SET last_used_at = $1 WHERE id = $2";
+        self.run(sql, &params! { at, id })
+    }
 }

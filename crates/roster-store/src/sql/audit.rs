@@ -4,115 +4,117 @@
 use roster_core::error::Result;
 use roster_core::ids::{AuditEventId, OrgId};
 use roster_core::model::{AuditEvent, AuditFilter};
+use roster_core::store::{AuditRead, AuditWrite};
 use roster_core::time::Timestamp;
 
-use super::decode::{self, audit_cols};
-use super::{SqlTx, Value};
+use super::decode::{decode, insert_into, params, select};
+use super::{Row, SqlTx, Value};
 
-pub fn insert_audit_event(tx: &mut SqlTx, event: &AuditEvent) -> Result<()> {
-    tx.execute(
-        concat!(
-            "INSERT INTO audit_events (",
-            audit_cols!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ),
-        &[
-            Value::text(event.id),
-            Value::text(event.org_id),
-            Value::text(&event.actor_type),
-            Value::text(&event.actor_id),
-            Value::text(&event.action),
-            Value::text(&event.target_type),
-            Value::text(&event.target_id),
-            Value::text(&event.summary),
-            Value::text(&event.request_id),
-            Value::Int(event.created_at.0),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Newest first, strictly before `before`.
-pub fn list_audit_events(
-    tx: &mut SqlTx,
-    org: OrgId,
-    before: Option<AuditEventId>,
-    limit: usize,
-) -> Result<Vec<AuditEvent>> {
-    // No "greater than every id" string is safe under every collation, so
-    // the first page is its own statement rather than a sentinel bound.
-    let rows = match before {
-        Some(before) => tx.query(
-            concat!(
-                "SELECT ",
-                audit_cols!(),
-                " FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
-            ),
-            &[Value::text(org), Value::text(before), Value::limit(limit)],
-        )?,
-        None => tx.query(
-            concat!(
-                "SELECT ",
-                audit_cols!(),
-                " FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
-            ),
-            &[Value::text(org), Value::limit(limit)],
-        )?,
+/// The columns `audit_event` decodes, from `audit_events`.
+macro_rules! audit_event_columns {
+    () => {
+        "id, org_id, actor_type, actor_id, action, target_type, target_id, summary, request_id, \
+         created_at"
     };
-    rows.iter().map(decode::audit_event).collect()
 }
 
-/// Newest first, strictly before `before`, filtered by actor and action.
-/// The filters are equality tests on top of the (org_id, id) walk: an
-/// org's log is read by its admins a page at a time, and a filtered page
-/// stops at its limit, so no extra index is needed for it.
-/// Served by the `audit_events_actor` index (migration 0007).
-pub fn count_actor_events_since(
-    tx: &mut SqlTx,
-    actor_id: &str,
-    action: &str,
-    since: Timestamp,
-) -> Result<u64> {
-    let row = tx.query_one(
-        "SELECT COUNT(*) FROM audit_events \
-         WHERE actor_id = $1 AND action = $2 AND created_at >= $3",
-        &[
-            Value::text(actor_id),
-            Value::text(action),
-            Value::Int(since.0),
-        ],
-    )?;
-    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+fn audit_event(row: &Row) -> Result<AuditEvent> {
+    decode! { row, 0, AuditEvent {
+        id, org_id, actor_type, actor_id, action, target_type, target_id, summary, request_id,
+        created_at,
+    } }
 }
 
-pub fn list_audit_events_matching(
-    tx: &mut SqlTx,
-    org: OrgId,
-    filter: &AuditFilter,
-    before: Option<AuditEventId>,
-    limit: usize,
-) -> Result<Vec<AuditEvent>> {
-    let mut sql = String::from(concat!(
-        "SELECT ",
-        audit_cols!(),
-        " FROM audit_events WHERE org_id = $1"
-    ));
-    let mut params = vec![Value::text(org)];
-    let mut condition = |column: &str, value: Value| {
-        params.push(value);
-        sql.push_str(&format!(" AND {column} ${}", params.len()));
-    };
-    if let Some(before) = before {
-        condition("id <", Value::text(before));
+impl AuditRead for SqlTx<'_> {
+    /// Newest first, strictly before `before`.
+    fn list_audit_events(
+        &mut self,
+        org: OrgId,
+        before: Option<AuditEventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>> {
+        // No "greater than every id" string is safe under every collation,
+        // so the first page is its own statement rather than a sentinel.
+        match before {
+            Some(before) => self.query_all(
+                select!(
+                    audit_event_columns!(),
+                    " FROM audit_events WHERE org_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                ),
+                &params! { org, before, Value::limit(limit) },
+                audit_event,
+            ),
+            None => self.query_all(
+                select!(
+                    audit_event_columns!(),
+                    " FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
+                ),
+                &params! { org, Value::limit(limit) },
+                audit_event,
+            ),
+        }
     }
-    if let Some(actor) = &filter.actor_id {
-        condition("actor_id =", Value::text(actor));
+
+    /// Newest first, strictly before `before`, filtered by actor and
+    /// action. The filters are equality tests on top of the (org_id, id)
+    /// walk: an org's log is read by its admins a page at a time, and a
+    /// filtered page stops at its limit, so no extra index is needed.
+    fn list_audit_events_matching(
+        &mut self,
+        org: OrgId,
+        filter: &AuditFilter,
+        before: Option<AuditEventId>,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>> {
+        let mut sql = String::from(select!(
+            audit_event_columns!(),
+            " FROM audit_events WHERE org_id = $1"
+        ));
+        let mut params = vec![org.into()];
+        let mut condition = |column: &str, value: Value| {
+            params.push(value);
+            sql.push_str(&format!(" AND {column} ${}", params.len()));
+        };
+        if let Some(before) = before {
+            condition("id <", before.into());
+        }
+        if let Some(actor) = &filter.actor_id {
+            condition("actor_id =", actor.into());
+        }
+        if let Some(action) = &filter.action {
+            condition("action =", action.into());
+        }
+        params.push(Value::limit(limit));
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", params.len()));
+        self.query_all(&sql, &params, audit_event)
     }
-    if let Some(action) = &filter.action {
-        condition("action =", Value::text(action));
+
+    /// Served by the `audit_events_actor` index (migration 0007).
+    fn count_actor_events_since(
+        &mut self,
+        actor_id: &str,
+        action: &str,
+        since: Timestamp,
+    ) -> Result<u64> {
+        let sql = "SELECT COUNT(*) FROM audit_events \
+                   WHERE actor_id = $1 AND action = $2 AND created_at >= $3";
+        self.query_one(sql, &params! { actor_id, action, since })?
+            .count(0)
     }
-    params.push(Value::limit(limit));
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", params.len()));
-    let rows = tx.query(&sql, &params)?;
-    rows.iter().map(decode::audit_event).collect()
+}
+
+impl AuditWrite for SqlTx<'_> {
+    fn insert_audit_event(&mut self, event: &AuditEvent) -> Result<()> {
+        let sql = insert_into!(
+            "audit_events",
+            audit_event_columns!(),
+            "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+        );
+        let e = event;
+        let params = params! {
+            e.id, e.org_id, &e.actor_type, &e.actor_id, &e.action, &e.target_type, &e.target_id,
+            &e.summary, &e.request_id, e.created_at,
+        };
+        self.run(sql, &params)
+    }
 }

@@ -1,210 +1,274 @@
-//! Column lists and row decoders for each record, plus the JSON text
-//! columns. A value that fails to decode (bad id, unknown enum text, bad
-//! JSON) is an `Internal` error naming the column, never the value.
+//! How each column type is written (`From<T> for Value`, `params!`) and
+//! read back (`FromValue`, `decode!`), once for every record. A value that
+//! fails to decode (bad id, unknown enum text, bad JSON) is an `Internal`
+//! error naming the column's position, never the value.
 
-use std::str::FromStr;
-
-use roster_core::error::{DomainError, Result};
-use roster_core::ids::{ProjectId, UserId};
-use roster_core::model::{AuditEvent, Invitation, InvitationStatus, Org, Project, User};
+use roster_core::ids::{
+    ApiKeyId, AuditEventId, InvitationId, OrgId, OutboxEmailId, ProjectId, SessionId, UserId,
+};
+use roster_core::model::InvitationStatus;
 use roster_core::role::{OrgRole, ProjectRole};
+use roster_core::scope::Scope;
 use roster_core::time::Timestamp;
 use roster_core::types::ResourceStatus;
 use serde_json::{json, Value as Json};
 
-use super::Row;
+use super::Value;
 
-/// The columns `user` decodes, from `users u`.
-macro_rules! user_cols {
-    () => {
-        "u.id, u.number, u.email, u.username, u.name, u.email_verified, u.status, u.created_at"
-    };
-}
-/// How many columns `user_cols!` names.
-pub const USER_WIDTH: usize = 8;
-
-/// The columns `org` decodes, from `orgs o`.
-macro_rules! org_cols {
-    () => {
-        "o.id, o.name, o.description, o.referral_code, o.status, o.created_at, o.updated_at"
+/// The parameters of a statement, each converted `Value::from`. Braces
+/// keep a long list on a few lines: `params! { org.id, &org.name }`.
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        [$($crate::sql::Value::from($value)),*]
     };
 }
 
-/// The columns `project` decodes, from `projects p`.
-macro_rules! project_cols {
-    () => {
-        "p.id, p.org_id, p.name, p.description, p.status, p.created_at, p.updated_at"
+/// Decodes `Record { field, … }` from consecutive columns of `row`,
+/// starting at column `at` (the order of the record's column list).
+macro_rules! decode {
+    ($row:expr, $at:expr, $record:ident { $($field:ident),* $(,)? }) => {{
+        let mut columns = $row.columns($at);
+        Ok($record { $($field: columns.next()?),* })
+    }};
+}
+
+/// `SELECT <columns><rest>`: a record's column list, then the rest of the
+/// query, as one static string.
+macro_rules! select {
+    ($columns:expr, $rest:literal) => {
+        concat!("SELECT ", $columns, $rest)
     };
 }
 
-/// The columns `invitation` decodes, from `invitations`.
-macro_rules! invitation_cols {
-    () => {
-        "id, org_id, email, role, message, status, project_assignments, token_hash, created_by, \
-         created_at, expires_at"
+/// `INSERT INTO <table> (<columns>) VALUES (<values>)`, as one static string.
+macro_rules! insert_into {
+    ($table:literal, $columns:expr, $values:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (",
+            $columns,
+            ") VALUES (",
+            $values,
+            ")"
+        )
     };
 }
 
-/// The columns `audit_event` decodes, from `audit_events`.
-macro_rules! audit_cols {
-    () => {
-        "id, org_id, actor_type, actor_id, action, target_type, target_id, summary, request_id, \
-         created_at"
-    };
+pub(crate) use {decode, insert_into, params, select};
+
+/// A column type: how it is read from a `Value`. `Err` names what was
+/// expected.
+pub(crate) trait FromValue: Sized {
+    fn from_value(value: &Value) -> Result<Self, &'static str>;
 }
 
-pub(crate) use {audit_cols, invitation_cols, org_cols, project_cols, user_cols};
-
-fn corrupt(column: &str, what: &str) -> DomainError {
-    DomainError::Internal(format!("stored {column} is not a valid {what}"))
-}
-
-/// An id column.
-pub fn id<T: FromStr>(row: &Row, i: usize, column: &str) -> Result<T> {
-    row.text(i)?.parse().map_err(|_| corrupt(column, "id"))
-}
-
-pub fn opt_id<T: FromStr>(row: &Row, i: usize, column: &str) -> Result<Option<T>> {
-    match row.opt_text(i)? {
-        None => Ok(None),
-        Some(raw) => raw.parse().map(Some).map_err(|_| corrupt(column, "id")),
+impl FromValue for String {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        match value {
+            Value::Text(s) => Ok(s.clone()),
+            _ => Err("text"),
+        }
     }
 }
 
-pub fn ts(row: &Row, i: usize) -> Result<Timestamp> {
-    row.int(i).map(Timestamp)
+impl FromValue for i64 {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        match value {
+            Value::Int(n) => Ok(*n),
+            _ => Err("integer"),
+        }
+    }
 }
 
-pub fn opt_ts(row: &Row, i: usize) -> Result<Option<Timestamp>> {
-    Ok(row.opt_int(i)?.map(Timestamp))
+/// PostgreSQL answers a `BOOLEAN`, SQLite an integer 0 or 1.
+impl FromValue for bool {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            Value::Int(0) => Ok(false),
+            Value::Int(1) => Ok(true),
+            _ => Err("boolean"),
+        }
+    }
 }
 
-pub fn status(row: &Row, i: usize) -> Result<ResourceStatus> {
-    ResourceStatus::parse(&row.text(i)?).map_err(|_| corrupt("status", "status"))
+impl FromValue for u32 {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        Ok(u32::try_from(i64::from_value(value)?).unwrap_or(u32::MAX))
+    }
 }
 
-pub fn org_role(row: &Row, i: usize) -> Result<OrgRole> {
-    OrgRole::parse(&row.text(i)?).map_err(|_| corrupt("role", "org role"))
+impl FromValue for Timestamp {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        i64::from_value(value).map(Timestamp)
+    }
 }
 
-pub fn project_role(row: &Row, i: usize) -> Result<ProjectRole> {
-    ProjectRole::parse(&row.text(i)?).map_err(|_| corrupt("role", "project role"))
+/// NULL is `None`.
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        match value {
+            Value::Null => Ok(None),
+            _ => T::from_value(value).map(Some),
+        }
+    }
 }
 
-/// A user from `user_cols!()` starting at column `at`.
-pub fn user(row: &Row, at: usize) -> Result<User> {
-    Ok(User {
-        id: id(row, at, "users.id")?,
-        number: row.int(at + 1)?,
-        email: row.text(at + 2)?,
-        username: row.text(at + 3)?,
-        name: row.text(at + 4)?,
-        email_verified: row.bool(at + 5)?,
-        status: status(row, at + 6)?,
-        created_at: ts(row, at + 7)?,
-    })
+/// Text parsed by `parse`; `what` names the type in the error.
+fn parsed<T, E>(
+    value: &Value,
+    what: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, &'static str> {
+    match value {
+        Value::Text(s) => parse(s).map_err(|_| what),
+        _ => Err(what),
+    }
 }
 
-/// An org from `org_cols!()` starting at column 0.
-pub fn org(row: &Row) -> Result<Org> {
-    Ok(Org {
-        id: id(row, 0, "orgs.id")?,
-        name: row.text(1)?,
-        description: row.text(2)?,
-        referral_code: row.text(3)?,
-        status: status(row, 4)?,
-        created_at: ts(row, 5)?,
-        updated_at: ts(row, 6)?,
-    })
+/// Ids and enums: stored as their text (`$write`), read back by `$parse`.
+macro_rules! text_columns {
+    ($($type:ty => $what:literal, $parse:expr, $write:ident;)*) => {$(
+        impl FromValue for $type {
+            fn from_value(value: &Value) -> Result<Self, &'static str> {
+                parsed(value, $what, $parse)
+            }
+        }
+
+        impl From<$type> for Value {
+            fn from(value: $type) -> Self {
+                Value::text(value.$write())
+            }
+        }
+
+        impl From<Option<$type>> for Value {
+            fn from(value: Option<$type>) -> Self {
+                value.map_or(Value::Null, Value::from)
+            }
+        }
+    )*};
 }
 
-/// A project from `project_cols!()` starting at column 0.
-pub fn project(row: &Row) -> Result<Project> {
-    Ok(Project {
-        id: id(row, 0, "projects.id")?,
-        org_id: id(row, 1, "projects.org_id")?,
-        name: row.text(2)?,
-        description: row.text(3)?,
-        status: status(row, 4)?,
-        created_at: ts(row, 5)?,
-        updated_at: ts(row, 6)?,
-    })
-}
-
-/// An invitation from `invitation_cols!()`.
-pub fn invitation(row: &Row) -> Result<Invitation> {
-    Ok(Invitation {
-        id: id(row, 0, "invitations.id")?,
-        org_id: id(row, 1, "invitations.org_id")?,
-        email: row.text(2)?,
-        role: org_role(row, 3)?,
-        message: row.text(4)?,
-        status: InvitationStatus::parse(&row.text(5)?)
-            .ok_or_else(|| corrupt("invitations.status", "invitation status"))?,
-        project_assignments: decode_assignments(&row.text(6)?)?,
-        token_hash: row.text(7)?,
-        created_by: opt_id::<UserId>(row, 8, "invitations.created_by")?,
-        created_at: ts(row, 9)?,
-        expires_at: ts(row, 10)?,
-    })
-}
-
-/// An audit event from `audit_cols!()`.
-pub fn audit_event(row: &Row) -> Result<AuditEvent> {
-    Ok(AuditEvent {
-        id: id(row, 0, "audit_events.id")?,
-        org_id: id(row, 1, "audit_events.org_id")?,
-        actor_type: row.text(2)?,
-        actor_id: row.text(3)?,
-        action: row.text(4)?,
-        target_type: row.text(5)?,
-        target_id: row.text(6)?,
-        summary: row.text(7)?,
-        request_id: row.text(8)?,
-        created_at: ts(row, 9)?,
-    })
+text_columns! {
+    ApiKeyId => "id", str::parse, to_string;
+    AuditEventId => "id", str::parse, to_string;
+    InvitationId => "id", str::parse, to_string;
+    OrgId => "id", str::parse, to_string;
+    OutboxEmailId => "id", str::parse, to_string;
+    ProjectId => "id", str::parse, to_string;
+    SessionId => "id", str::parse, to_string;
+    UserId => "id", str::parse, to_string;
+    ResourceStatus => "status", ResourceStatus::parse, as_str;
+    OrgRole => "org role", OrgRole::parse, as_str;
+    ProjectRole => "project role", ProjectRole::parse, as_str;
+    InvitationStatus => "invitation status", |s| InvitationStatus::parse(s).ok_or(()), as_str;
 }
 
 /// Membership labels: a JSON array of strings.
-pub fn encode_labels(labels: &[String]) -> String {
-    Json::from(labels.to_vec()).to_string()
+impl FromValue for Vec<String> {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        parsed(value, "JSON array of strings", |s| serde_json::from_str(s))
+    }
 }
 
-pub fn decode_labels(raw: &str) -> Result<Vec<String>> {
-    serde_json::from_str(raw).map_err(|_| corrupt("memberships.labels", "JSON array of strings"))
+pub fn encode_labels(labels: &[String]) -> Value {
+    Value::Text(Json::from(labels.to_vec()).to_string())
 }
 
 /// Invitation project assignments: `[{"project_id": "…", "role": "admin"}]`.
-pub fn encode_assignments(assignments: &[(ProjectId, ProjectRole)]) -> String {
+impl FromValue for Vec<(ProjectId, ProjectRole)> {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        parsed(value, "JSON list of assignments", decode_assignments)
+    }
+}
+
+pub fn encode_assignments(assignments: &[(ProjectId, ProjectRole)]) -> Value {
     let items: Vec<Json> = assignments
         .iter()
         .map(|(project, role)| json!({ "project_id": project.to_string(), "role": role.as_str() }))
         .collect();
-    Json::Array(items).to_string()
+    Value::Text(Json::Array(items).to_string())
 }
 
-pub fn decode_assignments(raw: &str) -> Result<Vec<(ProjectId, ProjectRole)>> {
-    let bad = || {
-        corrupt(
-            "invitations.project_assignments",
-            "JSON list of assignments",
-        )
-    };
-    let items: Vec<Json> = serde_json::from_str(raw).map_err(|_| bad())?;
+fn decode_assignments(raw: &str) -> Result<Vec<(ProjectId, ProjectRole)>, ()> {
+    let items: Vec<Json> = serde_json::from_str(raw).map_err(drop)?;
     items
         .iter()
         .map(|item| {
-            let project = item
-                .get("project_id")
-                .and_then(Json::as_str)
-                .ok_or_else(bad)?;
-            let role = item.get("role").and_then(Json::as_str).ok_or_else(bad)?;
-            Ok((
-                ProjectId::parse(project).map_err(|_| bad())?,
-                ProjectRole::parse(role).map_err(|_| bad())?,
-            ))
+            let field = |name| item.get(name).and_then(Json::as_str).ok_or(());
+            let project = ProjectId::parse(field("project_id")?).map_err(drop)?;
+            Ok((project, ProjectRole::parse(field("role")?).map_err(drop)?))
         })
         .collect()
+}
+
+/// API key scopes: one space-separated string.
+impl FromValue for Vec<Scope> {
+    fn from_value(value: &Value) -> Result<Self, &'static str> {
+        parsed(value, "scope list", |s| {
+            s.split_whitespace().map(Scope::parse).collect()
+        })
+    }
+}
+
+pub fn encode_scopes(scopes: &[Scope]) -> Value {
+    let names: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+    Value::Text(names.join(" "))
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Value::text(value)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(value: &String) -> Self {
+        Value::text(value)
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Value::Text(value)
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(value: Option<&str>) -> Self {
+        Value::opt_text(value)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(value: i64) -> Self {
+        Value::Int(value)
+    }
+}
+
+impl From<u32> for Value {
+    fn from(value: u32) -> Self {
+        Value::Int(value.into())
+    }
+}
+
+impl From<bool> for Value {
+    fn from(value: bool) -> Self {
+        Value::Bool(value)
+    }
+}
+
+impl From<Timestamp> for Value {
+    fn from(value: Timestamp) -> Self {
+        Value::Int(value.0)
+    }
+}
+
+impl From<Option<Timestamp>> for Value {
+    fn from(value: Option<Timestamp>) -> Self {
+        Value::opt_int(value.map(|t| t.0))
+    }
 }
 
 #[cfg(test)]
@@ -218,18 +282,34 @@ mod tests {
             (ProjectId::new(), ProjectRole::Member),
         ];
         let raw = encode_assignments(&assignments);
-        assert!(raw.contains("\"role\":\"admin\""), "{raw}");
-        assert_eq!(decode_assignments(&raw).unwrap(), assignments);
-        assert_eq!(decode_assignments("[]").unwrap(), vec![]);
-        assert!(decode_assignments("[{\"project_id\":\"x\",\"role\":\"admin\"}]").is_err());
+        let Value::Text(text) = &raw else {
+            panic!("assignments are text")
+        };
+        assert!(text.contains("\"role\":\"admin\""), "{text}");
+        assert_eq!(Vec::from_value(&raw), Ok(assignments));
+        let empty = Value::text("[]");
+        assert_eq!(
+            Vec::<(ProjectId, ProjectRole)>::from_value(&empty),
+            Ok(vec![])
+        );
+        let bad = Value::text("[{\"project_id\":\"x\",\"role\":\"admin\"}]");
+        assert!(Vec::<(ProjectId, ProjectRole)>::from_value(&bad).is_err());
     }
 
     #[test]
-    fn labels_round_trip_and_bad_json_is_internal() {
+    fn labels_round_trip_and_bad_json_names_no_value() {
         let labels = vec!["billing".to_string(), "on \"call\"".to_string()];
-        assert_eq!(decode_labels(&encode_labels(&labels)).unwrap(), labels);
-        let err = decode_labels("{oops").unwrap_err();
-        assert!(matches!(err, DomainError::Internal(_)));
-        assert!(!err.to_string().contains("oops"));
+        assert_eq!(Vec::from_value(&encode_labels(&labels)), Ok(labels));
+        let err = Vec::<String>::from_value(&Value::text("{oops")).unwrap_err();
+        assert!(!err.contains("oops"));
+    }
+
+    #[test]
+    fn booleans_decode_from_either_backend() {
+        assert_eq!(bool::from_value(&Value::Bool(true)), Ok(true));
+        assert_eq!(bool::from_value(&Value::Int(0)), Ok(false));
+        assert!(bool::from_value(&Value::Text("x".into())).is_err());
+        assert_eq!(Option::<String>::from_value(&Value::Null), Ok(None));
+        assert!(i64::from_value(&Value::Text("x".into())).is_err());
     }
 }

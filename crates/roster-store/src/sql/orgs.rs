@@ -1,242 +1,63 @@
 //! SQL for organizations and their memberships, including the member list
 //! (keyset pagination on the user id, optional role filter and search).
 
-use roster_core::error::Result;
+use roster_core::error::{DomainError, Result};
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::{Member, MemberFilter, Membership, Org};
 use roster_core::role::OrgRole;
+use roster_core::store::{OrgsRead, OrgsWrite};
 
-use super::decode::{self, org_cols, user_cols, USER_WIDTH};
-use super::{contains_pattern, Dialect, SqlTx, Value};
+use super::accounts::{self, user_columns, USER_WIDTH};
+use super::decode::{decode, encode_labels, insert_into, params, select};
+use super::{contains_pattern, dialect, Access, Row, SqlTx, Value};
 
-pub fn insert_org(tx: &mut SqlTx, org: &Org) -> Result<()> {
-    tx.execute(
-        "INSERT INTO orgs (id, name, description, referral_code, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            Value::text(org.id),
-            Value::text(&org.name),
-            Value::text(&org.description),
-            Value::text(&org.referral_code),
-            Value::text(org.status.as_str()),
-            Value::Int(org.created_at.0),
-            Value::Int(org.updated_at.0),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Reads an org; with `lock`, holds it until commit.
-pub fn org(tx: &mut SqlTx, id: OrgId, lock: bool) -> Result<Option<Org>> {
-    // Backends differ: PostgreSQL takes a row lock (FOR UPDATE) that
-    // serialises every org-changing transaction on this org across server
-    // processes; SQLite has no row locks and needs none, as the write
-    // transaction already holds the database's write lock.
-    let sql = match (lock, tx.dialect()) {
-        (true, Dialect::Postgres) => concat!(
-            "SELECT ",
-            org_cols!(),
-            " FROM orgs o WHERE o.id = $1 FOR UPDATE"
-        ),
-        _ => concat!("SELECT ", org_cols!(), " FROM orgs o WHERE o.id = $1"),
-    };
-    let row = tx.query_opt(sql, &[Value::text(id)])?;
-    row.map(|row| decode::org(&row)).transpose()
-}
-
-pub fn update_org(tx: &mut SqlTx, org: &Org) -> Result<()> {
-    tx.execute(
-        "UPDATE orgs SET name = $2, description = $3, referral_code = $4, status = $5, \
-         updated_at = $6 WHERE id = $1",
-        &[
-            Value::text(org.id),
-            Value::text(&org.name),
-            Value::text(&org.description),
-            Value::text(&org.referral_code),
-            Value::text(org.status.as_str()),
-            Value::Int(org.updated_at.0),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Memberships, projects (with their members) and invitations go by
-/// `ON DELETE CASCADE`; audit events have no foreign key and stay.
-pub fn delete_org(tx: &mut SqlTx, id: OrgId) -> Result<()> {
-    tx.execute("DELETE FROM orgs WHERE id = $1", &[Value::text(id)])?;
-    Ok(())
-}
-
-pub fn list_user_orgs(
-    tx: &mut SqlTx,
-    user: UserId,
-    after: Option<OrgId>,
-    limit: usize,
-) -> Result<Vec<(Org, OrgRole)>> {
-    // `o.id > $2` repeats the bound on the joined side (see `list_members`).
-    let sql = concat!(
-        "SELECT ",
-        org_cols!(),
-        ", m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
-         WHERE m.user_id = $1 AND m.org_id > $2 AND o.id > $2 ORDER BY m.org_id LIMIT $3"
-    );
-    let rows = tx.query(
-        sql,
-        &[Value::text(user), Value::after(after), Value::limit(limit)],
-    )?;
-    rows.iter()
-        .map(|row| Ok((decode::org(row)?, decode::org_role(row, 7)?)))
-        .collect()
-}
-
-pub fn membership(tx: &mut SqlTx, org: OrgId, user: UserId) -> Result<Option<Membership>> {
-    let sql = "SELECT org_id, user_id, role, labels, created_at FROM memberships \
-               WHERE org_id = $1 AND user_id = $2";
-    let Some(row) = tx.query_opt(sql, &[Value::text(org), Value::text(user)])? else {
-        return Ok(None);
-    };
-    Ok(Some(Membership {
-        org_id: decode::id(&row, 0, "memberships.org_id")?,
-        user_id: decode::id(&row, 1, "memberships.user_id")?,
-        role: decode::org_role(&row, 2)?,
-        labels: decode::decode_labels(&row.text(3)?)?,
-        created_at: decode::ts(&row, 4)?,
-    }))
-}
-
-pub fn insert_membership(tx: &mut SqlTx, membership: &Membership) -> Result<()> {
-    tx.execute(
-        "INSERT INTO memberships (org_id, user_id, role, labels, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-        &[
-            Value::text(membership.org_id),
-            Value::text(membership.user_id),
-            Value::text(membership.role.as_str()),
-            Value::Text(decode::encode_labels(&membership.labels)),
-            Value::Int(membership.created_at.0),
-        ],
-    )?;
-    Ok(())
-}
-
-pub fn update_membership_role(
-    tx: &mut SqlTx,
-    org: OrgId,
-    user: UserId,
-    role: OrgRole,
-) -> Result<()> {
-    tx.execute(
-        "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2",
-        &[
-            Value::text(org),
-            Value::text(user),
-            Value::text(role.as_str()),
-        ],
-    )?;
-    Ok(())
-}
-
-/// The membership and the user's memberships of this org's projects (the
-/// same user's memberships of other orgs' projects stay).
-pub fn delete_membership(tx: &mut SqlTx, org: OrgId, user: UserId) -> Result<()> {
-    let params = [Value::text(org), Value::text(user)];
-    tx.execute(
-        "DELETE FROM project_members WHERE user_id = $2 \
-         AND project_id IN (SELECT id FROM projects WHERE org_id = $1)",
-        &params,
-    )?;
-    tx.execute(
-        "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
-        &params,
-    )?;
-    Ok(())
-}
-
-pub fn count_owners(tx: &mut SqlTx, org: OrgId) -> Result<u64> {
-    let row = tx.query_one(
-        "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2",
-        &[Value::text(org), Value::text(OrgRole::Owner.as_str())],
-    )?;
-    Ok(u64::try_from(row.int(0)?).unwrap_or(0))
-}
-
-/// The columns `member_from` decodes: the user, then the membership.
-macro_rules! member_select {
+/// The columns `org` decodes, from `orgs o`.
+macro_rules! org_columns {
     () => {
-        concat!(
-            "SELECT ",
-            user_cols!(),
-            ", m.role, m.labels, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id "
-        )
+        "o.id, o.name, o.description, o.referral_code, o.status, o.created_at, o.updated_at"
+    };
+}
+pub(crate) use org_columns;
+
+/// How many columns `org_columns!` names.
+const ORG_WIDTH: usize = 7;
+
+/// An org from `org_columns!()` starting at column 0.
+fn org(row: &Row) -> Result<Org> {
+    decode! { row, 0, Org { id, name, description, referral_code, status, created_at, updated_at } }
+}
+
+/// The columns `membership` decodes, from `memberships`.
+macro_rules! membership_columns {
+    () => {
+        "org_id, user_id, role, labels, created_at"
     };
 }
 
-fn member_from(row: &super::Row) -> Result<Member> {
+fn membership(row: &Row) -> Result<Membership> {
+    decode! { row, 0, Membership { org_id, user_id, role, labels, created_at } }
+}
+
+/// The columns `member` decodes, from `memberships m JOIN users u`: the
+/// user, then the membership.
+macro_rules! member_columns {
+    () => {
+        concat!(user_columns!(), ", m.role, m.labels, m.created_at")
+    };
+}
+pub(crate) use member_columns;
+
+fn member(row: &Row) -> Result<Member> {
+    let mut membership = row.columns(USER_WIDTH);
     Ok(Member {
-        user: decode::user(row, 0)?,
-        role: decode::org_role(row, USER_WIDTH)?,
-        labels: decode::decode_labels(&row.text(USER_WIDTH + 1)?)?,
-        joined_at: decode::ts(row, USER_WIDTH + 2)?,
+        user: accounts::user(row, 0)?,
+        role: membership.next()?,
+        labels: membership.next()?,
+        joined_at: membership.next()?,
     })
 }
 
-pub fn member(tx: &mut SqlTx, org: OrgId, user: UserId) -> Result<Option<Member>> {
-    let sql = concat!(member_select!(), "WHERE m.org_id = $1 AND m.user_id = $2");
-    let row = tx.query_opt(sql, &[Value::text(org), Value::text(user)])?;
-    row.map(|row| member_from(&row)).transpose()
-}
-
-/// One page of members in user-id order. The scan walks the primary key
-/// (org_id, user_id), or (org_id, role, user_id) with a role filter, from
-/// `after` on, so a page deep in a huge org costs what the first one does;
-/// the search is checked on each joined user until the page is full.
-/// `u.id > $2` repeats the bound on the joined side: without it PostgreSQL
-/// may merge-join against the users index from its start, and a deep page
-/// then reads every user before the bound.
-pub fn list_members(
-    tx: &mut SqlTx,
-    org: OrgId,
-    filter: &MemberFilter,
-    after: Option<UserId>,
-    limit: usize,
-) -> Result<Vec<Member>> {
-    if let Some(needle) = indexed_needle(filter) {
-        let pattern = format!("%{needle}%");
-        // The probe counts matches through the index, up to one past the
-        // bound: cheap when few match, and bounded when many do.
-        let probe = match tx.dialect() {
-            Dialect::Sqlite => {
-                "SELECT COUNT(*) FROM \
-                 (SELECT 1 FROM users_search WHERE search LIKE $1 LIMIT $2)"
-            }
-            Dialect::Postgres => {
-                "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE search LIKE $1 LIMIT $2) hits"
-            }
-        };
-        let hits = tx
-            .query_one(
-                probe,
-                &[
-                    Value::Text(pattern.clone()),
-                    Value::Int(INDEXED_SEARCH_MAX + 1),
-                ],
-            )?
-            .int(0)?;
-        if hits <= INDEXED_SEARCH_MAX {
-            return list_members_by_search(tx, org, filter.role, pattern, after, limit);
-        }
-    }
-    let mut sql = String::from(concat!(
-        member_select!(),
-        "WHERE m.org_id = $1 AND m.user_id > $2 AND u.id > $2"
-    ));
-    let mut params = vec![Value::text(org), Value::after(after)];
-    push_member_filter(&mut sql, &mut params, filter);
-    params.push(Value::limit(limit));
-    sql.push_str(&format!(" ORDER BY m.user_id LIMIT ${}", params.len()));
-    let rows = tx.query(&sql, &params)?;
-    rows.iter().map(member_from).collect()
-}
+const MEMBERS_FROM: &str = " FROM memberships m JOIN users u ON u.id = m.user_id ";
 
 /// A search matching at most this many users (in any org) is answered
 /// from the search index (migration 0005): the matches, joined to the
@@ -254,71 +75,15 @@ fn indexed_needle(filter: &MemberFilter) -> Option<String> {
     (plain && needle.chars().count() >= 3).then_some(needle)
 }
 
-/// `list_members` for a selective search, driven by the search index: the
-/// matching users first, then their memberships of `org`. SQLite:
-/// `CROSS JOIN` fixes that join order. PostgreSQL: the matches are a
-/// materialised CTE, found by the trigram index when the server has one.
-fn list_members_by_search(
-    tx: &mut SqlTx,
-    org: OrgId,
-    role: Option<OrgRole>,
-    pattern: String,
-    after: Option<UserId>,
-    limit: usize,
-) -> Result<Vec<Member>> {
-    let mut sql = String::from(match tx.dialect() {
-        Dialect::Sqlite => concat!(
-            "SELECT ",
-            user_cols!(),
-            ", m.role, m.labels, m.created_at FROM users_search s \
-             CROSS JOIN users u ON u.number = s.rowid \
-             CROSS JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id \
-             WHERE s.search LIKE $3 AND u.id > $2"
-        ),
-        Dialect::Postgres => concat!(
-            "WITH hits AS MATERIALIZED (SELECT id FROM users WHERE search LIKE $3) SELECT ",
-            user_cols!(),
-            ", m.role, m.labels, m.created_at FROM hits h JOIN users u ON u.id = h.id \
-             JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id WHERE u.id > $2"
-        ),
-    });
-    let mut params = vec![Value::text(org), Value::after(after), Value::Text(pattern)];
-    if let Some(role) = role {
-        params.push(Value::text(role.as_str()));
-        sql.push_str(&format!(" AND m.role = ${}", params.len()));
-    }
-    params.push(Value::limit(limit));
-    sql.push_str(&format!(" ORDER BY u.id LIMIT ${}", params.len()));
-    let rows = tx.query(&sql, &params)?;
-    rows.iter().map(member_from).collect()
-}
-
-/// The same order as `list_members`, by offset: for page-numbered surfaces.
-pub fn list_members_offset(
-    tx: &mut SqlTx,
-    org: OrgId,
-    filter: &MemberFilter,
-    offset: usize,
-    limit: usize,
-) -> Result<Vec<Member>> {
-    let mut sql = String::from(concat!(member_select!(), "WHERE m.org_id = $1"));
-    let mut params = vec![Value::text(org)];
-    push_member_filter(&mut sql, &mut params, filter);
-    params.push(Value::limit(limit));
-    params.push(Value::limit(offset));
-    sql.push_str(&format!(
-        " ORDER BY m.user_id LIMIT ${} OFFSET ${}",
-        params.len() - 1,
-        params.len()
-    ));
-    let rows = tx.query(&sql, &params)?;
-    rows.iter().map(member_from).collect()
+/// Appends `AND <condition> $n` for the next parameter `value`.
+fn push_condition(sql: &mut String, params: &mut Vec<Value>, condition: &str, value: Value) {
+    params.push(value);
+    sql.push_str(&format!(" AND {condition} ${}", params.len()));
 }
 
 fn push_member_filter(sql: &mut String, params: &mut Vec<Value>, filter: &MemberFilter) {
     if let Some(role) = filter.role {
-        params.push(Value::text(role.as_str()));
-        sql.push_str(&format!(" AND m.role = ${}", params.len()));
+        push_condition(sql, params, "m.role =", role.into());
     }
     if let Some(query) = filter.query.as_deref().filter(|q| !q.is_empty()) {
         // Lowercased again so both backends match alike: SQLite's LIKE
@@ -328,19 +93,215 @@ fn push_member_filter(sql: &mut String, params: &mut Vec<Value>, filter: &Member
     }
 }
 
-pub fn update_membership_labels(
-    tx: &mut SqlTx,
-    org: OrgId,
-    user: UserId,
-    labels: &[String],
-) -> Result<()> {
-    tx.execute(
-        "UPDATE memberships SET labels = $3 WHERE org_id = $1 AND user_id = $2",
-        &[
-            Value::text(org),
-            Value::text(user),
-            Value::Text(decode::encode_labels(labels)),
-        ],
-    )?;
-    Ok(())
+/// Ends a member query: user-id order (`order_by`, the column of the
+/// index the query walks), then `LIMIT` (and `OFFSET`).
+fn push_page(
+    sql: &mut String,
+    params: &mut Vec<Value>,
+    order_by: &str,
+    limit: usize,
+    offset: Option<usize>,
+) {
+    params.push(Value::limit(limit));
+    sql.push_str(&format!(" ORDER BY {order_by} LIMIT ${}", params.len()));
+    if let Some(offset) = offset {
+        params.push(Value::limit(offset));
+        sql.push_str(&format!(" OFFSET ${}", params.len()));
+    }
+}
+
+impl SqlTx<'_> {
+    /// `list_members` for a selective search, driven by the search index:
+    /// the matching users first, then their memberships of `org`.
+    fn list_members_by_search(
+        &mut self,
+        org: OrgId,
+        role: Option<OrgRole>,
+        pattern: String,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Member>> {
+        let mut sql = String::from(dialect::members_by_search(self.backend()));
+        let mut params = vec![org.into(), Value::after(after), pattern.into()];
+        if let Some(role) = role {
+            push_condition(&mut sql, &mut params, "m.role =", role.into());
+        }
+        push_page(&mut sql, &mut params, "u.id", limit, None);
+        self.query_all(&sql, &params, member)
+    }
+}
+
+impl OrgsRead for SqlTx<'_> {
+    fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        if self.access() == Access::Read {
+            return Err(DomainError::Internal(
+                "a read transaction cannot lock an org for a change".into(),
+            ));
+        }
+        self.query_opt(dialect::lock_org(self.backend()), &params! { id }, org)
+    }
+
+    fn org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        let sql = select!(org_columns!(), " FROM orgs o WHERE o.id = $1");
+        self.query_opt(sql, &params! { id }, org)
+    }
+
+    fn list_user_orgs(
+        &mut self,
+        user: UserId,
+        after: Option<OrgId>,
+        limit: usize,
+    ) -> Result<Vec<(Org, OrgRole)>> {
+        // `o.id > $2` repeats the bound on the joined side (see `list_members`).
+        let sql = select!(
+            org_columns!(),
+            ", m.role FROM memberships m JOIN orgs o ON o.id = m.org_id \
+             WHERE m.user_id = $1 AND m.org_id > $2 AND o.id > $2 ORDER BY m.org_id LIMIT $3"
+        );
+        let params = params! { user, Value::after(after), Value::limit(limit) };
+        self.query_all(sql, &params, |row| Ok((org(row)?, row.get(ORG_WIDTH)?)))
+    }
+
+    fn membership(&mut self, org: OrgId, user: UserId) -> Result<Option<Membership>> {
+        let sql = select!(
+            membership_columns!(),
+            " FROM memberships WHERE org_id = $1 AND user_id = $2"
+        );
+        self.query_opt(sql, &params! { org, user }, membership)
+    }
+
+    fn count_owners(&mut self, org: OrgId) -> Result<u64> {
+        let sql = "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = $2";
+        self.query_one(sql, &params! { org, OrgRole::Owner })?
+            .count(0)
+    }
+
+    fn member(&mut self, org: OrgId, user: UserId) -> Result<Option<Member>> {
+        let sql = concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM memberships m JOIN users u ON u.id = m.user_id ",
+            "WHERE m.org_id = $1 AND m.user_id = $2"
+        );
+        self.query_opt(sql, &params! { org, user }, member)
+    }
+
+    /// One page of members in user-id order. The scan walks the primary
+    /// key (org_id, user_id), or (org_id, role, user_id) with a role
+    /// filter, from `after` on, so a page deep in a huge org costs what the
+    /// first one does; the search is checked on each joined user until the
+    /// page is full. `u.id > $2` repeats the bound on the joined side:
+    /// without it PostgreSQL may merge-join against the users index from
+    /// its start, and a deep page then reads every user before the bound.
+    fn list_members(
+        &mut self,
+        org: OrgId,
+        filter: &MemberFilter,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<Member>> {
+        if let Some(needle) = indexed_needle(filter) {
+            let pattern = format!("%{needle}%");
+            // The probe counts matches through the index, up to one past
+            // the bound: cheap when few match, and bounded when many do.
+            let probe = dialect::count_search_hits(self.backend());
+            let params = params! { pattern.clone(), INDEXED_SEARCH_MAX + 1 };
+            let hits: i64 = self.query_one(probe, &params)?.get(0)?;
+            if hits <= INDEXED_SEARCH_MAX {
+                return self.list_members_by_search(org, filter.role, pattern, after, limit);
+            }
+        }
+        let mut sql = format!(
+            "SELECT {}{MEMBERS_FROM}WHERE m.org_id = $1 AND m.user_id > $2 AND u.id > $2",
+            member_columns!()
+        );
+        let mut params = vec![org.into(), Value::after(after)];
+        push_member_filter(&mut sql, &mut params, filter);
+        push_page(&mut sql, &mut params, "m.user_id", limit, None);
+        self.query_all(&sql, &params, member)
+    }
+
+    /// The same order as `list_members`, by offset: for page-numbered
+    /// surfaces.
+    fn list_members_offset(
+        &mut self,
+        org: OrgId,
+        filter: &MemberFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Member>> {
+        let mut sql = format!(
+            "SELECT {}{MEMBERS_FROM}WHERE m.org_id = $1",
+            member_columns!()
+        );
+        let mut params = vec![org.into()];
+        push_member_filter(&mut sql, &mut params, filter);
+        push_page(&mut sql, &mut params, "m.user_id", limit, Some(offset));
+        self.query_all(&sql, &params, member)
+    }
+}
+
+impl OrgsWrite for SqlTx<'_> {
+    fn insert_org(&mut self, org: &Org) -> Result<()> {
+        let sql = "INSERT INTO orgs (id, name, description, referral_code, status, created_at, \
+                   updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let o = org;
+        let params = params! {
+            o.id, &o.name, &o.description, &o.referral_code, o.status, o.created_at, o.updated_at,
+        };
+        self.run(sql, &params)
+    }
+
+    fn update_org(&mut self, org: &Org) -> Result<()> {
+        let sql = "UPDATE orgs SET name = $1, description = $2, referral_code = $3, status = $4, \
+                   updated_at = $5 WHERE id = $6";
+        let o = org;
+        let params =
+            params! { &o.name, &o.description, &o.referral_code, o.status, o.updated_at, o.id };
+        self.run(sql, &params)
+    }
+
+    /// Memberships, projects (with their members) and invitations go by
+    /// `ON DELETE CASCADE`; audit events have no foreign key and stay.
+    fn delete_org(&mut self, id: OrgId) -> Result<()> {
+        self.run("DELETE FROM orgs WHERE id = $1", &params! { id })
+    }
+
+    fn insert_membership(&mut self, membership: &Membership) -> Result<()> {
+        let sql = insert_into!("memberships", membership_columns!(), "$1, $2, $3, $4, $5");
+        let m = membership;
+        let params =
+            params! { m.org_id, m.user_id, m.role, encode_labels(&m.labels), m.created_at };
+        self.run(sql, &params)
+    }
+
+    fn update_membership_role(&mut self, org: OrgId, user: UserId, role: OrgRole) -> Result<()> {
+        let sql = "UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3";
+        self.run(sql, &params! { role, org, user })
+    }
+
+    fn update_membership_labels(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        labels: &[String],
+    ) -> Result<()> {
+        let sql = "UPDATE memberships SET labels = $1 WHERE org_id = $2 AND user_id = $3";
+        self.run(sql, &params! { encode_labels(labels), org, user })
+    }
+
+    /// The membership and the user's memberships of this org's projects
+    /// (the same user's memberships of other orgs' projects stay).
+    fn delete_membership(&mut self, org: OrgId, user: UserId) -> Result<()> {
+        let params = params! { org, user };
+        self.run(
+            "DELETE FROM project_members \
+             WHERE project_id IN (SELECT id FROM projects WHERE org_id = $1) AND user_id = $2",
+            &params,
+        )?;
+        self.run(
+            "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+            &params,
+        )
+    }
 }

@@ -1,13 +1,12 @@
 //! Cases for settings, users, sessions and refresh tokens.
 
-use roster_core::error::DomainError;
 use roster_core::ids::{SessionId, UserId};
 use roster_core::model::Session;
 use roster_core::store::{self, Store};
 use roster_core::time::Timestamp;
 use roster_core::types::ResourceStatus;
 
-use crate::support::{new_user, user};
+use crate::support::{assert_conflict, new_user, user};
 
 pub fn users_get_sequential_numbers_and_read_back(store: &dyn Store) {
     let a = user(store, "ada");
@@ -45,7 +44,7 @@ pub fn users_get_sequential_numbers_and_read_back(store: &dyn Store) {
     assert!(taken && !free);
     assert_eq!(missing, None);
 
-    store::write(store, |tx| tx.set_email_verified(a.id)).unwrap();
+    store::write(store, |tx| tx.set_email_verified(a.id, Timestamp(5_000))).unwrap();
     let verified = store::read(store, |tx| tx.user(a.id)).unwrap().unwrap();
     assert!(verified.email_verified);
     assert_eq!(verified.number, a.number);
@@ -97,16 +96,7 @@ pub fn duplicate_email_and_username_are_conflicts(store: &dyn Store) {
     let mut same_email = new_user("other");
     same_email.email = first.email.clone();
     let err = store::write(store, |tx| tx.insert_user(&same_email)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "email_taken",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "email_taken");
     assert!(
         !format!("{err:?}").contains("hash-of"),
         "no parameter values in errors"
@@ -115,16 +105,7 @@ pub fn duplicate_email_and_username_are_conflicts(store: &dyn Store) {
     let mut same_username = new_user("another");
     same_username.username = first.username.clone();
     let err = store::write(store, |tx| tx.insert_user(&same_username)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "username_taken",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "username_taken");
 
     // The store is fine afterwards, and the failed inserts left nothing.
     let next = user(store, "next");
@@ -213,16 +194,7 @@ pub fn refresh_tokens_are_single_use(store: &dyn Store) {
         tx.insert_refresh_token("hash-2", SessionId::new(), Timestamp(1))
     })
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "conflict",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "conflict");
 }
 
 pub fn concurrent_refresh_token_uses_succeed_once(store: &dyn Store) {
@@ -256,7 +228,10 @@ pub fn only_an_unverified_account_in_no_org_is_deleted(store: &dyn Store) {
     let squatter = user(store, "squatter");
     let verified = user(store, "verified");
     let member = user(store, "member");
-    store::write(store, |tx| tx.set_email_verified(verified.id)).unwrap();
+    store::write(store, |tx| {
+        tx.set_email_verified(verified.id, Timestamp(5_000))
+    })
+    .unwrap();
     let org = crate::support::org(store, "Acme");
     crate::support::join(store, org.id, member.id, roster_core::role::OrgRole::Member);
     let now = Timestamp::now();

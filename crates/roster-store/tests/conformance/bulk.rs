@@ -18,17 +18,9 @@ fn page_all(db: &TestDb, org: roster_core::ids::OrgId, query: &str, page: usize)
         role: None,
         query: Some(query.into()),
     };
-    let mut out: Vec<UserId> = Vec::new();
-    loop {
-        let after = out.last().copied();
-        let rows =
-            store::read(db.store(), |tx| tx.list_members(org, &filter, after, page)).unwrap();
-        let done = rows.len() < page;
-        out.extend(rows.iter().map(|m| m.user.id));
-        if done {
-            return out;
-        }
-    }
+    let read = |after| store::read(db.store(), |tx| tx.list_members(org, &filter, after, page));
+    let members = support::walk_pages(page, read, |m| m.user.id);
+    members.iter().map(|m| m.user.id).collect()
 }
 
 pub fn bulk_loaded_members_read_back_and_search_both_ways(db: TestDb) {

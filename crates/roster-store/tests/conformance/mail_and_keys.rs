@@ -67,21 +67,14 @@ pub fn outbox_emails_are_claimed_once_and_delivery_marks_the_invitation_sent(sto
     let due = store::read(store, |tx| tx.due_outbox_emails(Timestamp(2_000), 10)).unwrap();
     assert_eq!(due, vec![first.clone()], "only what is due, oldest first");
 
-    assert!(store::write(store, |tx| tx.claim_outbox_email(
-        first.id,
-        Timestamp(2_000),
-        Timestamp(60_000)
-    ))
-    .unwrap());
-    assert!(
-        !store::write(store, |tx| tx.claim_outbox_email(
-            first.id,
-            Timestamp(2_001),
-            Timestamp(60_000)
-        ))
-        .unwrap(),
-        "leased"
-    );
+    let claim = |now, until| {
+        store::write(store, |tx| {
+            tx.claim_outbox_email(first.id, Timestamp(now), Timestamp(until))
+        })
+        .unwrap()
+    };
+    assert!(claim(2_000, 60_000));
+    assert!(!claim(2_001, 60_000), "leased");
     assert!(
         store::read(store, |tx| tx.due_outbox_emails(Timestamp(3_000), 10))
             .unwrap()
@@ -113,15 +106,7 @@ pub fn outbox_emails_are_claimed_once_and_delivery_marks_the_invitation_sent(sto
             .status,
         InvitationStatus::Sent
     );
-    assert!(
-        !store::write(store, |tx| tx.claim_outbox_email(
-            first.id,
-            Timestamp(999_999),
-            Timestamp(1_000_000)
-        ))
-        .unwrap(),
-        "sent is final"
-    );
+    assert!(!claim(999_999, 1_000_000), "sent is final");
     assert_eq!(store::read(store, |tx| tx.outbox_backlog()).unwrap(), 1);
     assert_eq!(
         store::read(store, |tx| tx.oldest_undelivered_outbox_email()).unwrap(),
@@ -204,7 +189,7 @@ pub fn email_verifications_are_single_use(store: &dyn Store) {
         store::read(store, |tx| tx.email_verification("nope")).unwrap(),
         None
     );
-    store::write(store, |tx| tx.set_email_verified(ada.id)).unwrap();
+    store::write(store, |tx| tx.set_email_verified(ada.id, Timestamp(5_000))).unwrap();
     assert!(
         store::read(store, |tx| tx.user(ada.id))
             .unwrap()

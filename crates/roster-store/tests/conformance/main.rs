@@ -68,7 +68,7 @@ conformance!(
     transactions::failed_write_leaves_no_trace,
     transactions::panicking_write_rolls_back_and_the_store_carries_on,
     transactions::a_failed_operation_aborts_its_transaction,
-    transactions::reads_cannot_write,
+    transactions::reads_cannot_lock_an_org,
     transactions::reads_do_not_wait_for_writes,
     transactions::concurrent_demotions_leave_exactly_one_owner,
 );

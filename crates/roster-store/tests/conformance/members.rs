@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 
-use roster_core::error::DomainError;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::{Member, MemberFilter, NewUser};
 use roster_core::role::{OrgRole, ProjectRole};
@@ -10,7 +9,7 @@ use roster_core::store::{self, Store};
 use roster_core::time::Timestamp;
 use roster_core::types::ResourceStatus;
 
-use crate::support::{join, membership, new_org, new_user, org, user};
+use crate::support::{assert_conflict, join, membership, new_org, new_user, org, user, walk_pages};
 
 pub fn orgs_insert_update_and_read(store: &dyn Store) {
     let mut acme = org(store, "Acme");
@@ -35,16 +34,7 @@ pub fn orgs_insert_update_and_read(store: &dyn Store) {
     let mut twin = new_org("Twin");
     twin.referral_code = acme.referral_code.clone();
     let err = store::write(store, |tx| tx.insert_org(&twin)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "conflict",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "conflict");
 }
 
 pub fn memberships_crud_and_count_owners(store: &dyn Store) {
@@ -86,30 +76,12 @@ pub fn memberships_crud_and_count_owners(store: &dyn Store) {
         tx.insert_membership(&membership(acme.id, ada.id, OrgRole::Guest))
     })
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "already_member",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "already_member");
     let err = store::write(store, |tx| {
         tx.insert_membership(&membership(acme.id, UserId::new(), OrgRole::Guest))
     })
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "conflict",
-                ..
-            }
-        ),
-        "unknown user: {err:?}"
-    );
+    assert_conflict(&err, "conflict"); // an unknown user
 
     store::write(store, |tx| tx.delete_membership(acme.id, ada.id)).unwrap();
     assert_eq!(
@@ -163,18 +135,8 @@ pub fn delete_membership_removes_only_that_orgs_projects(store: &dyn Store) {
 }
 
 fn page_all(store: &dyn Store, org: OrgId, filter: &MemberFilter, limit: usize) -> Vec<Member> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store::read(store, |tx| tx.list_members(org, filter, after, limit)).unwrap();
-        assert!(page.len() <= limit);
-        let done = page.len() < limit;
-        after = page.last().map(|m| m.user.id);
-        all.extend(page);
-        if done {
-            return all;
-        }
-    }
+    let page = |after| store::read(store, |tx| tx.list_members(org, filter, after, limit));
+    walk_pages(limit, page, |m| m.user.id)
 }
 
 pub fn list_members_walks_every_member_once_in_order(store: &dyn Store) {
@@ -336,17 +298,8 @@ pub fn list_user_orgs_pages_in_org_id_order(store: &dyn Store) {
     org(store, "Not mine");
     mine.sort_by_key(|(o, _)| o.id);
 
-    let mut seen = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store::read(store, |tx| tx.list_user_orgs(ada.id, after, 5)).unwrap();
-        after = page.last().map(|(o, _)| o.id);
-        let done = page.len() < 5;
-        seen.extend(page);
-        if done {
-            break;
-        }
-    }
+    let page = |after| store::read(store, |tx| tx.list_user_orgs(ada.id, after, 5));
+    let seen = walk_pages(5, page, |(o, _)| o.id);
     assert_eq!(seen, mine);
     assert_eq!(
         store::read(store, |tx| tx.list_user_orgs(bob.id, None, 100))

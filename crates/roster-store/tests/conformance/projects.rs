@@ -1,6 +1,5 @@
 //! Cases for projects, project members, invitations and audit events.
 
-use roster_core::error::DomainError;
 use roster_core::ids::{AuditEventId, InvitationId, OrgId, ProjectId, UserId};
 use roster_core::model::{AuditEvent, AuditFilter, Invitation, InvitationStatus, Project};
 use roster_core::role::{OrgRole, ProjectRole};
@@ -8,7 +7,7 @@ use roster_core::store::{self, Store};
 use roster_core::time::Timestamp;
 use roster_core::types::ResourceStatus;
 
-use crate::support::{join, org, user};
+use crate::support::{assert_conflict, join, org, user, walk_pages};
 
 /// Inserts a project of `org` (also a fixture for other cases).
 pub fn project(store: &dyn Store, org: OrgId, name: &str) -> Project {
@@ -53,17 +52,8 @@ pub fn projects_crud_and_pages(store: &dyn Store) {
         Some(first.clone())
     );
 
-    let mut pages = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store::read(store, |tx| tx.list_projects(acme.id, after, 4)).unwrap();
-        after = page.last().map(|p| p.id);
-        let done = page.len() < 4;
-        pages.extend(page);
-        if done {
-            break;
-        }
-    }
+    let page = |after| store::read(store, |tx| tx.list_projects(acme.id, after, 4));
+    let pages = walk_pages(4, page, |p| p.id);
     made.sort_by_key(|p| p.id);
     assert_eq!(pages, made);
 
@@ -96,16 +86,7 @@ pub fn project_members_crud_and_pages(store: &dyn Store) {
         tx.insert_project_member(p.id, users[0].id, ProjectRole::Admin, Timestamp(8))
     })
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "conflict",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "conflict");
 
     store::write(store, |tx| {
         tx.update_project_member_role(p.id, users[1].id, ProjectRole::Admin)
@@ -165,16 +146,7 @@ pub fn one_open_invitation_per_address(store: &dyn Store) {
         tx.insert_invitation(&invitation(acme.id, "eve@example.com", "t2"))
     })
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "invitation_exists",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_conflict(&err, "invitation_exists");
     // The same address may be invited to another org.
     store::write(store, |tx| {
         tx.insert_invitation(&invitation(other.id, "eve@example.com", "t3"))
@@ -190,13 +162,19 @@ pub fn one_open_invitation_per_address(store: &dyn Store) {
         project_assignments: vec![],
         ..first.clone()
     };
-    store::write(store, |tx| tx.update_invitation(&refreshed)).unwrap();
+    store::write(store, |tx| {
+        tx.update_invitation(&refreshed, Timestamp(5_000))
+    })
+    .unwrap();
     assert_eq!(
         store::read(store, |tx| tx.open_invitation(acme.id, "eve@example.com")).unwrap(),
         Some(refreshed.clone())
     );
     refreshed.status = InvitationStatus::Accepted;
-    store::write(store, |tx| tx.update_invitation(&refreshed)).unwrap();
+    store::write(store, |tx| {
+        tx.update_invitation(&refreshed, Timestamp(5_000))
+    })
+    .unwrap();
     assert_eq!(
         store::read(store, |tx| tx.open_invitation(acme.id, "eve@example.com")).unwrap(),
         None
@@ -210,16 +188,7 @@ pub fn one_open_invitation_per_address(store: &dyn Store) {
         tx.insert_invitation(&invitation(acme.id, "zed@example.com", "t5"))
     })
     .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DomainError::Conflict {
-                code: "conflict",
-                ..
-            }
-        ),
-        "same token hash: {err:?}"
-    );
+    assert_conflict(&err, "conflict"); // the same token hash
 }
 
 pub fn open_invitations_gate_signup_until_they_expire(store: &dyn Store) {
@@ -266,17 +235,8 @@ pub fn audit_events_page_newest_first(store: &dyn Store) {
         store::write(store, |tx| tx.insert_audit_event(&noise)).unwrap();
     }
     events.sort_by_key(|e| std::cmp::Reverse(e.id));
-    let mut seen = Vec::new();
-    let mut before = None;
-    loop {
-        let page = store::read(store, |tx| tx.list_audit_events(acme.id, before, 5)).unwrap();
-        before = page.last().map(|e| e.id);
-        let done = page.len() < 5;
-        seen.extend(page);
-        if done {
-            break;
-        }
-    }
+    let page = |before| store::read(store, |tx| tx.list_audit_events(acme.id, before, 5));
+    let seen = walk_pages(5, page, |e| e.id);
     assert_eq!(seen, events);
 }
 
@@ -344,19 +304,12 @@ pub fn audit_events_filter_by_actor_and_action_and_page(store: &dyn Store) {
         action: Some("member.added".into()),
     };
     // One per page, to walk the keyset with the filters on.
-    let mut seen = Vec::new();
-    let mut before = None;
-    loop {
-        let page = store::read(store, |tx| {
+    let page = |before| {
+        store::read(store, |tx| {
             tx.list_audit_events_matching(acme.id, &both, before, 1)
         })
-        .unwrap();
-        if page.is_empty() {
-            break;
-        }
-        before = page.last().map(|e| e.id);
-        seen.extend(page);
-    }
+    };
+    let seen = walk_pages(1, page, |e| e.id);
     assert_eq!(seen, expected);
 
     let by_actor = AuditFilter {

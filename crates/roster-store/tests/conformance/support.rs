@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use roster_core::error::DomainError;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::{Membership, NewUser, Org, User};
 use roster_core::role::OrgRole;
@@ -42,6 +43,33 @@ pub fn postgres() -> TestDb {
         store,
         url,
         _dir: None,
+    }
+}
+
+/// Asserts that `err` is a conflict with the code `code`.
+pub fn assert_conflict(err: &DomainError, code: &str) {
+    let found = matches!(err, DomainError::Conflict { code: c, .. } if *c == code);
+    assert!(found, "expected conflict {code}: {err:?}");
+}
+
+/// Every item of a keyset-paged list, read `limit` at a time: `page` reads
+/// the page after (or before) a bound, `bound` names an item's bound.
+pub fn walk_pages<T, B: Copy>(
+    limit: usize,
+    page: impl Fn(Option<B>) -> roster_core::Result<Vec<T>>,
+    bound: impl Fn(&T) -> B,
+) -> Vec<T> {
+    let mut all = Vec::new();
+    let mut next = None;
+    loop {
+        let rows = page(next).expect("read a page");
+        assert!(rows.len() <= limit, "a page holds at most its limit");
+        let done = rows.len() < limit;
+        next = rows.last().map(&bound).or(next);
+        all.extend(rows);
+        if done {
+            return all;
+        }
     }
 }
 
