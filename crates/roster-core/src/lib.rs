@@ -18,5 +18,5 @@ pub mod store;
 pub mod time;
 pub mod types;
 
-pub use error::{DomainError, Result};
+pub use error::{DomainError, ErrorKind, Result};
 pub use service::{CoreConfig, Ctx, Roster, SignupMode};

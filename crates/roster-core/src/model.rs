@@ -156,6 +156,15 @@ pub enum InvitationStatus {
 }
 
 impl InvitationStatus {
+    pub const ALL: [InvitationStatus; 6] = [
+        InvitationStatus::Pending,
+        InvitationStatus::Sent,
+        InvitationStatus::Accepted,
+        InvitationStatus::Declined,
+        InvitationStatus::Revoked,
+        InvitationStatus::Expired,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             InvitationStatus::Pending => "pending",

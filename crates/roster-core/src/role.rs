@@ -60,6 +60,8 @@ pub enum ProjectRole {
 }
 
 impl ProjectRole {
+    pub const ALL: [ProjectRole; 2] = [ProjectRole::Admin, ProjectRole::Member];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ProjectRole::Admin => "admin",

@@ -364,6 +364,13 @@ pub enum ResourceStatus {
 }
 
 impl ResourceStatus {
+    pub const ALL: [ResourceStatus; 4] = [
+        ResourceStatus::Active,
+        ResourceStatus::Suspended,
+        ResourceStatus::Archived,
+        ResourceStatus::Inactive,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ResourceStatus::Active => "active",

@@ -15,7 +15,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use roster_core::ids::{InvitationId, OrgId, ProjectId};
-use roster_core::model::{Invitation, InvitationStatus, Member};
+use roster_core::model::{Invitation, Member};
 use roster_core::pagination::PageNumber;
 use roster_core::role::{OrgRole, ProjectRole};
 use roster_core::service::{
@@ -24,13 +24,14 @@ use roster_core::service::{
 use roster_core::time::Timestamp;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{status_of, ApiResult};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{public_message, status_of, ApiResult, ErrorResponse};
+use crate::extract::{Caller, Json, Page, PageQuery, PathArgs};
+use crate::schema::{self, ango_invitation_status, ango_role};
+use crate::shared_docs::{AngoErrors, AngoOrgPath};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
 /// Most items one bulk request may carry.
@@ -46,70 +47,58 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// This surface's error body: the common `{code, message}` in its
 /// `{status: "error"}` envelope (see `error_envelope`).
 #[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-struct AngoError {
+pub(crate) struct AngoError {
     /// Always `error`.
     status: &'static str,
     code: String,
     message: String,
 }
 
+impl From<ErrorResponse> for AngoError {
+    fn from(ErrorResponse { code, message }: ErrorResponse) -> Self {
+        Self {
+            status: "error",
+            code,
+            message,
+        }
+    }
+}
+
 /// An email address.
 #[derive(ToSchema)]
-#[schema(as = EmailAddress, format = Email)]
+#[schema(format = Email)]
 #[allow(dead_code)]
-struct EmailSchema(String);
-
-/// Where an invitation is in its life.
-#[derive(ToSchema)]
-#[schema(as = InvitationStatus)]
-#[allow(dead_code)]
-enum InvitationStatusSchema {
-    Pending,
-    Sent,
-    Accepted,
-    Declined,
-    Revoked,
-    Expired,
-}
-
-/// A role on this surface.
-#[derive(ToSchema)]
-#[schema(as = OrganizationRole)]
-#[allow(dead_code)]
-enum RoleSchema {
-    Admin,
-    Member,
-    Guest,
-}
+struct EmailAddress(String);
 
 /// The path prefix of this surface.
 pub const PREFIX: &str = "/v2/";
 
 /// Puts every error of this surface — from handlers, extractors and the
 /// app-wide layers (idempotency, unknown routes) alike — into the
-/// surface's envelope: `{status: "error", code, message}`. Installed once
-/// around the whole app; leaves other surfaces' answers alone.
+/// surface's envelope: `{status: "error", code, message}`. Every error
+/// answer carries its typed `ErrorResponse` (see `crate::error`); this
+/// re-renders that value, keeping the status and headers, and takes it
+/// out so that a second pass leaves the answer alone. Leaves other
+/// surfaces' answers alone.
+///
+/// Installed twice around the app: inside the idempotency layer, so that
+/// a stored (and replayed) answer is already in the envelope, and
+/// outermost, for what the idempotency and body layers answer themselves.
 pub async fn error_envelope(request: Request, next: Next) -> Response {
     let ours = request.uri().path().starts_with(PREFIX);
-    let response = next.run(request).await;
-    if !ours || response.status().is_success() {
+    let mut response = next.run(request).await;
+    if !ours {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return Response::from_parts(parts, Body::empty());
+    let Some(error) = response.extensions_mut().remove::<ErrorResponse>() else {
+        return response;
     };
-    let body = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(mut fields)) => {
-            fields.insert("status".into(), Value::from("error"));
-            let body = serde_json::to_vec(&fields).unwrap_or_else(|_| bytes.to_vec());
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Body::from(body)
-        }
-        _ => Body::from(bytes),
+    let Ok(body) = serde_json::to_vec(&AngoError::from(error)) else {
+        return response;
     };
-    Response::from_parts(parts, body)
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// The success envelope.
@@ -125,19 +114,6 @@ fn success<T>(data: T) -> Json<Envelope<T>> {
         status: "success",
         data,
     })
-}
-
-fn org_id(raw: &str) -> Result<OrgId, DomainError> {
-    OrgId::parse(raw)
-}
-
-/// `Admin` (owner or admin), `Member`, `Guest`.
-fn role_name(role: OrgRole) -> &'static str {
-    match role {
-        OrgRole::Owner | OrgRole::Admin => "Admin",
-        OrgRole::Member => "Member",
-        OrgRole::Guest => "Guest",
-    }
 }
 
 /// `Admin` is admin, never owner.
@@ -168,8 +144,7 @@ fn check_bulk_size(field: &'static str, len: usize, min: usize) -> Result<(), Do
 
 /// A member of the organization.
 #[derive(Serialize, ToSchema)]
-#[schema(as = User)]
-struct UserBody {
+struct User {
     /// The user's id.
     #[serde(rename = "_id")]
     #[schema(format = Uuid)]
@@ -178,20 +153,20 @@ struct UserBody {
     email: String,
     name: String,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: &'static str,
     #[serde(rename = "createdAt")]
     #[schema(format = DateTime)]
     created_at: String,
 }
 
-impl From<Member> for UserBody {
+impl From<Member> for User {
     fn from(member: Member) -> Self {
         Self {
             id: member.user.id.to_string(),
             email: member.user.email,
             name: member.user.name,
-            organization_role: role_name(member.role),
+            organization_role: ango_role(member.role),
             created_at: member.user.created_at.to_rfc3339(),
         }
     }
@@ -208,9 +183,9 @@ struct InvitationBody {
     #[schema(format = Email)]
     to: String,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: &'static str,
-    #[schema(value_type = InvitationStatusSchema)]
+    #[schema(value_type = schema::ango::InvitationStatus)]
     status: &'static str,
     /// The inviting user (absent when an API key invited).
     #[serde(rename = "createdBy", skip_serializing_if = "Option::is_none")]
@@ -226,18 +201,11 @@ struct InvitationBody {
 
 impl InvitationBody {
     fn new(invitation: Invitation, now: Timestamp) -> Self {
-        let status = match effective_status(&invitation, now) {
-            InvitationStatus::Pending => "Pending",
-            InvitationStatus::Sent => "Sent",
-            InvitationStatus::Accepted => "Accepted",
-            InvitationStatus::Declined => "Declined",
-            InvitationStatus::Revoked => "Revoked",
-            InvitationStatus::Expired => "Expired",
-        };
+        let status = ango_invitation_status(effective_status(&invitation, now));
         Self {
             id: invitation.id.to_string(),
             to: invitation.email,
-            organization_role: role_name(invitation.role),
+            organization_role: ango_role(invitation.role),
             status,
             created_by: invitation.created_by.map(|u| u.to_string()),
             created_at: invitation.created_at.to_rfc3339(),
@@ -284,20 +252,22 @@ impl ItemResult {
         }
     }
 
-    fn failed(err: &DomainError) -> Self {
-        if let DomainError::Internal(detail) = err {
-            tracing::error!(error = %detail, "internal error in a bulk item");
+    /// One item's outcome: the status its success is reported with, or
+    /// why it failed.
+    fn of<T>(outcome: Result<T, DomainError>, done: impl FnOnce(T) -> &'static str) -> Self {
+        match outcome {
+            Ok(value) => Self::ok(done(value)),
+            Err(err) => Self::failed(&err),
         }
-        let message = match err {
-            DomainError::Internal(_) => "an internal error occurred; it has been logged".into(),
-            other => other.to_string(),
-        };
+    }
+
+    fn failed(err: &DomainError) -> Self {
         Self {
             email: None,
             id: None,
             status: "failed",
             code: Some(err.code()),
-            message: Some(message),
+            message: Some(public_message(err)),
             http_status: Some(status_of(err).as_u16()),
         }
     }
@@ -326,10 +296,25 @@ struct PageParams {
     search: Option<String>,
 }
 
+/// Implements `PageQuery` for query structs with `page` and `limit`: a
+/// numbered page (from 1; 1 to 100 items, default 10).
+macro_rules! page_number_query {
+    ($($params:ty),*) => {$(
+        impl PageQuery for $params {
+            type Page = PageNumber;
+            fn page(&self) -> Result<PageNumber, DomainError> {
+                PageNumber::parse(self.page.as_deref(), self.limit.as_deref())
+            }
+        }
+    )*};
+}
+
+page_number_query!(PageParams, InvitePageParams);
+
 /// A page of members.
 #[derive(Serialize, ToSchema)]
 struct UserList {
-    users: Vec<UserBody>,
+    users: Vec<User>,
     page: usize,
     limit: usize,
 }
@@ -342,27 +327,24 @@ struct UserList {
     path = "/v2/organization/{orgId}/users",
     tag = "Organization",
     operation_id = "getOrganizationMembers",
-    params(("orgId" = String, Path, description = "Organization ID"), PageParams),
+    params(AngoOrgPath, PageParams),
     responses(
         (status = 200, description = "Members retrieved successfully", body = Envelope<UserList>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn list_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Query(params): Query<PageParams>,
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, params }: Page<PageParams>,
 ) -> ApiResult<Json<Envelope<UserList>>> {
-    let org = org_id(&org_id_raw)?;
-    let page = PageNumber::parse(params.page.as_deref(), params.limit.as_deref())?;
     let members = blocking(&state, move |roster| {
         roster.list_members_by_page(&ctx, org, params.search.as_deref(), page)
     })
     .await?;
     Ok(success(UserList {
-        users: members.into_iter().map(UserBody::from).collect(),
+        users: members.into_iter().map(User::from).collect(),
         page: page.page,
         limit: page.limit,
     }))
@@ -374,14 +356,13 @@ struct RoleUpdate {
     #[schema(format = Email)]
     email: String,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: String,
 }
 
 /// Role changes, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = BulkUpdateMembersRequest)]
-struct UpdateUsersRequest {
+struct BulkUpdateMembersRequest {
     users: Vec<RoleUpdate>,
 }
 
@@ -407,21 +388,19 @@ struct UpdateCounts {
     path = "/v2/organization/{orgId}/users",
     tag = "Organization",
     operation_id = "bulkUpdateMembers",
-    params(("orgId" = String, Path, description = "Organization ID")),
-    request_body = UpdateUsersRequest,
+    params(AngoOrgPath),
+    request_body = BulkUpdateMembersRequest,
     responses(
         (status = 200, description = "Members updated (see each result)", body = Envelope<UpdateUsersData>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn update_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Json(body): Json<UpdateUsersRequest>,
+    PathArgs(org): PathArgs<OrgId>,
+    Json(body): Json<BulkUpdateMembersRequest>,
 ) -> ApiResult<Json<Envelope<UpdateUsersData>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("users", body.users.len(), 0)?;
     let items = body
         .users
@@ -442,11 +421,10 @@ async fn update_users(
         .into_iter()
         .zip(&body.users)
         .map(|(outcome, item)| {
-            match outcome {
-                Ok(RoleChangeOutcome::Updated(_)) => ItemResult::ok("updated"),
-                Ok(RoleChangeOutcome::Unchanged(_)) => ItemResult::ok("unchanged"),
-                Err(err) => ItemResult::failed(&err),
-            }
+            ItemResult::of(outcome, |change| match change {
+                RoleChangeOutcome::Updated(_) => "updated",
+                RoleChangeOutcome::Unchanged(_) => "unchanged",
+            })
             .for_email(&item.email)
         })
         .collect();
@@ -462,9 +440,8 @@ async fn update_users(
 
 /// Emails of the members to remove, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = BulkDeleteMembersRequest)]
-struct DeleteUsersRequest {
-    #[schema(value_type = Vec<EmailSchema>)]
+struct BulkDeleteMembersRequest {
+    #[schema(value_type = Vec<EmailAddress>)]
     users: Vec<String>,
 }
 
@@ -493,21 +470,19 @@ fn counts(results: Vec<ItemResult>) -> DeleteCounts {
     path = "/v2/organization/{orgId}/users",
     tag = "Organization",
     operation_id = "bulkDeleteMembers",
-    params(("orgId" = String, Path, description = "Organization ID")),
-    request_body = DeleteUsersRequest,
+    params(AngoOrgPath),
+    request_body = BulkDeleteMembersRequest,
     responses(
         (status = 200, description = "Members deleted (see each result)", body = Envelope<DeleteCounts>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn delete_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Json(body): Json<DeleteUsersRequest>,
+    PathArgs(org): PathArgs<OrgId>,
+    Json(body): Json<BulkDeleteMembersRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("users", body.users.len(), 0)?;
     let items = body
         .users
@@ -522,13 +497,7 @@ async fn delete_users(
     let results = outcomes
         .into_iter()
         .zip(&body.users)
-        .map(|(outcome, email)| {
-            match outcome {
-                Ok(()) => ItemResult::ok("deleted"),
-                Err(err) => ItemResult::failed(&err),
-            }
-            .for_email(email)
-        })
+        .map(|(outcome, email)| ItemResult::of(outcome, |()| "deleted").for_email(email))
         .collect();
     Ok(success(counts(results)))
 }
@@ -560,21 +529,18 @@ struct InvitePageParams {
     path = "/v2/organization/{orgId}/invites",
     tag = "Organization",
     operation_id = "getOrganizationInvites",
-    params(("orgId" = String, Path, description = "Organization ID"), InvitePageParams),
+    params(AngoOrgPath, InvitePageParams),
     responses(
         (status = 200, description = "Invitations retrieved successfully", body = Envelope<InviteList>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn list_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Query(params): Query<InvitePageParams>,
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, .. }: Page<InvitePageParams>,
 ) -> ApiResult<Json<Envelope<InviteList>>> {
-    let org = org_id(&org_id_raw)?;
-    let page = PageNumber::parse(params.page.as_deref(), params.limit.as_deref())?;
     let invitations = blocking(&state, move |roster| {
         roster.list_open_invitations_by_page(&ctx, org, page)
     })
@@ -592,8 +558,7 @@ async fn list_invites(
 
 /// A project the invitee joins on acceptance.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = AngoProjectAssignment)]
-struct ProjectAssignment {
+struct AngoProjectAssignment {
     #[serde(rename = "projectId")]
     #[schema(format = Uuid)]
     project_id: String,
@@ -604,15 +569,14 @@ struct ProjectAssignment {
 
 /// Addresses to invite, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = InvitationRequest)]
-struct SendInvitesRequest {
-    #[schema(value_type = Vec<EmailSchema>)]
+struct InvitationRequest {
+    #[schema(value_type = Vec<EmailAddress>)]
     to: Vec<String>,
     #[serde(rename = "organizationRole")]
-    #[schema(value_type = RoleSchema)]
+    #[schema(value_type = schema::ango::OrganizationRole)]
     organization_role: String,
     #[serde(rename = "projectAssignments", default)]
-    project_assignments: Vec<ProjectAssignment>,
+    project_assignments: Vec<AngoProjectAssignment>,
     /// Per-address org role, overriding `organizationRole` for that address.
     #[serde(rename = "organizationRoleAssignments", default)]
     organization_role_assignments: HashMap<String, String>,
@@ -632,7 +596,7 @@ struct SentInvites {
 }
 
 fn project_assignments(
-    body: &SendInvitesRequest,
+    body: &InvitationRequest,
 ) -> Result<Vec<(ProjectId, ProjectRole)>, DomainError> {
     let mut assignments: Vec<(ProjectId, ProjectRole)> = Vec::new();
     let listed = body
@@ -669,21 +633,19 @@ fn project_assignments(
     path = "/v2/organization/{orgId}/invites",
     tag = "Organization",
     operation_id = "sendInvitations",
-    params(("orgId" = String, Path, description = "Organization ID")),
-    request_body = SendInvitesRequest,
+    params(AngoOrgPath),
+    request_body = InvitationRequest,
     responses(
         (status = 200, description = "Invitations sent (see each result)", body = Envelope<SentInvites>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn send_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Json(body): Json<SendInvitesRequest>,
+    PathArgs(org): PathArgs<OrgId>,
+    Json(body): Json<InvitationRequest>,
 ) -> ApiResult<Json<Envelope<SentInvites>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("to", body.to.len(), 1)?;
     let default_role = parse_role(&body.organization_role)?;
     // A bad project or per-address role fails the addresses it applies to
@@ -740,8 +702,7 @@ async fn send_invites(
 
 /// Ids of open invitations to revoke, 1 to 1000.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = BulkDeleteInvitesRequest)]
-struct DeleteInvitesRequest {
+struct BulkDeleteInvitesRequest {
     invites: Vec<String>,
 }
 
@@ -753,21 +714,19 @@ struct DeleteInvitesRequest {
     path = "/v2/organization/{orgId}/invites",
     tag = "Organization",
     operation_id = "bulkDeleteInvites",
-    params(("orgId" = String, Path, description = "Organization ID")),
-    request_body = DeleteInvitesRequest,
+    params(AngoOrgPath),
+    request_body = BulkDeleteInvitesRequest,
     responses(
         (status = 200, description = "Invitations revoked (see each result)", body = Envelope<DeleteCounts>),
-        (status = 403, description = "Insufficient permissions or scope", body = AngoError),
-        (status = 404, description = "Organization not found", body = AngoError),
+        AngoErrors,
     )
 )]
 async fn delete_invites(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id_raw): Path<String>,
-    Json(body): Json<DeleteInvitesRequest>,
+    PathArgs(org): PathArgs<OrgId>,
+    Json(body): Json<BulkDeleteInvitesRequest>,
 ) -> ApiResult<Json<Envelope<DeleteCounts>>> {
-    let org = org_id(&org_id_raw)?;
     check_bulk_size("invites", body.invites.len(), 0)?;
     let ids = body
         .invites
@@ -784,13 +743,7 @@ async fn delete_invites(
     let results = outcomes
         .into_iter()
         .zip(&body.invites)
-        .map(|(outcome, raw)| {
-            match outcome {
-                Ok(_) => ItemResult::ok("deleted"),
-                Err(err) => ItemResult::failed(&err),
-            }
-            .for_id(raw)
-        })
+        .map(|(outcome, raw)| ItemResult::of(outcome, |_| "deleted").for_id(raw))
         .collect();
     Ok(success(counts(results)))
 }

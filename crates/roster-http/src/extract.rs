@@ -1,6 +1,8 @@
 //! Extractors that answer malformed input in our `{code, message}` shape
-//! instead of axum's plain-text rejections, and the caller extractor that
-//! turns `Authorization: Bearer …` into a core `Ctx`.
+//! instead of axum's plain-text rejections; typed path ids and pages, so a
+//! handler receives parsed values (a bad id is a 400 naming the field
+//! before the handler runs); and the caller extractor that turns
+//! `Authorization: Bearer …` into a core `Ctx`.
 
 use std::net::SocketAddr;
 
@@ -10,13 +12,13 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_core::credentials::{apikey_credential, bearer_credential};
-use roster_core::ids::OrgId;
+use roster_core::ids::{ApiKeyId, InvitationId, OrgId, ProjectId, UserId};
 use roster_core::model::Actor;
 use roster_core::service::{RouteOrg, API_KEY_PREFIX};
 use roster_core::{Ctx, DomainError};
 use serde::de::DeserializeOwned;
 
-use crate::error::{error_response, ApiError};
+use crate::error::{ApiError, HttpError};
 use crate::{blocking, AppState};
 
 /// `axum::Json` with our rejection.
@@ -34,18 +36,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 }
 
 fn json_rejection(rejection: JsonRejection) -> Response {
-    let (status, code) = match &rejection {
-        JsonRejection::JsonDataError(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-        JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
-        JsonRejection::MissingJsonContentType(_) => {
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-        }
+    let message = rejection.body_text();
+    match &rejection {
+        JsonRejection::JsonDataError(_) => HttpError::InvalidRequest(message),
+        JsonRejection::JsonSyntaxError(_) => HttpError::InvalidJson(message),
+        JsonRejection::MissingJsonContentType(_) => HttpError::UnsupportedMediaType(message),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            HttpError::PayloadTooLarge(message)
         }
-        other => (other.status(), "invalid_request"),
-    };
-    error_response(status, code, rejection.body_text())
+        other => HttpError::Rejected(other.status(), message),
+    }
+    .into_response()
 }
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
@@ -69,12 +70,55 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 }
 
 fn query_rejection(rejection: QueryRejection) -> Response {
-    error_response(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        rejection.body_text(),
-    )
+    HttpError::InvalidRequest(rejection.body_text()).into_response()
 }
+
+/// Query parameters that carry a page: a keyset page (`limit`, `cursor`;
+/// see `keyset_query!`) or the Organization API's numbered page (`page`,
+/// `limit`), with whatever else a list takes (a filter, a search). Each
+/// type documents its parameters for its surface.
+pub trait PageQuery: DeserializeOwned + Send {
+    /// `PageRequest` or `PageNumber`.
+    type Page;
+    /// Parses the page out of the parameters as they came.
+    fn page(&self) -> Result<Self::Page, DomainError>;
+}
+
+/// A page parsed from the query string, and the rest of the list's
+/// parameters. Every list of every surface takes one.
+pub struct Page<P: PageQuery> {
+    pub page: P::Page,
+    pub params: P,
+}
+
+impl<P: PageQuery, S: Send + Sync> FromRequestParts<S> for Page<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(params) = Query::<P>::from_request_parts(parts, state).await?;
+        let page = params.page().map_err(|err| ApiError(err).into_response())?;
+        Ok(Page { page, params })
+    }
+}
+
+/// Implements `PageQuery` for query structs with `limit` and `cursor`
+/// fields (`Option<String>`): a keyset page, `limit` 1 to 1000 (default
+/// 100) after the `next_cursor` of the previous page.
+macro_rules! keyset_query {
+    ($($params:ty),* $(,)?) => {$(
+        impl $crate::extract::PageQuery for $params {
+            type Page = roster_core::pagination::PageRequest;
+            fn page(&self) -> Result<Self::Page, roster_core::DomainError> {
+                roster_core::pagination::PageRequest::parse(
+                    self.limit.as_deref(),
+                    self.cursor.as_deref(),
+                    roster_core::pagination::PageRequest::MAX_LIMIT,
+                )
+            }
+        }
+    )*};
+}
+pub(crate) use keyset_query;
 
 /// The request id that the request-id layer put on the request.
 pub fn request_id(parts: &Parts) -> String {
@@ -221,20 +265,87 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Ctx, ApiErr
     })
 }
 
-/// `axum::extract::Path` with our rejection.
-pub struct Path<T>(pub T);
+/// The path's parameters, parsed: `PathArgs<OrgId>`,
+/// `PathArgs<(OrgId, UserId)>`, `PathArgs<String>`… A segment that does
+/// not parse is a 400 naming the field (`org_id: must be a UUID`) before
+/// the handler runs. (Not named `Path`: utoipa would then read the
+/// handler's argument types as the documented parameters; the documents
+/// name their parameters in `crate::shared_docs`.)
+pub struct PathArgs<T>(pub T);
 
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+impl<T: PathParams, S: Send + Sync> FromRequestParts<S> for PathArgs<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Path(value)),
-            Err(rejection) => Err(error_response(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                rejection.body_text(),
-            )),
+        match axum::extract::Path::<T::Raw>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(raw)) => T::parse(raw)
+                .map(PathArgs)
+                .map_err(|err| ApiError(err).into_response()),
+            Err(rejection) => Err(HttpError::InvalidRequest(rejection.body_text()).into_response()),
         }
+    }
+}
+
+/// One path segment's value.
+pub trait PathSegment: Sized {
+    fn parse_segment(raw: &str) -> Result<Self, DomainError>;
+}
+
+/// What `PathArgs` can hold: one segment, or a tuple of them in path order
+/// (parsed in that order, so the first bad one is the one reported).
+pub trait PathParams: Sized {
+    /// The segments as text.
+    type Raw: DeserializeOwned + Send;
+    fn parse(raw: Self::Raw) -> Result<Self, DomainError>;
+}
+
+/// The user id of a member, in a path or a body: malformed, it is a 400
+/// about `member_id` (the name every route and body gives a user id), not
+/// `user_id`.
+pub fn member_id(raw: &str) -> Result<UserId, DomainError> {
+    UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
+}
+
+macro_rules! path_segments {
+    ($($segment:ty => $parse:expr;)*) => {$(
+        impl PathSegment for $segment {
+            fn parse_segment(raw: &str) -> Result<Self, DomainError> {
+                $parse(raw)
+            }
+        }
+
+        impl PathParams for $segment {
+            type Raw = String;
+            fn parse(raw: String) -> Result<Self, DomainError> {
+                <$segment>::parse_segment(&raw)
+            }
+        }
+    )*};
+}
+
+path_segments! {
+    String => |raw: &str| Ok(raw.to_string());
+    OrgId => OrgId::parse;
+    ProjectId => ProjectId::parse;
+    InvitationId => InvitationId::parse;
+    ApiKeyId => ApiKeyId::parse;
+    UserId => member_id;
+}
+
+impl<A: PathSegment, B: PathSegment> PathParams for (A, B) {
+    type Raw = (String, String);
+    fn parse((a, b): Self::Raw) -> Result<Self, DomainError> {
+        Ok((A::parse_segment(&a)?, B::parse_segment(&b)?))
+    }
+}
+
+impl<A: PathSegment, B: PathSegment, C: PathSegment> PathParams for (A, B, C) {
+    type Raw = (String, String, String);
+    fn parse((a, b, c): Self::Raw) -> Result<Self, DomainError> {
+        Ok((
+            A::parse_segment(&a)?,
+            B::parse_segment(&b)?,
+            C::parse_segment(&c)?,
+        ))
     }
 }

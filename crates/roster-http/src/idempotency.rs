@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use roster_core::crypto::sha256_hex;
 use roster_core::service::{IdempotencyScope, IdempotencyStart, IdempotentAnswer};
 
-use crate::error::{error_response, ApiError};
+use crate::error::{ApiError, HttpError};
 use crate::extract::{authenticate, Authenticated};
 use crate::{blocking, AppState, MAX_BULK_BODY_BYTES};
 
@@ -58,11 +58,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let Ok(key) = raw_key.to_str().map(str::to_string) else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Idempotency-Key must be visible ASCII",
-        );
+        return HttpError::InvalidRequest("Idempotency-Key must be visible ASCII".into())
+            .into_response();
     };
     let method = request.method().clone();
     let path = request.uri().path().to_string();
@@ -82,11 +79,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     // The route's own body limit still applies when the handler reads the
     // body; this bound only has to admit the largest route's.
     let Ok(bytes) = to_bytes(body, MAX_BULK_BODY_BYTES).await else {
-        return error_response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body is too large",
-        );
+        return HttpError::PayloadTooLarge("the request body is too large".into()).into_response();
     };
     let mut fingerprint = format!("{method} {target}\n").into_bytes();
     fingerprint.extend_from_slice(&bytes);
@@ -102,35 +95,21 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             .await
         };
         match start {
-            Err(error) => return error.into_response(),
+            Err(error) => return ApiError(error).into_response(),
             Ok(IdempotencyStart::Proceed) => break,
-            Ok(IdempotencyStart::Reused) => {
-                return error_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used with another request",
-                )
-            }
+            Ok(IdempotencyStart::Reused) => return HttpError::IdempotencyKeyReused.into_response(),
             Ok(IdempotencyStart::Replay { status, response }) => return replay(status, response),
             Ok(IdempotencyStart::Withheld { status }) => {
-                return error_response(
-                    StatusCode::CONFLICT,
-                    "idempotency_secret",
-                    format!(
-                        "the first request with this Idempotency-Key succeeded ({status}) and its answer \
-                         carried a secret, which is never stored; nothing was done again"
-                    ),
-                )
+                return HttpError::IdempotencySecret {
+                    first_status: status,
+                }
+                .into_response()
             }
             Ok(IdempotencyStart::InProgress) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             Ok(IdempotencyStart::InProgress) => {
-                return error_response(
-                    StatusCode::CONFLICT,
-                    "idempotency_key_in_progress",
-                    "a request with this Idempotency-Key is still running; retry later",
-                )
+                return HttpError::IdempotencyKeyInProgress.into_response()
             }
         }
     }
@@ -169,7 +148,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     })
     .await
     {
-        tracing::error!(error = ?error.0, "could not store an idempotent answer");
+        tracing::error!(?error, "could not store an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -9,7 +9,9 @@ mod idempotency;
 pub mod metrics;
 pub mod openapi;
 mod ops;
+pub mod schema;
 pub mod server;
+mod shared_docs;
 pub mod spice;
 pub mod tenant;
 
@@ -17,16 +19,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::http::{Request, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use roster_core::{DomainError, Roster};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::{error_response, ApiError};
+use crate::error::HttpError;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -40,18 +42,26 @@ pub struct AppState {
     pub roster: Arc<Roster>,
 }
 
-/// Runs a synchronous core call on a blocking thread (the store is
-/// synchronous: rusqlite and the sync PostgreSQL client).
-pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+impl AsRef<Arc<Roster>> for AppState {
+    fn as_ref(&self) -> &Arc<Roster> {
+        &self.roster
+    }
+}
+
+/// The one way an async caller runs a synchronous core call: on Tokio's
+/// blocking pool (the store is synchronous: rusqlite and the sync
+/// PostgreSQL client). Takes anything that holds the `Roster` (this
+/// crate's `AppState`, or another front-end's state) and answers the
+/// core's own error, so any surface can map it its own way.
+pub async fn blocking<T, F>(roster: &impl AsRef<Arc<Roster>>, f: F) -> Result<T, DomainError>
 where
     T: Send + 'static,
     F: FnOnce(&Roster) -> Result<T, DomainError> + Send + 'static,
 {
-    let roster = state.roster.clone();
+    let roster = roster.as_ref().clone();
     tokio::task::spawn_blocking(move || f(&roster))
         .await
-        .map_err(|e| ApiError(DomainError::Internal(format!("worker thread failed: {e}"))))?
-        .map_err(ApiError)
+        .map_err(|e| DomainError::Internal(format!("worker thread failed: {e}")))?
 }
 
 /// `blocking` for a core call that hashes a password (signup, login):
@@ -59,15 +69,16 @@ where
 /// (`roster_core::crypto::password_work_turns`), so a burst of logins
 /// queues here without occupying the blocking threads every other
 /// request needs.
-pub async fn blocking_password_work<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+pub async fn blocking_password_work<T, F>(
+    roster: &impl AsRef<Arc<Roster>>,
+    f: F,
+) -> Result<T, DomainError>
 where
     T: Send + 'static,
     F: FnOnce(&Roster) -> Result<T, DomainError> + Send + 'static,
 {
-    let _turn = roster_core::crypto::password_work_turn()
-        .await
-        .map_err(ApiError)?;
-    blocking(state, f).await
+    let _turn = roster_core::crypto::password_work_turn().await?;
+    blocking(roster, f).await
 }
 
 /// Settings of the HTTP layer (the core's own are in `CoreConfig`).
@@ -133,11 +144,15 @@ pub fn app_with(roster: Arc<Roster>, options: &HttpOptions) -> Router {
         .merge(ango::router().split_for_parts().0)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // The Organization API's error envelope, twice (see its doc):
+        // here, so the idempotency layer stores the answer as it was sent…
+        .layer(axum::middleware::from_fn(ango::error_envelope))
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(axum::middleware::from_fn_with_state(
             options.client_timeout,
             body_deadline,
         ))
+        // …and here, for what the idempotency and body layers answer.
         .layer(axum::middleware::from_fn(ango::error_envelope))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -198,28 +213,21 @@ async fn body_deadline(
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
             if too_large {
-                error_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the request body is larger than {MAX_BULK_BODY_BYTES} bytes"),
-                )
+                HttpError::PayloadTooLarge(format!(
+                    "the request body is larger than {MAX_BULK_BODY_BYTES} bytes"
+                ))
+                .into_response()
             } else {
-                error_response(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "the request body could not be read",
-                )
+                HttpError::InvalidRequest("the request body could not be read".into())
+                    .into_response()
             }
         }
         Err(_) => {
-            let mut response = error_response(
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                format!(
-                    "the request body did not arrive within {} s",
-                    timeout.as_secs_f64()
-                ),
-            );
+            let mut response = HttpError::RequestTimeout(format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs_f64()
+            ))
+            .into_response();
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,
                 HeaderValue::from_static("close"),
@@ -300,16 +308,12 @@ fn security_headers(router: Router) -> Router {
         .layer(header("cache-control", "no-store"))
 }
 
-async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+async fn not_found() -> HttpError {
+    HttpError::NoSuchRoute("no such endpoint")
 }
 
-async fn method_not_allowed() -> Response {
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this endpoint does not take that method",
-    )
+async fn method_not_allowed() -> HttpError {
+    HttpError::MethodNotAllowed
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -28,7 +28,7 @@ use roster_core::time::Timestamp;
 use roster_core::{store, Roster};
 use subtle::ConstantTimeEq;
 
-use crate::error::error_response;
+use crate::error::HttpError;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -240,6 +240,12 @@ struct MetricsState {
     config: MetricsConfig,
 }
 
+impl AsRef<Arc<Roster>> for MetricsState {
+    fn as_ref(&self) -> &Arc<Roster> {
+        &self.roster
+    }
+}
+
 /// A router serving `GET /metrics` only.
 pub fn router(roster: Arc<Roster>, config: MetricsConfig) -> Router {
     Router::new()
@@ -249,29 +255,15 @@ pub fn router(roster: Arc<Roster>, config: MetricsConfig) -> Router {
 
 /// The app of a separate metrics listener: `/metrics`, and JSON 404s.
 pub fn listener_app(roster: Arc<Roster>, config: MetricsConfig) -> Router {
-    router(roster, config).fallback(|| async {
-        error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "this listener serves /metrics only",
-        )
-    })
+    router(roster, config)
+        .fallback(|| async { HttpError::NoSuchRoute("this listener serves /metrics only") })
 }
 
 async fn scrape(State(state): State<MetricsState>, headers: HeaderMap) -> Response {
     if !state.config.authorized(&headers) {
-        let mut response = error_response(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "/metrics needs the bearer token of ROSTER_METRICS_TOKEN",
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
+        return HttpError::MetricsToken.into_response();
     }
-    let roster = state.roster.clone();
-    let database = tokio::task::spawn_blocking(move || database_metrics(&roster)).await;
+    let database = crate::blocking(&state, |roster| Ok(database_metrics(roster))).await;
     let mut out = String::new();
     state.config.registry.render_requests(&mut out);
     match database {

@@ -150,7 +150,10 @@ with bulk changes (Ango-style): roles `Admin`, `Member`, `Guest`; answers in a \
 Authenticate with the header `apikey: <key>` (or `apikey: apikey <key>`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    tags((name = "Organization", description = "Members and invitations of an organization"))
+    tags((name = "Organization", description = "Members and invitations of an organization")),
+    // Every operation names its errors through `shared_docs::AngoErrors`,
+    // which refers to this schema by name.
+    components(schemas(crate::ango::AngoError))
 )]
 struct OrganizationDoc;
 

@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
-use crate::error::error_response;
+use crate::error::HttpError;
 use crate::{blocking, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -25,10 +25,6 @@ async fn healthz() -> Response {
 async fn readyz(State(state): State<AppState>) -> Response {
     match blocking(&state, |roster| roster.ready()).await {
         Ok(()) => (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response(),
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
-            "the database does not answer",
-        ),
+        Err(_) => HttpError::NotReady.into_response(),
     }
 }

@@ -6,11 +6,11 @@
 //! A thin adapter: shapes in and out, and the core's commands; every rule
 //! (owner protection, role ordering, scopes) is the core's.
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use roster_core::ids::OrgId;
 use roster_core::model::{Member, MemberFilter};
-use roster_core::pagination::PageRequest;
 use roster_core::service::{
     AddMemberOutcome, IfMember, MemberRef, NewMember, OwnerPolicy, RoleSet,
 };
@@ -20,8 +20,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{CredentialOrgCaller, Json, Path, Query};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
+use crate::extract::{keyset_query, CredentialOrgCaller, Json, Page, PathArgs, PathParams};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,32 +30,56 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_member, update_member, remove_member))
 }
 
-/// The org a caller of this surface acts in.
-fn authenticated_org(ctx: &Ctx) -> Result<OrgId, DomainError> {
-    if let Some(grant) = &ctx.api_key {
-        return Ok(grant.org);
+/// A caller of this surface and "the authenticated organization" it acts
+/// in: the org of its API key, or of its org-scoped access token.
+struct OrgCaller {
+    ctx: Ctx,
+    org: OrgId,
+}
+
+impl FromRequestParts<AppState> for OrgCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let CredentialOrgCaller(ctx) =
+            CredentialOrgCaller::from_request_parts(parts, state).await?;
+        let org = match (&ctx.api_key, ctx.org_scope) {
+            (Some(grant), _) => grant.org,
+            (None, Some(org)) => org,
+            (None, None) => {
+                return Err(ApiError(DomainError::insufficient_scope(
+                    "the Members API needs an org API key or an org access token \
+                     (POST /api/v1/orgs/{org_id}/access-token)",
+                )))
+            }
+        };
+        Ok(OrgCaller { ctx, org })
     }
-    ctx.org_scope.ok_or(DomainError::Denied {
-        code: "insufficient_scope",
-        message: "the Members API needs an org API key or an org access token \
-                  (POST /api/v1/orgs/{org_id}/access-token)",
-    })
 }
 
 /// The user number in the path. Any integer is a well-formed id (the spec
 /// says `integer`): one that no user can have (zero, negative, too large)
 /// is simply not found; only a non-integer is a bad request.
-fn member_number(raw: &str) -> Result<i64, DomainError> {
-    let digits = raw.strip_prefix('-').unwrap_or(raw);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DomainError::invalid(
-            "memberId",
-            "must be an integer user id",
-        ));
-    }
-    match raw.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(DomainError::member_not_found()),
+struct MemberNumber(i64);
+
+impl PathParams for MemberNumber {
+    type Raw = String;
+
+    fn parse(raw: String) -> Result<Self, DomainError> {
+        let digits = raw.strip_prefix('-').unwrap_or(&raw);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DomainError::invalid(
+                "memberId",
+                "must be an integer user id",
+            ));
+        }
+        match raw.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(MemberNumber(n)),
+            _ => Err(DomainError::member_not_found()),
+        }
     }
 }
 
@@ -108,6 +132,8 @@ struct ListParams {
     cursor: Option<String>,
 }
 
+keyset_query!(ListParams);
+
 /// List organization members.
 ///
 /// Every member of the org; with `limit`/`cursor` (an extension), one
@@ -120,21 +146,18 @@ struct ListParams {
     params(ListParams),
     responses(
         (status = 200, description = "List of organization members", body = MemberList),
-        (status = 403, description = "Insufficient scope", body = ErrorBody),
+        (status = 403, description = "Insufficient scope", body = ErrorResponse),
     )
 )]
 async fn list_members(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Query(params): Query<ListParams>,
+    OrgCaller { ctx, org }: OrgCaller,
+    Page {
+        page: first,
+        params,
+    }: Page<ListParams>,
 ) -> ApiResult<Json<MemberList>> {
-    let org = authenticated_org(&ctx)?;
     let one_page = params.limit.is_some() || params.cursor.is_some();
-    let first = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let (members, next_cursor) = blocking(&state, move |roster| {
         if one_page {
             let page = roster.list_members(&ctx, org, &MemberFilter::default(), &first)?;
@@ -162,8 +185,7 @@ struct AddMemberRequest {
 
 /// A member as the add and update answers show one (no `is_owner`).
 #[derive(Serialize, ToSchema)]
-#[schema(as = ChangedMember)]
-struct ChangedMemberBody {
+struct ChangedMember {
     user_id: i64,
     username: String,
     roles: Vec<String>,
@@ -171,7 +193,7 @@ struct ChangedMemberBody {
     created_at: String,
 }
 
-impl From<Member> for ChangedMemberBody {
+impl From<Member> for ChangedMember {
     fn from(member: Member) -> Self {
         let MemberBody {
             user_id,
@@ -201,18 +223,17 @@ impl From<Member> for ChangedMemberBody {
     operation_id = "addMember",
     request_body = AddMemberRequest,
     responses(
-        (status = 201, description = "Member added successfully", body = ChangedMemberBody),
-        (status = 403, description = "Insufficient scope, or `owner` asked for", body = ErrorBody),
-        (status = 404, description = "User not found (or its email is not verified)", body = ErrorBody),
-        (status = 409, description = "User is already a member of this organization", body = ErrorBody),
+        (status = 201, description = "Member added successfully", body = ChangedMember),
+        (status = 403, description = "Insufficient scope, or `owner` asked for", body = ErrorResponse),
+        (status = 404, description = "User not found (or its email is not verified)", body = ErrorResponse),
+        (status = 409, description = "User is already a member of this organization", body = ErrorResponse),
     )
 )]
 async fn add_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
+    OrgCaller { ctx, org }: OrgCaller,
     Json(body): Json<AddMemberRequest>,
-) -> ApiResult<(StatusCode, Json<ChangedMemberBody>)> {
-    let org = authenticated_org(&ctx)?;
+) -> ApiResult<(StatusCode, Json<ChangedMember>)> {
     if body.username.trim().is_empty() {
         return Err(DomainError::invalid("username", "is required").into());
     }
@@ -245,17 +266,15 @@ async fn add_member(
     params(("memberId" = i64, Path, description = "The user ID of the member")),
     responses(
         (status = 200, description = "Member details", body = MemberBody),
-        (status = 403, description = "Insufficient scope", body = ErrorBody),
-        (status = 404, description = "Member not found", body = ErrorBody),
+        (status = 403, description = "Insufficient scope", body = ErrorResponse),
+        (status = 404, description = "Member not found", body = ErrorResponse),
     )
 )]
 async fn get_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Path(member_id): Path<String>,
+    OrgCaller { ctx, org }: OrgCaller,
+    PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
 ) -> ApiResult<Json<MemberBody>> {
-    let org = authenticated_org(&ctx)?;
-    let number = member_number(&member_id)?;
     let who = MemberRef::Number(number);
     let member = blocking(&state, move |roster| roster.get_member(&ctx, org, &who)).await?;
     Ok(Json(member.into()))
@@ -279,19 +298,17 @@ struct UpdateMemberRequest {
     params(("memberId" = i64, Path, description = "The user ID of the member")),
     request_body = UpdateMemberRequest,
     responses(
-        (status = 200, description = "Member roles updated successfully", body = ChangedMemberBody),
-        (status = 403, description = "Insufficient scope or cannot modify organization owner", body = ErrorBody),
-        (status = 404, description = "Member not found", body = ErrorBody),
+        (status = 200, description = "Member roles updated successfully", body = ChangedMember),
+        (status = 403, description = "Insufficient scope or cannot modify organization owner", body = ErrorResponse),
+        (status = 404, description = "Member not found", body = ErrorResponse),
     )
 )]
 async fn update_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Path(member_id): Path<String>,
+    OrgCaller { ctx, org }: OrgCaller,
+    PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
     Json(body): Json<UpdateMemberRequest>,
-) -> ApiResult<Json<ChangedMemberBody>> {
-    let org = authenticated_org(&ctx)?;
-    let number = member_number(&member_id)?;
+) -> ApiResult<Json<ChangedMember>> {
     let change = RoleSet::parse(Some(&body.roles))?.change();
     let who = MemberRef::Number(number);
     let outcome = blocking(&state, move |roster| {
@@ -312,17 +329,15 @@ async fn update_member(
     params(("memberId" = i64, Path, description = "The user ID of the member")),
     responses(
         (status = 204, description = "Member removed successfully"),
-        (status = 403, description = "Insufficient scope or cannot remove organization owner", body = ErrorBody),
-        (status = 404, description = "Member not found", body = ErrorBody),
+        (status = 403, description = "Insufficient scope or cannot remove organization owner", body = ErrorResponse),
+        (status = 404, description = "Member not found", body = ErrorResponse),
     )
 )]
 async fn remove_member(
     State(state): State<AppState>,
-    CredentialOrgCaller(ctx): CredentialOrgCaller,
-    Path(member_id): Path<String>,
+    OrgCaller { ctx, org }: OrgCaller,
+    PathArgs(MemberNumber(number)): PathArgs<MemberNumber>,
 ) -> ApiResult<StatusCode> {
-    let org = authenticated_org(&ctx)?;
-    let number = member_number(&member_id)?;
     let who = MemberRef::Number(number);
     blocking(&state, move |roster| {
         roster.remove_member(&ctx, org, &who, OwnerPolicy::Refuse)

@@ -158,8 +158,7 @@ impl Roster {
                 // docs/security.md, "Who owns an email address"). A
                 // verified account, or one already in an org, stays.
                 if holder.email_verified || !tx.delete_unverified_user(holder.id)? {
-                    return Err(DomainError::conflict(
-                        "email_taken",
+                    return Err(DomainError::email_taken(
                         "an account with this email already exists",
                     ));
                 }
@@ -168,10 +167,7 @@ impl Roster {
             let username = match &chosen {
                 Some(username) => {
                     if tx.username_taken(username.as_str())? {
-                        return Err(DomainError::conflict(
-                            "username_taken",
-                            "this username is taken",
-                        ));
+                        return Err(DomainError::username_taken("this username is taken"));
                     }
                     username.clone()
                 }
@@ -225,23 +221,14 @@ impl Roster {
         let now = Timestamp::now();
         let hash = token_hash(token.trim());
         store::write(&**self.store(), |tx| {
-            let not_found = || DomainError::NotFound {
-                code: "verification_not_found",
-                what: "verification token",
-            };
+            let not_found = DomainError::verification_not_found;
             let verification = tx.email_verification(&hash)?.ok_or_else(not_found)?;
             if verification.used_at.is_some() {
-                return Err(DomainError::conflict(
-                    "verification_already_used",
-                    "this link was already used",
-                ));
+                return Err(DomainError::verification_already_used());
             }
             let user = tx.user(verification.user_id)?.ok_or_else(not_found)?;
             if verification.expires_at <= now || user.email != verification.email {
-                return Err(DomainError::Gone {
-                    code: "verification_expired",
-                    message: "this link has expired; ask for a new one".into(),
-                });
+                return Err(DomainError::verification_expired());
             }
             tx.use_email_verification(&hash, now)?;
             tx.set_email_verified(user.id, now)?;
@@ -263,10 +250,7 @@ impl Roster {
         store::write(&**self.store(), |tx| {
             let user = tx.user(id)?.ok_or(DomainError::Unauthenticated)?;
             if user.email_verified {
-                return Err(DomainError::conflict(
-                    "email_already_verified",
-                    "this email address is already verified",
-                ));
+                return Err(DomainError::email_already_verified());
             }
             self.queue_verification(tx, &user)
         })?;
@@ -508,8 +492,7 @@ fn free_username(tx: &mut dyn crate::store::Tx, email: &Email) -> Result<Usernam
             return Ok(candidate);
         }
     }
-    Err(DomainError::conflict(
-        "username_taken",
+    Err(DomainError::username_taken(
         "could not find a free username; choose one",
     ))
 }

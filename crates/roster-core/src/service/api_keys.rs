@@ -97,15 +97,11 @@ impl Roster {
         let now = Timestamp::now();
         store::write(&**self.store(), |tx| {
             authorize(tx, ctx, org, Action::RevokeApiKey)?;
-            let key = tx.api_key(org, id)?.ok_or(DomainError::NotFound {
-                code: "api_key_not_found",
-                what: "API key",
-            })?;
+            let key = tx
+                .api_key(org, id)?
+                .ok_or_else(DomainError::api_key_not_found)?;
             if key.revoked_at.is_some() {
-                return Err(DomainError::Gone {
-                    code: "api_key_revoked",
-                    message: "this API key is already revoked".into(),
-                });
+                return Err(DomainError::api_key_revoked());
             }
             tx.revoke_api_key(id, now)?;
             record(

@@ -313,10 +313,9 @@ impl Grant {
                 return Err(DomainError::Forbidden(rule.refusal));
             };
             if !scopes.contains(&scope) {
-                return Err(DomainError::Denied {
-                    code: "insufficient_scope",
-                    message: "this API key lacks the scope this action needs",
-                });
+                return Err(DomainError::insufficient_scope(
+                    "this API key lacks the scope this action needs",
+                ));
             }
         }
         let by_project = rule
@@ -489,11 +488,7 @@ impl Ctx {
         match route {
             RouteOrg::Credential => Ok(()),
             RouteOrg::Named(Some(org)) if org == scoped => Ok(()),
-            RouteOrg::Named(_) | RouteOrg::Unnamed => Err(DomainError::Denied {
-                code: "token_scope",
-                message: "this access token is limited to one organization; \
-                          use the session's own access token for anything else",
-            }),
+            RouteOrg::Named(_) | RouteOrg::Unnamed => Err(DomainError::token_scope()),
         }
     }
 }

@@ -55,26 +55,16 @@ fn as_of(mut invitation: Invitation, now: Timestamp) -> Invitation {
 fn ensure_open(invitation: &Invitation, now: Timestamp) -> Result<()> {
     match effective_status(invitation, now) {
         InvitationStatus::Pending | InvitationStatus::Sent => Ok(()),
-        InvitationStatus::Expired => Err(DomainError::Gone {
-            code: "invitation_expired",
-            message: "this invitation has expired".into(),
-        }),
-        InvitationStatus::Revoked => Err(DomainError::Gone {
-            code: "invitation_revoked",
-            message: "this invitation was revoked".into(),
-        }),
-        InvitationStatus::Accepted | InvitationStatus::Declined => Err(DomainError::conflict(
-            "invitation_already_used",
-            "this invitation was already accepted or declined",
-        )),
+        InvitationStatus::Expired => Err(DomainError::invitation_expired()),
+        InvitationStatus::Revoked => Err(DomainError::invitation_revoked()),
+        InvitationStatus::Accepted | InvitationStatus::Declined => {
+            Err(DomainError::invitation_already_used())
+        }
     }
 }
 
 fn invitation_not_found() -> DomainError {
-    DomainError::NotFound {
-        code: "invitation_not_found",
-        what: "invitation",
-    }
+    DomainError::invitation_not_found()
 }
 
 fn email_not_verified() -> DomainError {
@@ -388,10 +378,7 @@ impl Roster {
                 .invitation_by_token_hash(&hash)?
                 .ok_or_else(invitation_not_found)?;
             if invitation.email != user.email {
-                return Err(DomainError::Denied {
-                    code: "invitation_email_mismatch",
-                    message: "this invitation was sent to another email address",
-                });
+                return Err(DomainError::invitation_email_mismatch());
             }
             self.accept(tx, ctx, &user, invitation.id, true)
         })

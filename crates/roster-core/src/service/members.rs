@@ -380,17 +380,14 @@ impl Roster {
                     self.join_projects(tx, org, changed.user.id, new.projects, now)?;
                     Ok(AddMemberOutcome::RoleUpdated(changed))
                 }
-                IfMember::ChangeRole => Err(DomainError::conflict(
-                    "already_member",
-                    format!(
-                        "{} is already a member with role {role}",
-                        existing.user.email
-                    ),
-                )),
-                IfMember::Refuse => Err(DomainError::conflict(
-                    "already_member",
-                    format!("{} is already a member", existing.user.username),
-                )),
+                IfMember::ChangeRole => Err(DomainError::already_member(format!(
+                    "{} is already a member with role {role}",
+                    existing.user.email
+                ))),
+                IfMember::Refuse => Err(DomainError::already_member(format!(
+                    "{} is already a member",
+                    existing.user.username
+                ))),
             };
         }
         // Only an account that proved the address counts as "registered":
@@ -698,10 +695,9 @@ impl Roster {
             check_role_change(grant.role, None, role)?;
             if let Some(user) = tx.user_by_email(email.as_str())? {
                 if tx.membership(org, user.id)?.is_some() {
-                    return Err(DomainError::conflict(
-                        "already_member",
-                        format!("{email} is already a member"),
-                    ));
+                    return Err(DomainError::already_member(format!(
+                        "{email} is already a member"
+                    )));
                 }
             }
             self.invite(

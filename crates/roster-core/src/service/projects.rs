@@ -217,10 +217,12 @@ impl Roster {
             let member = who.member(tx, org)?;
             let user = member.user.id;
             match tx.project_member(project, user)? {
-                Some(existing) if existing.role == role => Err(DomainError::conflict(
-                    "already_project_member",
-                    format!("{} is already a {role} of this project", member.user.email),
-                )),
+                Some(existing) if existing.role == role => {
+                    Err(DomainError::already_project_member(format!(
+                        "{} is already a {role} of this project",
+                        member.user.email
+                    )))
+                }
                 Some(existing) => {
                     tx.update_project_member_role(project, user, role)?;
                     record(

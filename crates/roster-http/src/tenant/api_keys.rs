@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{ApiKeyId, OrgId};
 use roster_core::model::ApiKey;
-use roster_core::pagination::PageRequest;
 use roster_core::time::Timestamp;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
@@ -13,10 +12,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
-use crate::tenant::dto::{ListResponse, MessageResponse, PageParams};
+use crate::schema;
+use crate::shared_docs::{OrgErrors, OrgPath};
+use crate::tenant::dto::{ListResponse, PageParams, SuccessResponse};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,38 +26,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_api_key))
 }
 
-/// A permission of an API key.
-#[derive(ToSchema)]
-#[schema(as = ApiKeyScope)]
-#[allow(dead_code)]
-enum ScopeSchema {
-    #[schema(rename = "org:read")]
-    OrgRead,
-    #[schema(rename = "org:write")]
-    OrgWrite,
-    #[schema(rename = "members:read")]
-    MembersRead,
-    #[schema(rename = "members:write")]
-    MembersWrite,
-    #[schema(rename = "projects:read")]
-    ProjectsRead,
-    #[schema(rename = "projects:write")]
-    ProjectsWrite,
-    #[schema(rename = "invitations:read")]
-    InvitationsRead,
-    #[schema(rename = "invitations:write")]
-    InvitationsWrite,
-    #[schema(rename = "audit:read")]
-    AuditRead,
-}
-
 /// An API key as lists show it (never the secret).
 #[derive(Serialize, ToSchema)]
 pub struct ApiKeyResponse {
     #[schema(format = Uuid)]
     id: String,
     name: String,
-    #[schema(value_type = Vec<ScopeSchema>)]
+    #[schema(value_type = Vec<schema::ApiKeyScope>)]
     scopes: Vec<&'static str>,
     /// The user who created the key (null when another key did).
     #[schema(format = Uuid)]
@@ -92,7 +68,7 @@ struct CreatedApiKeyResponse {
     #[schema(format = Uuid)]
     id: String,
     name: String,
-    #[schema(value_type = Vec<ScopeSchema>)]
+    #[schema(value_type = Vec<schema::ApiKeyScope>)]
     scopes: Vec<&'static str>,
     /// The secret: send it as `Authorization: Bearer <key>` or `apikey: <key>`.
     key: String,
@@ -107,7 +83,7 @@ struct CreatedApiKeyResponse {
 struct CreateApiKeyRequest {
     #[schema(min_length = 1, max_length = 100)]
     name: String,
-    #[schema(value_type = Vec<ScopeSchema>)]
+    #[schema(value_type = Vec<schema::ApiKeyScope>)]
     scopes: Vec<String>,
     /// RFC 3339 time after which the key stops working.
     #[schema(format = DateTime)]
@@ -129,21 +105,19 @@ fn parse_time(field: &'static str, raw: &str) -> Result<Timestamp, DomainError> 
     path = "/orgs/{org_id}/api-keys",
     tag = "API Keys",
     operation_id = "createApiKey",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, description = "API key created", body = CreatedApiKeyResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn create_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<CreateApiKeyRequest>,
 ) -> ApiResult<(StatusCode, HoldsSecret, Json<CreatedApiKeyResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let expires_at = body
         .expires_at
         .as_deref()
@@ -175,25 +149,18 @@ async fn create_api_key(
     path = "/orgs/{org_id}/api-keys",
     tag = "API Keys",
     operation_id = "listApiKeys",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    params(OrgPath, PageParams),
     responses(
         (status = 200, description = "The API keys", body = ListResponse<ApiKeyResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn list_api_keys(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<PageParams>,
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ApiKeyResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let keys = blocking(&state, move |roster| roster.list_api_keys(&ctx, org, &page)).await?;
     Ok(Json(ListResponse::from_page(keys, ApiKeyResponse::from)))
 }
@@ -206,20 +173,18 @@ async fn list_api_keys(
     path = "/orgs/{org_id}/api-keys/{key_id}",
     tag = "API Keys",
     operation_id = "revokeApiKey",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("key_id" = uuid::Uuid, Path, description = "API key ID")),
+    params(OrgPath, ("key_id" = uuid::Uuid, Path, description = "API key ID")),
     responses(
-        (status = 200, description = "API key revoked", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or API key not found", body = ErrorBody),
+        (status = 200, description = "API key revoked", body = SuccessResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorResponse),
+        (status = 404, description = "Organization or API key not found", body = ErrorResponse),
     )
 )]
 async fn revoke_api_key(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, key_id)): Path<(String, String)>,
-) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let key = ApiKeyId::parse(&key_id)?;
+    PathArgs((org, key)): PathArgs<(OrgId, ApiKeyId)>,
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| roster.revoke_api_key(&ctx, org, key)).await?;
-    Ok(Json(MessageResponse::new("API key revoked successfully")))
+    Ok(Json(SuccessResponse::new("API key revoked successfully")))
 }

@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use roster_core::ids::OrgId;
-use roster_core::pagination::PageRequest;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::ApiResult;
+use crate::extract::{Caller, Json, Page, PathArgs};
+use crate::shared_docs::{OrgErrors, OrgPath};
 use crate::tenant::dto::{AuditEventResponse, ListResponse, PageParams};
 use crate::{blocking, AppState};
 
@@ -23,25 +23,18 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/orgs/{org_id}/audit-events",
     tag = "Audit",
     operation_id = "listAuditEvents",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    params(OrgPath, PageParams),
     responses(
         (status = 200, description = "The audit events", body = ListResponse<AuditEventResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn list_audit_events(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<PageParams>,
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<AuditEventResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let events = blocking(&state, move |roster| {
         roster.list_audit_events(&ctx, org, &page)
     })

@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorResponse};
 use crate::extract::{Caller, ClientAddr, Json};
 use crate::idempotency::HoldsSecret;
-use crate::tenant::dto::{MessageResponse, UserResponse};
+use crate::tenant::dto::{SuccessResponse, UserResponse};
 use crate::{blocking, blocking_password_work, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,9 +48,9 @@ struct SignupRequest {
     security(()),
     responses(
         (status = 201, description = "Account created", body = UserResponse),
-        (status = 403, description = "Sign-up is closed or by invitation only", body = ErrorBody),
-        (status = 409, description = "Email or username taken", body = ErrorBody),
-        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = 403, description = "Sign-up is closed or by invitation only", body = ErrorResponse),
+        (status = 409, description = "Email or username taken", body = ErrorResponse),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorResponse),
     )
 )]
 async fn signup(
@@ -116,8 +116,8 @@ impl From<roster_core::service::TokenPair> for TokenResponse {
     security(()),
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 401, description = "Wrong email or password", body = ErrorBody),
-        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = 401, description = "Wrong email or password", body = ErrorResponse),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorResponse),
     )
 )]
 async fn login(
@@ -151,7 +151,7 @@ struct RefreshRequest {
     security(()),
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
-        (status = 401, description = "Unknown, expired or reused refresh token", body = ErrorBody),
+        (status = 401, description = "Unknown, expired or reused refresh token", body = ErrorResponse),
     )
 )]
 async fn refresh(
@@ -179,15 +179,15 @@ struct LogoutRequest {
     operation_id = "logout",
     request_body(content = Option<LogoutRequest>, description = "Optional; may be empty", content_type = "application/json"),
     responses(
-        (status = 200, description = "Logged out", body = MessageResponse),
-        (status = 403, description = "An API key has no session", body = ErrorBody),
+        (status = 200, description = "Logged out", body = SuccessResponse),
+        (status = 403, description = "An API key has no session", body = ErrorResponse),
     )
 )]
 async fn logout(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     body: axum::body::Bytes,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     // The body is optional: empty, or `{"refresh_token": "…"}`.
     let refresh_token = if body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -200,7 +200,7 @@ async fn logout(
         roster.logout(&ctx, refresh_token.as_deref())
     })
     .await?;
-    Ok(Json(MessageResponse::new("Logged out")))
+    Ok(Json(SuccessResponse::new("Logged out")))
 }
 
 /// My account.
@@ -213,7 +213,7 @@ async fn logout(
     operation_id = "getMe",
     responses(
         (status = 200, description = "The caller's account", body = UserResponse),
-        (status = 403, description = "An API key is not a user", body = ErrorBody),
+        (status = 403, description = "An API key is not a user", body = ErrorResponse),
     )
 )]
 async fn me(State(state): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<UserResponse>> {

@@ -4,57 +4,11 @@
 use roster_core::model::{AuditEvent, Invitation, Member, Org, Project, ProjectMember, User};
 use roster_core::pagination::Page;
 use roster_core::role::OrgRole;
+use roster_core::service::AddMemberOutcome;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Role of a member in an organization (`guest` is an extension of the
-/// seed's enum). Documentation only: requests carry strings the core parses.
-#[derive(ToSchema)]
-#[schema(as = OrganizationRole)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum OrganizationRoleSchema {
-    Owner,
-    Admin,
-    Member,
-    Guest,
-}
-
-/// Role of a member in a project.
-#[derive(ToSchema)]
-#[schema(as = ProjectRole)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum ProjectRoleSchema {
-    Admin,
-    Member,
-}
-
-/// The lifecycle state of a resource (user/organization/project).
-#[derive(ToSchema)]
-#[schema(as = ResourceState)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum ResourceStateSchema {
-    Active,
-    Suspended,
-    Archived,
-    Inactive,
-}
-
-/// Where an invitation is in its life.
-#[derive(ToSchema)]
-#[schema(as = InvitationStatus)]
-#[allow(dead_code)]
-#[schema(rename_all = "lowercase")]
-pub enum InvitationStatusSchema {
-    Pending,
-    Sent,
-    Accepted,
-    Declined,
-    Revoked,
-    Expired,
-}
+use crate::schema;
 
 /// A user account.
 #[derive(Serialize, ToSchema)]
@@ -67,7 +21,7 @@ pub struct UserResponse {
     pub username: String,
     pub name: String,
     pub email_verified: bool,
-    #[schema(value_type = ResourceStateSchema)]
+    #[schema(value_type = schema::ResourceState)]
     pub status: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -90,8 +44,7 @@ impl From<User> for UserResponse {
 
 /// Response payload containing organization details.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OrganizationResponse)]
-pub struct OrgResponse {
+pub struct OrganizationResponse {
     /// Unique identifier for the organization.
     #[schema(format = Uuid)]
     pub id: String,
@@ -102,10 +55,10 @@ pub struct OrgResponse {
     pub description: String,
     /// Referral code for the organization.
     pub referral_code: String,
-    #[schema(value_type = ResourceStateSchema)]
+    #[schema(value_type = schema::ResourceState)]
     pub status: &'static str,
     /// The caller's role in the org (an extension of the seed shape).
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub role: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -113,7 +66,7 @@ pub struct OrgResponse {
     pub updated_at: String,
 }
 
-impl OrgResponse {
+impl OrganizationResponse {
     pub fn new(org: Org, role: OrgRole) -> Self {
         Self {
             id: org.id.to_string(),
@@ -130,14 +83,13 @@ impl OrgResponse {
 
 /// Organization member details.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OrganizationMemberResponse)]
-pub struct MemberResponse {
+pub struct OrganizationMemberResponse {
     /// The member's user id.
     #[schema(format = Uuid)]
     pub member_id: String,
     #[schema(format = Email)]
     pub member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub member_role: &'static str,
     pub username: String,
     pub name: String,
@@ -145,7 +97,7 @@ pub struct MemberResponse {
     pub joined_at: String,
 }
 
-impl From<Member> for MemberResponse {
+impl From<Member> for OrganizationMemberResponse {
     fn from(member: Member) -> Self {
         Self {
             member_id: member.user.id.to_string(),
@@ -161,15 +113,14 @@ impl From<Member> for MemberResponse {
 /// What adding a member did: added, re-roled (with `member_id`) or invited
 /// (with `expires_at`); `message` says which.
 #[derive(Serialize, ToSchema)]
-#[schema(as = AddOrganizationMemberResponse)]
-pub struct AddMemberResponse {
+pub struct AddOrganizationMemberResponse {
     /// The member's user id (absent for an invitation).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = Uuid, nullable = false)]
     pub member_id: Option<String>,
     #[schema(format = Email)]
     pub member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub member_role: &'static str,
     /// Which of the three outcomes happened.
     pub message: String,
@@ -177,6 +128,42 @@ pub struct AddMemberResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime, nullable = false)]
     pub expires_at: Option<String>,
+}
+
+impl From<AddMemberOutcome> for AddOrganizationMemberResponse {
+    fn from(outcome: AddMemberOutcome) -> Self {
+        let (member, message) = match outcome {
+            AddMemberOutcome::Added(member) => {
+                (member, "Member added to the organization successfully")
+            }
+            AddMemberOutcome::RoleUpdated(member) => (member, "Member role updated successfully"),
+            AddMemberOutcome::Invited {
+                invitation,
+                refreshed,
+                ..
+            } => {
+                return Self {
+                    member_id: None,
+                    member_email: invitation.email,
+                    member_role: invitation.role.as_str(),
+                    message: if refreshed {
+                        "Invitation refreshed and sent successfully"
+                    } else {
+                        "Invitation sent successfully"
+                    }
+                    .to_string(),
+                    expires_at: Some(invitation.expires_at.to_rfc3339()),
+                }
+            }
+        };
+        Self {
+            member_id: Some(member.user.id.to_string()),
+            member_email: member.user.email,
+            member_role: member.role.as_str(),
+            message: message.to_string(),
+            expires_at: None,
+        }
+    }
 }
 
 /// A project of an organization.
@@ -188,7 +175,7 @@ pub struct ProjectResponse {
     pub org_id: String,
     pub name: String,
     pub description: String,
-    #[schema(value_type = ResourceStateSchema)]
+    #[schema(value_type = schema::ResourceState)]
     pub status: &'static str,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -216,7 +203,7 @@ pub struct ProjectMemberResponse {
     /// The member's user id.
     #[schema(format = Uuid)]
     pub member_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     pub member_role: &'static str,
     #[schema(format = Email)]
     pub member_email: String,
@@ -240,7 +227,7 @@ impl From<ProjectMember> for ProjectMemberResponse {
 pub struct AddProjectMemberResponse {
     #[schema(format = Uuid)]
     pub member_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     pub member_role: &'static str,
     pub message: String,
 }
@@ -300,10 +287,10 @@ pub struct InvitationResponse {
     pub org_id: String,
     #[schema(format = Email)]
     pub email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     pub role: &'static str,
     pub message: String,
-    #[schema(value_type = InvitationStatusSchema)]
+    #[schema(value_type = schema::InvitationStatus)]
     pub status: &'static str,
     pub project_assignments: Vec<ProjectAssignment>,
     /// The inviting user (null when an API key invited).
@@ -343,7 +330,7 @@ pub fn parse_assignments(
 pub struct ProjectAssignment {
     #[schema(format = Uuid)]
     pub project_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     pub role: String,
 }
 
@@ -392,12 +379,11 @@ impl<T> ListResponse<T> {
 
 /// Generic success response containing a message.
 #[derive(Serialize, ToSchema)]
-#[schema(as = SuccessResponse)]
-pub struct MessageResponse {
+pub struct SuccessResponse {
     pub message: String,
 }
 
-impl MessageResponse {
+impl SuccessResponse {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
@@ -416,6 +402,8 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
+crate::extract::keyset_query!(PageParams, MemberListParams);
+
 /// Member list query: paging plus `q` and `role`.
 #[derive(Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -428,6 +416,6 @@ pub struct MemberListParams {
     /// Search by email, username or name.
     pub q: Option<String>,
     /// Only members with this role.
-    #[param(value_type = Option<OrganizationRoleSchema>)]
+    #[param(value_type = Option<schema::OrganizationRole>)]
     pub role: Option<String>,
 }

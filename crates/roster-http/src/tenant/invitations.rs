@@ -4,18 +4,20 @@
 use axum::extract::State;
 use roster_core::ids::{InvitationId, OrgId};
 use roster_core::model::{InvitationStatus, Member};
-use roster_core::pagination::PageRequest;
 use roster_core::DomainError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{keyset_query, Caller, Json, Page, PathArgs};
+use crate::schema;
+use crate::shared_docs::{
+    InvitationPath, MyInvitationErrors, OpenInvitationErrors, OrgErrors, OrgInvitationPath, OrgPath,
+};
 use crate::tenant::dto::{
-    InvitationResponse, InvitationStatusSchema, ListResponse, MessageResponse,
-    OrganizationRoleSchema, PageParams, UserResponse,
+    InvitationResponse, ListResponse, PageParams, SuccessResponse, UserResponse,
 };
 use crate::{blocking, AppState};
 
@@ -41,9 +43,11 @@ struct InvitationListParams {
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Only invitations in this state.
-    #[param(value_type = Option<InvitationStatusSchema>)]
+    #[param(value_type = Option<schema::InvitationStatus>)]
     status: Option<String>,
 }
+
+keyset_query!(InvitationListParams);
 
 /// List invitations.
 ///
@@ -53,25 +57,18 @@ struct InvitationListParams {
     path = "/orgs/{org_id}/invitations",
     tag = "Invitations",
     operation_id = "listInvitations",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), InvitationListParams),
+    params(OrgPath, InvitationListParams),
     responses(
         (status = 200, description = "The invitations", body = ListResponse<InvitationResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn list_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<InvitationListParams>,
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, params }: Page<InvitationListParams>,
 ) -> ApiResult<Json<ListResponse<InvitationResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let status = params
         .status
         .as_deref()
@@ -94,10 +91,6 @@ async fn list_invitations(
     )))
 }
 
-fn ids(org: &str, invitation: &str) -> Result<(OrgId, InvitationId), DomainError> {
-    Ok((OrgId::parse(org)?, InvitationId::parse(invitation)?))
-}
-
 /// Revoke invitation.
 ///
 /// Revokes an open invitation (its link stops working).
@@ -106,25 +99,22 @@ fn ids(org: &str, invitation: &str) -> Result<(OrgId, InvitationId), DomainError
     path = "/orgs/{org_id}/invitations/{invitation_id}",
     tag = "Invitations",
     operation_id = "revokeInvitation",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(OrgInvitationPath),
     responses(
-        (status = 200, description = "Invitation revoked", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or invitation not found", body = ErrorBody),
-        (status = 409, description = "The invitation is no longer open", body = ErrorBody),
+        (status = 200, description = "Invitation revoked", body = SuccessResponse),
+        OpenInvitationErrors,
     )
 )]
 async fn revoke_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, invitation_id)): Path<(String, String)>,
-) -> ApiResult<Json<MessageResponse>> {
-    let (org, id) = ids(&org_id, &invitation_id)?;
+    PathArgs((org, id)): PathArgs<(OrgId, InvitationId)>,
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.revoke_invitation(&ctx, org, id)
     })
     .await?;
-    Ok(Json(MessageResponse::new(
+    Ok(Json(SuccessResponse::new(
         "Invitation revoked successfully",
     )))
 }
@@ -137,21 +127,18 @@ async fn revoke_invitation(
     path = "/orgs/{org_id}/invitations/{invitation_id}/resend",
     tag = "Invitations",
     operation_id = "resendInvitation",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(OrgInvitationPath),
     responses(
         (status = 200, description = "Invitation sent again", body = InvitationResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or invitation not found", body = ErrorBody),
-        (status = 409, description = "The invitation is no longer open", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        OpenInvitationErrors,
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorResponse),
     )
 )]
 async fn resend_invitation(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, invitation_id)): Path<(String, String)>,
+    PathArgs((org, id)): PathArgs<(OrgId, InvitationId)>,
 ) -> ApiResult<Json<InvitationResponse>> {
-    let (org, id) = ids(&org_id, &invitation_id)?;
     let invitation = blocking(&state, move |roster| {
         roster.resend_invitation(&ctx, org, id)
     })
@@ -178,19 +165,14 @@ struct MyInvitationResponse {
     params(PageParams),
     responses(
         (status = 200, description = "Open invitations to the caller", body = ListResponse<MyInvitationResponse>),
-        (status = 403, description = "An API key has no invitations", body = ErrorBody),
+        (status = 403, description = "An API key has no invitations", body = ErrorResponse),
     )
 )]
 async fn my_invitations(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<PageParams>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<MyInvitationResponse>>> {
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let invitations = blocking(&state, move |roster| roster.my_invitations(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(
         invitations,
@@ -210,7 +192,7 @@ struct AcceptedResponse {
     member_id: String,
     #[schema(format = Email)]
     member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     member_role: &'static str,
     message: &'static str,
 }
@@ -233,21 +215,17 @@ fn accepted(org: String, member: Member) -> AcceptedResponse {
     path = "/me/invitations/{invitation_id}/accept",
     tag = "Invitations",
     operation_id = "acceptMyInvitation",
-    params(("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(InvitationPath),
     responses(
         (status = 200, description = "Invitation accepted: the new membership", body = AcceptedResponse),
-        (status = 403, description = "The caller's email is not verified, or the caller is an API key", body = ErrorBody),
-        (status = 404, description = "No such invitation to the caller", body = ErrorBody),
-        (status = 409, description = "The invitation was already used", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        MyInvitationErrors,
     )
 )]
 async fn accept_by_id(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(invitation_id): Path<String>,
+    PathArgs(id): PathArgs<InvitationId>,
 ) -> ApiResult<Json<AcceptedResponse>> {
-    let id = InvitationId::parse(&invitation_id)?;
     let (org, member) = blocking(&state, move |roster| {
         roster.accept_invitation_by_id(&ctx, id)
     })
@@ -263,21 +241,17 @@ async fn accept_by_id(
     path = "/me/invitations/{invitation_id}/decline",
     tag = "Invitations",
     operation_id = "declineMyInvitation",
-    params(("invitation_id" = uuid::Uuid, Path, description = "Invitation ID")),
+    params(InvitationPath),
     responses(
         (status = 200, description = "Invitation declined", body = InvitationResponse),
-        (status = 403, description = "The caller's email is not verified, or the caller is an API key", body = ErrorBody),
-        (status = 404, description = "No such invitation to the caller", body = ErrorBody),
-        (status = 409, description = "The invitation was already used", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        MyInvitationErrors,
     )
 )]
 async fn decline(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(invitation_id): Path<String>,
+    PathArgs(id): PathArgs<InvitationId>,
 ) -> ApiResult<Json<InvitationResponse>> {
-    let id = InvitationId::parse(&invitation_id)?;
     let invitation = blocking(&state, move |roster| roster.decline_invitation(&ctx, id)).await?;
     Ok(Json(invitation.into()))
 }
@@ -294,16 +268,16 @@ async fn decline(
     params(("token" = String, Path, description = "The token from the invitation link")),
     responses(
         (status = 200, description = "Invitation accepted: the new membership", body = AcceptedResponse),
-        (status = 403, description = "The invitation is for another address, or the caller is an API key", body = ErrorBody),
-        (status = 404, description = "Unknown token", body = ErrorBody),
-        (status = 409, description = "The invitation was already used", body = ErrorBody),
-        (status = 410, description = "The invitation has expired or was revoked", body = ErrorBody),
+        (status = 403, description = "The invitation is for another address, or the caller is an API key", body = ErrorResponse),
+        (status = 404, description = "Unknown token", body = ErrorResponse),
+        (status = 409, description = "The invitation was already used", body = ErrorResponse),
+        (status = 410, description = "The invitation has expired or was revoked", body = ErrorResponse),
     )
 )]
 async fn accept_by_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(token): Path<String>,
+    PathArgs(token): PathArgs<String>,
 ) -> ApiResult<Json<AcceptedResponse>> {
     let (org, member) = blocking(&state, move |roster| {
         roster.accept_invitation_by_token(&ctx, &token)
@@ -330,8 +304,8 @@ struct VerifyEmailRequest {
     security(()),
     responses(
         (status = 200, description = "Email verified", body = UserResponse),
-        (status = 404, description = "Unknown token", body = ErrorBody),
-        (status = 410, description = "The token has expired", body = ErrorBody),
+        (status = 404, description = "Unknown token", body = ErrorResponse),
+        (status = 410, description = "The token has expired", body = ErrorResponse),
     )
 )]
 async fn verify_email(
@@ -351,16 +325,16 @@ async fn verify_email(
     tag = "Accounts",
     operation_id = "resendVerificationEmail",
     responses(
-        (status = 200, description = "Verification email sent", body = MessageResponse),
-        (status = 403, description = "An API key has no email", body = ErrorBody),
-        (status = 409, description = "The email is already verified", body = ErrorBody),
-        (status = 429, description = "Too many emails; see Retry-After", body = ErrorBody),
+        (status = 200, description = "Verification email sent", body = SuccessResponse),
+        (status = 403, description = "An API key has no email", body = ErrorResponse),
+        (status = 409, description = "The email is already verified", body = ErrorResponse),
+        (status = 429, description = "Too many emails; see Retry-After", body = ErrorResponse),
     )
 )]
 async fn resend_verification(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-) -> ApiResult<Json<MessageResponse>> {
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| roster.resend_verification(&ctx)).await?;
-    Ok(Json(MessageResponse::new("Verification email sent")))
+    Ok(Json(SuccessResponse::new("Verification email sent")))
 }

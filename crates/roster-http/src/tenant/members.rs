@@ -5,22 +5,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{OrgId, UserId};
 use roster_core::model::MemberFilter;
-use roster_core::pagination::PageRequest;
 use roster_core::role::OrgRole;
-use roster_core::service::{
-    AddMemberOutcome, IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy,
-};
-use roster_core::DomainError;
+use roster_core::service::{IfMember, MemberChange, MemberRef, NewMember, OwnerPolicy};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{Caller, Json, Page, PathArgs};
+use crate::schema;
+use crate::shared_docs::{MemberErrors, OrgMemberPath, OrgPath};
 use crate::tenant::dto::{
-    parse_assignments, AddMemberResponse, ListResponse, MemberListParams, MemberResponse,
-    MessageResponse, OrganizationRoleSchema, ProjectAssignment,
+    parse_assignments, AddOrganizationMemberResponse, ListResponse, MemberListParams,
+    OrganizationMemberResponse, ProjectAssignment, SuccessResponse,
 };
 use crate::{blocking, AppState};
 
@@ -28,10 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_members, add_member))
         .routes(routes!(get_member, update_member, remove_member))
-}
-
-fn member_id(raw: &str) -> Result<UserId, DomainError> {
-    UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
 }
 
 /// Get organization members.
@@ -43,25 +37,19 @@ fn member_id(raw: &str) -> Result<UserId, DomainError> {
     path = "/orgs/{org_id}/members",
     tag = "Organization Members",
     operation_id = "listOrganizationMembers",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), MemberListParams),
+    params(OrgPath, MemberListParams),
     responses(
-        (status = 200, description = "Organization members retrieved successfully", body = ListResponse<MemberResponse>),
-        (status = 403, description = "Insufficient permissions to list organization members", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 200, description = "Organization members retrieved successfully", body = ListResponse<OrganizationMemberResponse>),
+        (status = 403, description = "Insufficient permissions to list organization members", body = ErrorResponse),
+        (status = 404, description = "Organization not found", body = ErrorResponse),
     )
 )]
 async fn list_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<MemberListParams>,
-) -> ApiResult<Json<ListResponse<MemberResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, params }: Page<MemberListParams>,
+) -> ApiResult<Json<ListResponse<OrganizationMemberResponse>>> {
     let role = params.role.as_deref().map(OrgRole::parse).transpose()?;
     let filter = MemberFilter {
         query: params.q,
@@ -71,17 +59,19 @@ async fn list_members(
         roster.list_members(&ctx, org, &filter, &page)
     })
     .await?;
-    Ok(Json(ListResponse::from_page(members, MemberResponse::from)))
+    Ok(Json(ListResponse::from_page(
+        members,
+        OrganizationMemberResponse::from,
+    )))
 }
 
 /// Request payload adding a user to an organization.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = AddOrganizationMemberRequest)]
-struct AddMemberRequest {
+struct AddOrganizationMemberRequest {
     /// Email address of the user to add or invite.
     #[schema(format = Email)]
     member_email: String,
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     member_role: String,
     /// Optional personal message to include in the invitation email.
     #[schema(max_length = 500, nullable = false)]
@@ -102,23 +92,22 @@ struct AddMemberRequest {
     path = "/orgs/{org_id}/members",
     tag = "Organization Members",
     operation_id = "addOrganizationMember",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
-    request_body = AddMemberRequest,
+    params(OrgPath),
+    request_body = AddOrganizationMemberRequest,
     responses(
-        (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddMemberResponse),
-        (status = 403, description = "Insufficient permissions, or the caller's email is not verified (`email_not_verified`)", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
-        (status = 409, description = "Already a member with that role", body = ErrorBody),
-        (status = 429, description = "Too many invitation emails (per organization, recipient or account) or direct adds (per account); see Retry-After", body = ErrorBody),
+        (status = 201, description = "Invitation sent to the member or member added to the organization successfully", body = AddOrganizationMemberResponse),
+        (status = 403, description = "Insufficient permissions, or the caller's email is not verified (`email_not_verified`)", body = ErrorResponse),
+        (status = 404, description = "Organization or project not found", body = ErrorResponse),
+        (status = 409, description = "Already a member with that role", body = ErrorResponse),
+        (status = 429, description = "Too many invitation emails (per organization, recipient or account) or direct adds (per account); see Retry-After", body = ErrorResponse),
     )
 )]
 async fn add_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Json(body): Json<AddMemberRequest>,
-) -> ApiResult<(StatusCode, Json<AddMemberResponse>)> {
-    let org = OrgId::parse(&org_id)?;
+    PathArgs(org): PathArgs<OrgId>,
+    Json(body): Json<AddOrganizationMemberRequest>,
+) -> ApiResult<(StatusCode, Json<AddOrganizationMemberResponse>)> {
     let role = OrgRole::parse(&body.member_role)?;
     let assignments = parse_assignments(&body.project_assignments)?;
     let who = MemberRef::email(&body.member_email)?;
@@ -137,38 +126,7 @@ async fn add_member(
         )
     })
     .await?;
-    let response = match outcome {
-        AddMemberOutcome::Added(member) => AddMemberResponse {
-            member_id: Some(member.user.id.to_string()),
-            member_email: member.user.email,
-            member_role: member.role.as_str(),
-            message: "Member added to the organization successfully".to_string(),
-            expires_at: None,
-        },
-        AddMemberOutcome::RoleUpdated(member) => AddMemberResponse {
-            member_id: Some(member.user.id.to_string()),
-            member_email: member.user.email,
-            member_role: member.role.as_str(),
-            message: "Member role updated successfully".to_string(),
-            expires_at: None,
-        },
-        AddMemberOutcome::Invited {
-            invitation,
-            refreshed,
-            ..
-        } => AddMemberResponse {
-            member_id: None,
-            member_email: invitation.email,
-            member_role: invitation.role.as_str(),
-            message: if refreshed {
-                "Invitation refreshed and sent successfully".to_string()
-            } else {
-                "Invitation sent successfully".to_string()
-            },
-            expires_at: Some(invitation.expires_at.to_rfc3339()),
-        },
-    };
-    Ok((StatusCode::CREATED, Json(response)))
+    Ok((StatusCode::CREATED, Json(outcome.into())))
 }
 
 /// Get organization member.
@@ -179,23 +137,17 @@ async fn add_member(
     path = "/orgs/{org_id}/members/{member_id}",
     tag = "Organization Members",
     operation_id = "getOrganizationMember",
-    params(
-        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
-        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
-    ),
+    params(OrgMemberPath),
     responses(
-        (status = 200, description = "The member", body = MemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
+        (status = 200, description = "The member", body = OrganizationMemberResponse),
+        MemberErrors,
     )
 )]
 async fn get_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, member)): Path<(String, String)>,
-) -> ApiResult<Json<MemberResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let user = member_id(&member)?;
+    PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
+) -> ApiResult<Json<OrganizationMemberResponse>> {
     let who = MemberRef::Id(user);
     let found = blocking(&state, move |roster| roster.get_member(&ctx, org, &who)).await?;
     Ok(Json(found.into()))
@@ -204,7 +156,7 @@ async fn get_member(
 /// The member's new role.
 #[derive(Deserialize, ToSchema)]
 struct UpdateMemberRequest {
-    #[schema(value_type = OrganizationRoleSchema)]
+    #[schema(value_type = schema::OrganizationRole)]
     member_role: String,
 }
 
@@ -217,26 +169,20 @@ struct UpdateMemberRequest {
     path = "/orgs/{org_id}/members/{member_id}",
     tag = "Organization Members",
     operation_id = "updateOrganizationMember",
-    params(
-        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
-        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
-    ),
+    params(OrgMemberPath),
     request_body = UpdateMemberRequest,
     responses(
-        (status = 200, description = "Role changed", body = MemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
-        (status = 409, description = "The last owner cannot be demoted", body = ErrorBody),
+        (status = 200, description = "Role changed", body = OrganizationMemberResponse),
+        MemberErrors,
+        (status = 409, description = "The last owner cannot be demoted", body = ErrorResponse),
     )
 )]
 async fn update_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, member)): Path<(String, String)>,
+    PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
     Json(body): Json<UpdateMemberRequest>,
-) -> ApiResult<Json<MemberResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let user = member_id(&member)?;
+) -> ApiResult<Json<OrganizationMemberResponse>> {
     let role = OrgRole::parse(&body.member_role)?;
     let updated = blocking(&state, move |roster| {
         let change = MemberChange::role(role);
@@ -261,27 +207,21 @@ async fn update_member(
     path = "/orgs/{org_id}/members/{member_id}",
     tag = "Organization Members",
     operation_id = "removeOrganizationMember",
-    params(
-        ("org_id" = uuid::Uuid, Path, description = "Organization ID"),
-        ("member_id" = uuid::Uuid, Path, description = "The member's user id"),
-    ),
+    params(OrgMemberPath),
     responses(
-        (status = 200, description = "Member removed successfully", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
-        (status = 409, description = "The last owner cannot be removed", body = ErrorBody),
+        (status = 200, description = "Member removed successfully", body = SuccessResponse),
+        MemberErrors,
+        (status = 409, description = "The last owner cannot be removed", body = ErrorResponse),
     )
 )]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, member)): Path<(String, String)>,
-) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let user = member_id(&member)?;
+    PathArgs((org, user)): PathArgs<(OrgId, UserId)>,
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.remove_member(&ctx, org, &MemberRef::Id(user), OwnerPolicy::Manage)
     })
     .await?;
-    Ok(Json(MessageResponse::new("Member removed successfully")))
+    Ok(Json(SuccessResponse::new("Member removed successfully")))
 }

@@ -2,18 +2,19 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use roster_core::ids::{OrgId, UserId};
-use roster_core::pagination::PageRequest;
+use roster_core::ids::OrgId;
+use roster_core::role::OrgRole;
 use roster_core::service::OrgUpdate;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{member_id, Caller, Json, Page, PathArgs};
 use crate::idempotency::HoldsSecret;
-use crate::tenant::dto::{ListResponse, MessageResponse, OrgResponse, PageParams};
+use crate::shared_docs::{OrgErrors, OrgPath};
+use crate::tenant::dto::{ListResponse, OrganizationResponse, PageParams, SuccessResponse};
 use crate::{blocking, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -45,19 +46,18 @@ struct OrgAccessTokenResponse {
     path = "/orgs/{org_id}/access-token",
     tag = "Organizations",
     operation_id = "issueOrgAccessToken",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     responses(
         (status = 201, description = "Token issued", body = OrgAccessTokenResponse),
-        (status = 403, description = "An API key cannot issue tokens", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 403, description = "An API key cannot issue tokens", body = ErrorResponse),
+        (status = 404, description = "Organization not found", body = ErrorResponse),
     )
 )]
 async fn org_access_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    PathArgs(org): PathArgs<OrgId>,
 ) -> ApiResult<(StatusCode, HoldsSecret, Json<OrgAccessTokenResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let token = blocking(&state, move |roster| {
         roster.issue_org_access_token(&ctx, org)
     })
@@ -84,23 +84,18 @@ async fn org_access_token(
     operation_id = "listUserOrganizations",
     params(PageParams),
     responses(
-        (status = 200, description = "Organizations retrieved successfully", body = ListResponse<OrgResponse>),
-        (status = 403, description = "An API key lists no organizations", body = ErrorBody),
+        (status = 200, description = "Organizations retrieved successfully", body = ListResponse<OrganizationResponse>),
+        (status = 403, description = "An API key lists no organizations", body = ErrorResponse),
     )
 )]
 async fn list_orgs(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Query(params): Query<PageParams>,
-) -> ApiResult<Json<ListResponse<OrgResponse>>> {
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
+    Page { page, .. }: Page<PageParams>,
+) -> ApiResult<Json<ListResponse<OrganizationResponse>>> {
     let orgs = blocking(&state, move |roster| roster.list_my_orgs(&ctx, &page)).await?;
     Ok(Json(ListResponse::from_page(orgs, |(org, role)| {
-        OrgResponse::new(org, role)
+        OrganizationResponse::new(org, role)
     })))
 }
 
@@ -122,23 +117,23 @@ struct CreateOrgRequest {
     operation_id = "createOrganization",
     request_body = CreateOrgRequest,
     responses(
-        (status = 201, description = "Organization created", body = OrgResponse),
-        (status = 403, description = "An API key cannot create organizations, nor can a person whose email is not verified yet (`email_not_verified`)", body = ErrorBody),
-        (status = 429, description = "This account created as many organizations as it may per day; see Retry-After", body = ErrorBody),
+        (status = 201, description = "Organization created", body = OrganizationResponse),
+        (status = 403, description = "An API key cannot create organizations, nor can a person whose email is not verified yet (`email_not_verified`)", body = ErrorResponse),
+        (status = 429, description = "This account created as many organizations as it may per day; see Retry-After", body = ErrorResponse),
     )
 )]
 async fn create_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Json(body): Json<CreateOrgRequest>,
-) -> ApiResult<(StatusCode, Json<OrgResponse>)> {
+) -> ApiResult<(StatusCode, Json<OrganizationResponse>)> {
     let org = blocking(&state, move |roster| {
         roster.create_org(&ctx, &body.name, body.description.as_deref())
     })
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(OrgResponse::new(org, roster_core::role::OrgRole::Owner)),
+        Json(OrganizationResponse::new(org, OrgRole::Owner)),
     ))
 }
 
@@ -150,27 +145,24 @@ async fn create_org(
     path = "/orgs/{org_id}",
     tag = "Organizations",
     operation_id = "getOrganization",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     responses(
-        (status = 200, description = "Organization retrieved successfully", body = OrgResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 200, description = "Organization retrieved successfully", body = OrganizationResponse),
+        OrgErrors,
     )
 )]
 async fn get_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-) -> ApiResult<Json<OrgResponse>> {
-    let org = OrgId::parse(&org_id)?;
+    PathArgs(org): PathArgs<OrgId>,
+) -> ApiResult<Json<OrganizationResponse>> {
     let (org, grant) = blocking(&state, move |roster| roster.get_org(&ctx, org)).await?;
-    Ok(Json(OrgResponse::new(org, grant.role)))
+    Ok(Json(OrganizationResponse::new(org, grant.role)))
 }
 
 /// Request payload for updating an organization; absent fields keep their value.
 #[derive(Deserialize, ToSchema)]
-#[schema(as = OrganizationUpdateRequest)]
-struct UpdateOrgRequest {
+struct OrganizationUpdateRequest {
     #[schema(min_length = 1, max_length = 100, nullable = false)]
     name: Option<String>,
     /// An empty string clears the description.
@@ -186,21 +178,19 @@ struct UpdateOrgRequest {
     path = "/orgs/{org_id}",
     tag = "Organizations",
     operation_id = "updateOrganization",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
-    request_body = UpdateOrgRequest,
+    params(OrgPath),
+    request_body = OrganizationUpdateRequest,
     responses(
-        (status = 200, description = "Organization updated successfully", body = OrgResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 200, description = "Organization updated successfully", body = OrganizationResponse),
+        OrgErrors,
     )
 )]
 async fn update_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Json(body): Json<UpdateOrgRequest>,
-) -> ApiResult<Json<OrgResponse>> {
-    let org = OrgId::parse(&org_id)?;
+    PathArgs(org): PathArgs<OrgId>,
+    Json(body): Json<OrganizationUpdateRequest>,
+) -> ApiResult<Json<OrganizationResponse>> {
     let (updated, role) = blocking(&state, move |roster| {
         let update = OrgUpdate {
             name: body.name.as_deref(),
@@ -209,7 +199,7 @@ async fn update_org(
         roster.update_org(&ctx, org, update)
     })
     .await?;
-    Ok(Json(OrgResponse::new(updated, role)))
+    Ok(Json(OrganizationResponse::new(updated, role)))
 }
 
 /// Delete organization.
@@ -220,21 +210,20 @@ async fn update_org(
     path = "/orgs/{org_id}",
     tag = "Organizations",
     operation_id = "deleteOrganization",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     responses(
-        (status = 200, description = "Organization deleted", body = MessageResponse),
-        (status = 403, description = "Only an owner may delete the organization", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        (status = 200, description = "Organization deleted", body = SuccessResponse),
+        (status = 403, description = "Only an owner may delete the organization", body = ErrorResponse),
+        (status = 404, description = "Organization not found", body = ErrorResponse),
     )
 )]
 async fn delete_org(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
+    PathArgs(org): PathArgs<OrgId>,
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| roster.delete_org(&ctx, org)).await?;
-    Ok(Json(MessageResponse::new(
+    Ok(Json(SuccessResponse::new(
         "Organization deleted successfully",
     )))
 }
@@ -256,29 +245,27 @@ struct TransferOwnershipRequest {
     path = "/orgs/{org_id}/transfer-ownership",
     tag = "Organizations",
     operation_id = "transferOwnership",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = TransferOwnershipRequest,
     responses(
-        (status = 200, description = "Ownership transferred", body = MessageResponse),
-        (status = 403, description = "Only an owner may transfer ownership", body = ErrorBody),
-        (status = 404, description = "Organization or member not found", body = ErrorBody),
-        (status = 409, description = "The member already owns the organization", body = ErrorBody),
+        (status = 200, description = "Ownership transferred", body = SuccessResponse),
+        (status = 403, description = "Only an owner may transfer ownership", body = ErrorResponse),
+        (status = 404, description = "Organization or member not found", body = ErrorResponse),
+        (status = 409, description = "The member already owns the organization", body = ErrorResponse),
     )
 )]
 async fn transfer_ownership(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<TransferOwnershipRequest>,
-) -> ApiResult<Json<MessageResponse>> {
-    let org = OrgId::parse(&org_id)?;
-    let member = UserId::parse(&body.member_id)
-        .map_err(|_| roster_core::DomainError::invalid("member_id", "must be a UUID"))?;
+) -> ApiResult<Json<SuccessResponse>> {
+    let member = member_id(&body.member_id)?;
     blocking(&state, move |roster| {
         roster.transfer_ownership(&ctx, org, member)
     })
     .await?;
-    Ok(Json(MessageResponse::new(
+    Ok(Json(SuccessResponse::new(
         "Ownership transferred successfully",
     )))
 }

@@ -3,20 +3,20 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::ids::{OrgId, ProjectId, UserId};
-use roster_core::pagination::PageRequest;
 use roster_core::role::ProjectRole;
 use roster_core::service::{MemberRef, ProjectUpdate};
-use roster_core::DomainError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Json, Path, Query};
+use crate::error::{ApiResult, ErrorResponse};
+use crate::extract::{member_id, Caller, Json, Page, PathArgs};
+use crate::schema;
+use crate::shared_docs::{OrgErrors, OrgPath, OrgProjectMemberPath, OrgProjectPath, ProjectErrors};
 use crate::tenant::dto::{
-    AddProjectMemberResponse, ListResponse, MessageResponse, PageParams, ProjectMemberResponse,
-    ProjectResponse, ProjectRoleSchema, ResourceStateSchema,
+    AddProjectMemberResponse, ListResponse, PageParams, ProjectMemberResponse, ProjectResponse,
+    SuccessResponse,
 };
 use crate::{blocking, AppState};
 
@@ -28,14 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_project_member))
 }
 
-fn ids(org: &str, project: &str) -> Result<(OrgId, ProjectId), DomainError> {
-    Ok((OrgId::parse(org)?, ProjectId::parse(project)?))
-}
-
-fn member_id(raw: &str) -> Result<UserId, DomainError> {
-    UserId::parse(raw).map_err(|_| DomainError::invalid("member_id", "must be a UUID"))
-}
-
 /// List projects.
 ///
 /// The organization's projects (keyset pages).
@@ -44,25 +36,18 @@ fn member_id(raw: &str) -> Result<UserId, DomainError> {
     path = "/orgs/{org_id}/projects",
     tag = "Projects",
     operation_id = "listProjects",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), PageParams),
+    params(OrgPath, PageParams),
     responses(
         (status = 200, description = "The projects", body = ListResponse<ProjectResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn list_projects(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
-    Query(params): Query<PageParams>,
+    PathArgs(org): PathArgs<OrgId>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectResponse>>> {
-    let org = OrgId::parse(&org_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let projects = blocking(&state, move |roster| roster.list_projects(&ctx, org, &page)).await?;
     Ok(Json(ListResponse::from_page(
         projects,
@@ -86,21 +71,19 @@ struct CreateProjectRequest {
     path = "/orgs/{org_id}/projects",
     tag = "Projects",
     operation_id = "createProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID")),
+    params(OrgPath),
     request_body = CreateProjectRequest,
     responses(
         (status = 201, description = "Project created", body = ProjectResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization not found", body = ErrorBody),
+        OrgErrors,
     )
 )]
 async fn create_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path(org_id): Path<String>,
+    PathArgs(org): PathArgs<OrgId>,
     Json(body): Json<CreateProjectRequest>,
 ) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
-    let org = OrgId::parse(&org_id)?;
     let project = blocking(&state, move |roster| {
         roster.create_project(&ctx, org, &body.name, body.description.as_deref())
     })
@@ -116,19 +99,17 @@ async fn create_project(
     path = "/orgs/{org_id}/projects/{project_id}",
     tag = "Projects",
     operation_id = "getProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     responses(
         (status = 200, description = "The project", body = ProjectResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn get_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
 ) -> ApiResult<Json<ProjectResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
     let found = blocking(&state, move |roster| roster.get_project(&ctx, org, project)).await?;
     Ok(Json(found.into()))
 }
@@ -140,7 +121,7 @@ struct UpdateProjectRequest {
     name: Option<String>,
     #[schema(nullable = false)]
     description: Option<String>,
-    #[schema(value_type = Option<ResourceStateSchema>, nullable = false)]
+    #[schema(value_type = Option<schema::ResourceState>, nullable = false)]
     status: Option<String>,
 }
 
@@ -152,21 +133,19 @@ struct UpdateProjectRequest {
     path = "/orgs/{org_id}/projects/{project_id}",
     tag = "Projects",
     operation_id = "updateProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     request_body = UpdateProjectRequest,
     responses(
         (status = 200, description = "The updated project", body = ProjectResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn update_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
     Json(body): Json<UpdateProjectRequest>,
 ) -> ApiResult<Json<ProjectResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
     let updated = blocking(&state, move |roster| {
         let update = ProjectUpdate {
             name: body.name.as_deref(),
@@ -187,24 +166,22 @@ async fn update_project(
     path = "/orgs/{org_id}/projects/{project_id}",
     tag = "Projects",
     operation_id = "deleteProject",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     responses(
-        (status = 200, description = "Project deleted", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        (status = 200, description = "Project deleted", body = SuccessResponse),
+        ProjectErrors,
     )
 )]
 async fn delete_project(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
-) -> ApiResult<Json<MessageResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.delete_project(&ctx, org, project)
     })
     .await?;
-    Ok(Json(MessageResponse::new("Project deleted successfully")))
+    Ok(Json(SuccessResponse::new("Project deleted successfully")))
 }
 
 /// Get project members.
@@ -215,25 +192,18 @@ async fn delete_project(
     path = "/orgs/{org_id}/projects/{project_id}/members",
     tag = "Project Members",
     operation_id = "listProjectMembers",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID"), PageParams),
+    params(OrgProjectPath, PageParams),
     responses(
         (status = 200, description = "Project members retrieved successfully", body = ListResponse<ProjectMemberResponse>),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization or project not found", body = ErrorBody),
+        ProjectErrors,
     )
 )]
 async fn list_project_members(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
-    Query(params): Query<PageParams>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
+    Page { page, .. }: Page<PageParams>,
 ) -> ApiResult<Json<ListResponse<ProjectMemberResponse>>> {
-    let (org, project) = ids(&org_id, &project_id)?;
-    let page = PageRequest::parse(
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-        PageRequest::MAX_LIMIT,
-    )?;
     let members = blocking(&state, move |roster| {
         roster.list_project_members(&ctx, org, project, &page)
     })
@@ -250,7 +220,7 @@ struct AddProjectMemberRequest {
     /// User id of a member of the organization.
     #[schema(format = Uuid)]
     member_id: String,
-    #[schema(value_type = ProjectRoleSchema)]
+    #[schema(value_type = schema::ProjectRole)]
     member_role: String,
 }
 
@@ -262,22 +232,21 @@ struct AddProjectMemberRequest {
     path = "/orgs/{org_id}/projects/{project_id}/members",
     tag = "Project Members",
     operation_id = "addProjectMember",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID")),
+    params(OrgProjectPath),
     request_body = AddProjectMemberRequest,
     responses(
         (status = 201, description = "Member added or role updated", body = AddProjectMemberResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization, project or org member not found", body = ErrorBody),
-        (status = 409, description = "Already a project member with that role", body = ErrorBody),
+        (status = 403, description = "Insufficient permissions", body = ErrorResponse),
+        (status = 404, description = "Organization, project or org member not found", body = ErrorResponse),
+        (status = 409, description = "Already a project member with that role", body = ErrorResponse),
     )
 )]
 async fn add_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id)): Path<(String, String)>,
+    PathArgs((org, project)): PathArgs<(OrgId, ProjectId)>,
     Json(body): Json<AddProjectMemberRequest>,
 ) -> ApiResult<(StatusCode, Json<AddProjectMemberResponse>)> {
-    let (org, project) = ids(&org_id, &project_id)?;
     let user = member_id(&body.member_id)?;
     let role = ProjectRole::parse(&body.member_role)?;
     let (member, updated) = blocking(&state, move |roster| {
@@ -307,23 +276,21 @@ async fn add_project_member(
     path = "/orgs/{org_id}/projects/{project_id}/members/{member_id}",
     tag = "Project Members",
     operation_id = "removeProjectMember",
-    params(("org_id" = uuid::Uuid, Path, description = "Organization ID"), ("project_id" = uuid::Uuid, Path, description = "Project ID"), ("member_id" = uuid::Uuid, Path, description = "The member's user id")),
+    params(OrgProjectMemberPath),
     responses(
-        (status = 200, description = "Member removed successfully", body = MessageResponse),
-        (status = 403, description = "Insufficient permissions", body = ErrorBody),
-        (status = 404, description = "Organization, project or member not found", body = ErrorBody),
+        (status = 200, description = "Member removed successfully", body = SuccessResponse),
+        (status = 403, description = "Insufficient permissions", body = ErrorResponse),
+        (status = 404, description = "Organization, project or member not found", body = ErrorResponse),
     )
 )]
 async fn remove_project_member(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Path((org_id, project_id, member)): Path<(String, String, String)>,
-) -> ApiResult<Json<MessageResponse>> {
-    let (org, project) = ids(&org_id, &project_id)?;
-    let user = member_id(&member)?;
+    PathArgs((org, project, user)): PathArgs<(OrgId, ProjectId, UserId)>,
+) -> ApiResult<Json<SuccessResponse>> {
     blocking(&state, move |roster| {
         roster.remove_project_member(&ctx, org, project, user)
     })
     .await?;
-    Ok(Json(MessageResponse::new("Member removed successfully")))
+    Ok(Json(SuccessResponse::new("Member removed successfully")))
 }
